@@ -1,0 +1,1 @@
+"""Who is calling (`caller`) and what they may do (`policy`). Every route goes through both."""

@@ -1,0 +1,133 @@
+"""Turning credential headers into a Caller, and a Caller plus an api_key into a StackAccess."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from stackyard.access.caller import ANONYMOUS, Caller, Level, StackAccess
+from stackyard.access.policy import branch_allowed
+from stackyard.errors import Forbidden, PreconditionFailed, Unauthorized, not_found
+from stackyard.ids import digest, now
+from stackyard.store.engine import Tx, jload
+
+_RANK: dict[str, int] = {"admin": 3, "developer": 2, "content_manager": 1, "custom": 0}
+
+
+def authenticate(tx: Tx, headers: Mapping[str, str], request_id: str = "", remote_addr: str = "") -> Caller:
+    """Who is calling. A credential that is present but dead is an error, never anonymous."""
+    base: dict[str, Any] = {"request_id": request_id, "remote_addr": remote_addr}
+    authtoken = headers.get("authtoken")
+    if authtoken:
+        h = digest(authtoken)
+        row = tx.one(
+            "SELECT s.user_uid, s.expires_at, u.email, u.active FROM sessions s JOIN users u ON u.uid = s.user_uid "
+            "WHERE s.token_hash = ?",
+            h,
+        )
+        if row is None or row["expires_at"] <= now() or not row["active"]:
+            raise Unauthorized(error_code=105)
+        return Caller(kind="user", user_uid=row["user_uid"], email=row["email"], session_hash=h, **base)
+    authorization = headers.get("authorization")
+    if authorization:
+        secret = authorization.removeprefix("Bearer ").strip()
+        row = tx.one(
+            "SELECT uid, api_key, scope, expires_on FROM management_tokens WHERE token_hash = ?",
+            digest(secret),
+        )
+        if row is None or (row["expires_on"] and row["expires_on"] <= now()):
+            raise Unauthorized(error_code=106)
+        return Caller(
+            kind="management_token",
+            token_uid=row["uid"],
+            token_api_key=row["api_key"],
+            token_scope=tuple(jload(row["scope"])),
+            **base,
+        )
+    access_token = headers.get("access_token")
+    if access_token:
+        row = tx.one(
+            "SELECT uid, api_key, scope FROM delivery_tokens WHERE token_hash = ?", digest(access_token)
+        )
+        if row is None:
+            raise Unauthorized("The access token is not valid.", error_code=105)
+        return Caller(
+            kind="delivery_token",
+            token_uid=row["uid"],
+            token_api_key=row["api_key"],
+            token_scope=tuple(jload(row["scope"])),
+            **base,
+        )
+    if request_id or remote_addr:
+        return Caller(kind="anonymous", **base)
+    return ANONYMOUS
+
+
+def require_user(caller: Caller) -> str:
+    """Routes that only a logged-in user may call (profile, organizations, stack creation)."""
+    if caller.kind == "user" and caller.user_uid:
+        return caller.user_uid
+    if caller.kind == "delivery_token":
+        raise Unauthorized(error_code=107)
+    if caller.kind == "management_token":
+        raise Forbidden("Management tokens cannot be used for this request; log in as a user.")
+    raise Unauthorized(error_code=105)
+
+
+def stack_access(tx: Tx, caller: Caller, api_key: str | None, branch: str | None = None) -> StackAccess:
+    """The caller's standing in the stack `api_key`. A stack the caller cannot see is not found (412)."""
+    if caller.kind == "anonymous":
+        raise Unauthorized(error_code=105)
+    if caller.kind == "delivery_token":
+        raise Unauthorized(error_code=107)
+    if not api_key:
+        raise PreconditionFailed(error_code=110, errors={"api_key": ["is required."]})
+    stack = tx.one(
+        "SELECT api_key, uid, org_uid, name, owner_uid, master_locale FROM stacks WHERE api_key = ?", api_key
+    )
+    if stack is None:
+        raise PreconditionFailed(error_code=109, errors={"api_key": ["is not valid."]})
+    level: Level
+    rules: tuple[dict, ...] = ()
+    role_uids: tuple[str, ...] = ()
+    if caller.kind == "management_token":
+        if caller.token_api_key != api_key:
+            raise PreconditionFailed(error_code=109, errors={"api_key": ["is not valid."]})
+        level, rules = "management_token", caller.token_scope
+    else:
+        level, role_uids, rules = _user_level(tx, stack, str(caller.user_uid))
+    access = StackAccess(
+        caller=caller, stack=stack, level=level, role_uids=role_uids, rules=rules, branch=branch or "main"
+    )
+    if access.branch != "main":
+        # Branches other than main arrive with the branch API; until then they do not exist.
+        raise not_found("branch", 141)
+    if not branch_allowed(access, access.branch):
+        raise Forbidden(f"You don't have access to the branch '{access.branch}'.")
+    return access
+
+
+def _user_level(tx: Tx, stack: dict, user_uid: str) -> tuple[Level, tuple[str, ...], tuple[dict, ...]]:
+    if stack["owner_uid"] == user_uid:
+        return "owner", (), ()
+    org_role = tx.scalar(
+        "SELECT role FROM org_members WHERE org_uid = ? AND user_uid = ?", stack["org_uid"], user_uid
+    )
+    if org_role == "owner":
+        return "owner", (), ()
+    rows = tx.all(
+        "SELECT r.uid, r.kind, r.rules FROM member_roles m JOIN roles r ON r.api_key = m.api_key AND r.uid = m.role_uid "
+        "WHERE m.api_key = ? AND m.user_uid = ?",
+        stack["api_key"],
+        user_uid,
+    )
+    if org_role == "admin":
+        return "admin", tuple(r["uid"] for r in rows), ()
+    if not rows:
+        raise PreconditionFailed(error_code=109, errors={"api_key": ["is not valid."]})
+    best = max(rows, key=lambda r: _RANK.get(r["kind"], 0))
+    level: Level = best["kind"] if best["kind"] in _RANK else "custom"
+    rules: tuple[dict, ...] = ()
+    if level == "custom":
+        rules = tuple(rule for r in rows for rule in jload(r["rules"]))
+    return level, tuple(r["uid"] for r in rows), rules

@@ -1,0 +1,105 @@
+"""The audit log: one entry for every write, naming the actor, module, event and request id.
+
+Entries never hold credentials: metadata passes through `safe()`, which drops secret-looking keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stackyard.access.caller import Caller, StackAccess
+from stackyard.errors import not_found
+from stackyard.ids import now, uid
+from stackyard.store.engine import Row, Tx, jdump, jload
+
+_SECRET_KEYS = ("password", "token", "secret", "authtoken", "authorization", "tfa", "otp")
+
+
+def safe(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in metadata.items()
+        if not any(s in k.lower() for s in _SECRET_KEYS) or k in ("token_uid",)
+    }
+
+
+def record(
+    tx: Tx,
+    caller: Caller,
+    module: str,
+    event_type: str,
+    *,
+    api_key: str | None = None,
+    org_uid: str | None = None,
+    branch: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> str:
+    """Append an entry; answers its uid."""
+    entry_uid = uid()
+    tx.run(
+        "INSERT INTO audit_logs (uid, org_uid, api_key, branch, module, event_type, actor_uid, actor_kind, "
+        "request_id, remote_addr, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        entry_uid,
+        org_uid,
+        api_key,
+        branch,
+        module,
+        event_type,
+        caller.actor,
+        caller.kind,
+        caller.request_id,
+        caller.remote_addr,
+        jdump(safe(metadata or {})),
+        now(),
+    )
+    return entry_uid
+
+
+def record_stack(tx: Tx, access: StackAccess, module: str, event_type: str, metadata: dict[str, Any]) -> str:
+    """`record` for a write inside a stack."""
+    return record(
+        tx,
+        access.caller,
+        module,
+        event_type,
+        api_key=access.api_key,
+        org_uid=access.org_uid,
+        branch=access.branch,
+        metadata=metadata,
+    )
+
+
+def render(row: Row) -> dict[str, Any]:
+    return {
+        "uid": row["uid"],
+        "stack": row["api_key"],
+        "org_uid": row["org_uid"],
+        "branch": row["branch"],
+        "created_at": row["created_at"],
+        "created_by": row["actor_uid"],
+        "actor_kind": row["actor_kind"],
+        "module": row["module"],
+        "event_type": row["event_type"],
+        "request_id": row["request_id"],
+        "remote_addr": row["remote_addr"],
+        "metadata": jload(row["metadata"]),
+    }
+
+
+def find(
+    tx: Tx, *, api_key: str | None = None, org_uid: str | None = None, skip: int = 0, limit: int = 100
+) -> tuple[list[dict[str, Any]], int]:
+    """Newest first, for one stack or one organization; answers (page, total)."""
+    column, value = ("api_key", api_key) if api_key is not None else ("org_uid", org_uid)
+    total = tx.scalar(f"SELECT COUNT(*) AS n FROM audit_logs WHERE {column} = ?", value)
+    rows = tx.all(
+        f"SELECT * FROM audit_logs WHERE {column} = ? ORDER BY seq DESC LIMIT ? OFFSET ?", value, limit, skip
+    )
+    return [render(r) for r in rows], int(total or 0)
+
+
+def fetch(tx: Tx, api_key: str, log_uid: str) -> dict[str, Any]:
+    row = tx.one("SELECT * FROM audit_logs WHERE api_key = ? AND uid = ?", api_key, log_uid)
+    if row is None:
+        raise not_found()
+    return render(row)

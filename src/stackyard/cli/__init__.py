@@ -1,0 +1,1 @@
+"""The `stackyard` command: server administration plus client commands built on the SDK."""

@@ -1,0 +1,16 @@
+"""Demo content steps, run once by `stackyard serve --demo` inside the demo stack.
+
+Each step takes (tx, access) and answers a dict merged into the demo details shown to the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from stackyard.access.caller import StackAccess
+from stackyard.store.engine import Tx
+
+Step = Callable[[Tx, StackAccess], dict[str, Any]]
+
+STEPS: list[Step] = []

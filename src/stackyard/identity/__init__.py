@@ -1,0 +1,1 @@
+"""Identity and tenancy: users, sessions, mail, organizations."""

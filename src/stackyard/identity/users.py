@@ -1,0 +1,192 @@
+"""Users: creation, the profile, activation and password reset."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from stackyard.errors import UnprocessableEntity, invalid, not_found
+from stackyard.identity import mail
+from stackyard.identity.passwords import check_new, hash_password
+from stackyard.ids import digest, now, parse_time, secret, uid
+from stackyard.store.engine import Row, Tx, jdump, jload
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_PROFILE_FIELDS = ("first_name", "last_name", "company", "username", "mobile_number", "country_code")
+
+
+def normalize_email(value: object) -> str:
+    if not isinstance(value, str) or len(value) > 254 or not EMAIL.match(value.strip()):
+        raise invalid({"email": ["is not a valid email address."]})
+    return value.strip().lower()
+
+
+def create(
+    tx: Tx,
+    email: str,
+    *,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    active: bool = True,
+) -> tuple[str, str | None]:
+    """A new user; answers (uid, activation token) — the token only for inactive users."""
+    email = normalize_email(email)
+    if tx.one("SELECT uid FROM users WHERE email = ?", email):
+        raise UnprocessableEntity(
+            "A user with this email already exists.", errors={"email": ["is already taken."]}
+        )
+    user_uid = uid()
+    activation = None if active else secret("act")
+    t = now()
+    tx.run(
+        "INSERT INTO users (uid, email, username, first_name, last_name, password_hash, active, "
+        "activation_token_hash, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        user_uid,
+        email,
+        email.split("@")[0],
+        first_name,
+        last_name,
+        hash_password(password) if password else None,
+        1 if active else 0,
+        digest(activation) if activation else None,
+        jdump({"preferences": {}}),
+        t,
+        t,
+    )
+    return user_uid, activation
+
+
+def get_row(tx: Tx, user_uid: str) -> Row:
+    row = tx.one("SELECT * FROM users WHERE uid = ?", user_uid)
+    if row is None:
+        raise not_found()
+    return row
+
+
+def render(tx: Tx, row: Row, *, authtoken: str | None = None) -> dict[str, Any]:
+    """The user object of catalogue §4.6, with the user's organizations."""
+    orgs = tx.all(
+        "SELECT o.uid, o.name, o.plan_id, o.enabled, o.owner_uid, m.role FROM org_members m "
+        "JOIN organizations o ON o.uid = m.org_uid WHERE m.user_uid = ? ORDER BY o.created_at",
+        row["uid"],
+    )
+    out: dict[str, Any] = {
+        "uid": row["uid"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "email": row["email"],
+        "username": row["username"],
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "company": row["company"],
+        "org_uid": [o["uid"] for o in orgs if o["owner_uid"] == row["uid"]],
+        "shared_org_uid": [o["uid"] for o in orgs if o["owner_uid"] != row["uid"]],
+        "mobile_number": row["mobile_number"],
+        "country_code": row["country_code"],
+        "tfa_status": "verified" if row["tfa_enabled"] else "unverified",
+        "active": bool(row["active"]),
+        "failed_attempts": row["failed_attempts"],
+        "roles": [],
+        "organizations": [
+            {
+                "uid": o["uid"],
+                "name": o["name"],
+                "plan_id": o["plan_id"],
+                "expires_on": None,
+                "enabled": bool(o["enabled"]),
+                "is_owner": o["owner_uid"] == row["uid"],
+                "org_roles": [
+                    {"uid": o["role"], "name": o["role"].title(), "admin": o["role"] in ("owner", "admin")}
+                ],
+            }
+            for o in orgs
+        ],
+        "settings": jload(row["settings"]),
+    }
+    if authtoken:
+        out["authtoken"] = authtoken
+    return out
+
+
+def update(tx: Tx, user_uid: str, data: dict[str, Any]) -> None:
+    """Change profile fields. Email and password have their own flows and are refused here."""
+    errors: dict[str, list[str]] = {}
+    changes: dict[str, str] = {}
+    for key, value in data.items():
+        if key in _PROFILE_FIELDS:
+            if not isinstance(value, str) or len(value) > 200:
+                errors[key] = ["must be a string of at most 200 characters."]
+            else:
+                changes[key] = value
+        elif key in ("email", "password", "uid", "active"):
+            errors[key] = ["cannot be changed here."]
+    if errors:
+        raise invalid(errors)
+    if changes:
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        tx.run(f"UPDATE users SET {sets}, updated_at = ? WHERE uid = ?", *changes.values(), now(), user_uid)
+
+
+def activate(tx: Tx, token: str, data: dict[str, Any]) -> str:
+    """Activate an invited account with the token from its invitation mail; answers the uid."""
+    row = tx.one("SELECT uid FROM users WHERE activation_token_hash = ? AND active = 0", digest(token))
+    if row is None:
+        raise UnprocessableEntity(error_code=111, errors={"activation_token": ["is not valid."]})
+    password = check_new(data.get("password"), data.get("password_confirmation"))
+    names = {k: data[k] for k in ("first_name", "last_name") if isinstance(data.get(k), str)}
+    update(tx, row["uid"], names)
+    tx.run(
+        "UPDATE users SET password_hash = ?, active = 1, activation_token_hash = NULL, updated_at = ? WHERE uid = ?",
+        hash_password(password),
+        now(),
+        row["uid"],
+    )
+    return str(row["uid"])
+
+
+def forgot_password(tx: Tx, email: object, reset_ttl_seconds: int, public_url: str) -> None:
+    """Mail a reset token if the address belongs to a user. Says nothing either way."""
+    try:
+        address = normalize_email(email)
+    except UnprocessableEntity:
+        return
+    row = tx.one("SELECT uid FROM users WHERE email = ? AND active = 1", address)
+    if row is None:
+        return
+    token = secret("rst")
+    expires = (parse_time(now()) + timedelta(seconds=reset_ttl_seconds)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    tx.run(
+        "UPDATE users SET reset_token_hash = ?, reset_expires_at = ? WHERE uid = ?",
+        digest(token),
+        expires,
+        row["uid"],
+    )
+    mail.queue(
+        tx,
+        address,
+        "Reset your Stackyard password",
+        "Someone asked to reset the password of this account. If it was you, use this token:\n\n"
+        f"    {token}\n\nwith `stackyard user reset-password` or POST {public_url}/v3/user/reset_password.\n"
+        f"It expires at {expires}. If it was not you, ignore this message.\n",
+    )
+
+
+def reset_password(tx: Tx, data: dict[str, Any]) -> None:
+    token = data.get("reset_password_token")
+    if not isinstance(token, str) or not token:
+        raise invalid({"reset_password_token": ["is required."]})
+    row = tx.one("SELECT uid, reset_expires_at FROM users WHERE reset_token_hash = ?", digest(token))
+    if row is None or (row["reset_expires_at"] or "") <= now():
+        raise UnprocessableEntity(error_code=111, errors={"reset_password_token": ["is not valid."]})
+    password = check_new(data.get("password"), data.get("password_confirmation"))
+    tx.run(
+        "UPDATE users SET password_hash = ?, reset_token_hash = NULL, reset_expires_at = NULL, failed_attempts = 0, "
+        "locked_until = NULL, updated_at = ? WHERE uid = ?",
+        hash_password(password),
+        now(),
+        row["uid"],
+    )
+    # A new password ends every existing session.
+    tx.run("DELETE FROM sessions WHERE user_uid = ?", row["uid"])

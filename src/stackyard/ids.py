@@ -1,0 +1,36 @@
+"""Identifiers, secrets and timestamps."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+
+
+def uid(prefix: str = "blt") -> str:
+    """A Contentstack-style object uid: a prefix and 16 hex digits."""
+    return prefix + secrets.token_hex(8)
+
+
+def secret(prefix: str) -> str:
+    """A high-entropy credential (authtoken, API key, token). Stored only as its SHA-256."""
+    return prefix + secrets.token_hex(16)
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def now() -> str:
+    """UTC time as Contentstack writes it: 2024-01-01T00:00:00.000Z."""
+    t = datetime.now(UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

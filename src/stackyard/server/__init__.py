@@ -1,0 +1,1 @@
+"""ASGI app assembly: routing, middleware, error rendering, serving."""

@@ -1,0 +1,108 @@
+"""ASGI middleware: a request id on every response, the body size limit, and the access log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from typing import Any
+
+from stackyard.errors import PayloadTooLarge
+
+access_log = logging.getLogger("stackyard.access")
+
+# Path segments that carry a secret (activation, reset and ownership tokens) never reach the log.
+_SECRET_PATH = re.compile(r"(/(?:activate|accept_ownership|reset_password)/)[^/?]+")
+
+Scope = dict[str, Any]
+
+
+def redact_path(path: str) -> str:
+    return _SECRET_PATH.sub(r"\1[redacted]", path)
+
+
+class RequestContext:
+    """Adds `X-Request-Id`, refuses bodies over `max_body_bytes` with 413, logs one JSON line per request."""
+
+    def __init__(self, app: Any, *, max_body_bytes: int, log_requests: bool) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+        self.log_requests = log_requests
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        start = time.perf_counter()
+        status_holder = [0]
+        rid = request_id.encode()
+
+        async def send_with_id(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                headers.append((b"x-request-id", rid))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        declared = dict(scope["headers"]).get(b"content-length")
+        too_large = False
+        if declared is not None:
+            try:
+                too_large = int(declared) > self.max_body
+            except ValueError:
+                too_large = False
+        if too_large:
+            await self._reject(send_with_id, request_id)
+        else:
+            received = [0]
+
+            async def limited_receive() -> dict:
+                message: dict = await receive()
+                if message["type"] == "http.request":
+                    received[0] += len(message.get("body", b""))
+                    if received[0] > self.max_body:
+                        raise _BodyTooLarge
+                return message
+
+            try:
+                await self.app(scope, limited_receive, send_with_id)
+            except _BodyTooLarge:
+                if status_holder[0] == 0:
+                    await self._reject(send_with_id, request_id)
+        if self.log_requests:
+            access_log.info(
+                json.dumps(
+                    {
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": redact_path(scope["path"]),
+                        "status": status_holder[0],
+                        "ms": round((time.perf_counter() - start) * 1000, 2),
+                        "remote": (scope.get("client") or ("",))[0],
+                    }
+                )
+            )
+
+    async def _reject(self, send: Any, request_id: str) -> None:
+        body = json.dumps(PayloadTooLarge().body()).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass

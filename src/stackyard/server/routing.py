@@ -1,0 +1,244 @@
+"""Routes as plain functions of a `Req`, run in a worker thread, rendered in one place.
+
+    router = Router()
+
+    @router.get("/v3/environments/{name}")
+    def fetch(r: Req) -> dict:
+        with r.db.read() as tx:
+            access = r.access(tx)
+            return {"environment": environments.fetch(tx, access, r.path["name"])}
+
+A handler answers a dict (200), a `(status, dict)` pair, or a Starlette Response. Any APIError it
+raises becomes the Contentstack error body; anything else becomes a logged 500 with the request id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from stackyard.access.caller import Caller, StackAccess
+from stackyard.access.resolve import authenticate, require_user, stack_access
+from stackyard.errors import APIError, BadRequest, RateLimited, ServerError, UnprocessableEntity
+from stackyard.server.body import Part, looks_multipart, parse_json, parse_multipart
+from stackyard.store.engine import Tx
+
+if TYPE_CHECKING:
+    from stackyard.server.app import AppState
+
+log = logging.getLogger("stackyard.server")
+Handler = Callable[["Req"], Any]
+_TRUE = frozenset({"true", "1", "yes", "on"})
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
+@dataclass
+class Req:
+    """What a handler sees of a request: parsed parts, the app's services and the caller."""
+
+    app: AppState
+    method: str
+    path: dict[str, str]
+    query: Any  # starlette QueryParams (multi-valued)
+    headers: Any  # starlette Headers (case-insensitive)
+    body: bytes
+    request_id: str
+    remote_addr: str
+    response_headers: dict[str, str] = field(default_factory=dict)
+    _caller: Caller | None = None
+
+    @property
+    def db(self) -> Any:
+        return self.app.db
+
+    @property
+    def settings(self) -> Any:
+        return self.app.settings
+
+    # -- body ---------------------------------------------------------------------------------
+    def json(self) -> dict[str, Any]:
+        """The body as a JSON object, whatever Content-Type the client sent."""
+        if looks_multipart(self.body):
+            raise BadRequest("Expected a JSON body, got multipart data.", error_code=101)
+        data = parse_json(self.body)
+        if not isinstance(data, dict):
+            raise BadRequest("The request body must be a JSON object.", error_code=101)
+        return data
+
+    def envelope(self, key: str, *, required: bool = True) -> dict[str, Any]:
+        """`body[key]` as an object, e.g. `{"environment": {...}}` -> the inner dict."""
+        data = self.json()
+        inner = data.get(key)
+        if inner is None and not required:
+            return {}
+        if not isinstance(inner, dict):
+            raise UnprocessableEntity(
+                f"The request body needs a '{key}' object.",
+                errors={key: ["is required and must be an object."]},
+            )
+        return inner
+
+    def parts(self) -> list[Part]:
+        """The parts of a multipart body (boundary from the header or the body)."""
+        return parse_multipart(self.body, self.headers.get("content-type"))
+
+    # -- query --------------------------------------------------------------------------------
+    def param(self, name: str, default: str | None = None) -> str | None:
+        return self.query.get(name, default)
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        """A boolean query parameter; `true`, `True` and `1` are all true (the SDK sends `True`)."""
+        value = self.query.get(name)
+        if value is None:
+            return default
+        return value.strip().lower() in _TRUE
+
+    def int_param(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise BadRequest(
+                f"'{name}' must be an integer.", errors={name: ["must be an integer."]}
+            ) from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            raise BadRequest(f"'{name}' must be {bound}.", errors={name: [f"must be {bound}."]})
+        return value
+
+    def page(self) -> tuple[int, int]:
+        """(skip, limit) from the query, bounded by the page-size settings."""
+        s = self.settings
+        return self.int_param("skip", 0), self.int_param(
+            "limit", s.page_size_default, minimum=1, maximum=s.page_size_max
+        )
+
+    # -- caller -------------------------------------------------------------------------------
+    def caller(self, tx: Tx) -> Caller:
+        if self._caller is None:
+            self._caller = authenticate(tx, self.headers, self.request_id, self.remote_addr)
+        return self._caller
+
+    def user(self, tx: Tx) -> str:
+        """The logged-in user's uid (401 otherwise); also spends from the rate limit."""
+        uid = require_user(self.caller(tx))
+        self._limit("user:" + uid)
+        return uid
+
+    def access(self, tx: Tx) -> StackAccess:
+        """The caller's standing in the stack named by the `api_key` header."""
+        access = stack_access(tx, self.caller(tx), self.headers.get("api_key"), self.headers.get("branch"))
+        self._limit("org:" + access.org_uid)
+        return access
+
+    def _limit(self, key: str) -> None:
+        limiter = self.app.limiter
+        if limiter is None:
+            return
+        verdict = limiter.take(key, "read" if self.method in ("GET", "HEAD") else "write")
+        self.response_headers["X-RateLimit-Limit"] = str(verdict.limit)
+        self.response_headers["X-RateLimit-Remaining"] = str(verdict.remaining)
+        if not verdict.allowed:
+            raise RateLimited(retry_after=verdict.retry_after)
+
+
+class Router:
+    """A list of routes declared with decorators, one Router per resource module."""
+
+    def __init__(self) -> None:
+        self.routes: list[tuple[str, str, Handler]] = []
+
+    def add(self, method: str, path: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.routes.append((method, path, fn))
+            return fn
+
+        return register
+
+    def get(self, path: str) -> Callable[[Handler], Handler]:
+        return self.add("GET", path)
+
+    def post(self, path: str) -> Callable[[Handler], Handler]:
+        return self.add("POST", path)
+
+    def put(self, path: str) -> Callable[[Handler], Handler]:
+        return self.add("PUT", path)
+
+    def delete(self, path: str) -> Callable[[Handler], Handler]:
+        return self.add("DELETE", path)
+
+
+def error_response(err: APIError, request_id: str, headers: dict[str, str] | None = None) -> Response:
+    out = dict(headers or {})
+    if isinstance(err, RateLimited):
+        out["Retry-After"] = str(max(1, round(err.retry_after + 0.5)))
+    out["X-Request-Id"] = request_id
+    return JSONResponse(err.body(), status_code=err.status, headers=out)
+
+
+def _render(result: Any, req: Req) -> Response:
+    if isinstance(result, Response):
+        for k, v in req.response_headers.items():
+            result.headers[k] = v
+        return result
+    status = 200
+    if isinstance(result, tuple):
+        status, result = result
+    return JSONResponse(result, status_code=status, headers=req.response_headers)
+
+
+def endpoint(app_state: AppState, handler: Handler) -> Callable[[Request], Any]:
+    async def run(request: Request) -> Response:
+        scope = request.scope
+        request_id = scope.get("state", {}).get("request_id", "")
+        client = scope.get("client")
+        req = Req(
+            app=app_state,
+            method=request.method,
+            path=dict(request.path_params),
+            query=request.query_params,
+            headers=request.headers,
+            body=await request.body(),
+            request_id=request_id,
+            remote_addr=client[0] if client else "",
+        )
+        try:
+            result = await run_in_threadpool(handler, req)
+            return _render(result, req)
+        except APIError as err:
+            return error_response(err, request_id, req.response_headers)
+        except Exception:
+            log.exception(
+                "unhandled error in %s %s (request %s)", request.method, request.url.path, request_id
+            )
+            return error_response(ServerError(), request_id)
+
+    run.__name__ = handler.__name__
+    return run
+
+
+def _specificity(path: str) -> tuple[int, ...]:
+    """Literal segments before parameters, so /content_types/import wins over /content_types/{uid}."""
+    return tuple(1 if seg.startswith("{") else 0 for seg in path.strip("/").split("/"))
+
+
+def build_routes(app_state: AppState, routers: list[Router]) -> list[Route]:
+    table = [(m, p, h) for r in routers for (m, p, h) in r.routes]
+    table.sort(key=lambda t: _specificity(t[1]))
+    return [Route(p, endpoint(app_state, h), methods=[m]) for (m, p, h) in table]

@@ -1,0 +1,70 @@
+"""Running the server: logging, first-start bootstrap, uvicorn with graceful shutdown and optional TLS."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from stackyard.server.app import create_app
+from stackyard.server.bootstrap import DEMO_PASSWORD, ensure_demo, ensure_owner
+from stackyard.settings import Settings
+from stackyard.store.engine import Database
+
+
+def configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access = logging.getLogger("stackyard.access")
+    access.handlers = [handler]
+    access.propagate = False
+    access.setLevel(logging.INFO)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run(settings: Settings) -> None:
+    import uvicorn
+
+    configure_logging()
+    db = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+    app = create_app(settings, db)
+    message = ensure_owner(db, settings)
+    if message:
+        print(message, file=sys.stderr)
+    scheme = "https" if settings.tls_cert and settings.tls_key else "http"
+    base = f"{scheme}://{settings.host}:{settings.port}"
+    if settings.demo:
+        info = ensure_demo(db, settings)
+        print(_demo_text(base, info, settings), file=sys.stderr)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=settings.tls_cert or None,
+        ssl_keyfile=settings.tls_key or None,
+        access_log=False,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+        proxy_headers=False,
+        server_header=False,
+    )
+    db.close()
+
+
+def _demo_text(base: str, info: dict, settings: Settings) -> str:
+    password = (
+        DEMO_PASSWORD if info.get("email") == "demo@stackyard.local" else "(your STACKYARD_ADMIN_PASSWORD)"
+    )
+    lines = [
+        "",
+        f"Stackyard demo is at {base}",
+        f"  log in:        stackyard login --url {base} --email {info.get('email')}   (password: {password})",
+        f"  stack api_key: {info.get('api_key')}",
+    ]
+    if info.get("delivery_token"):
+        lines.append(f"  delivery token for '{info.get('environment')}': {info['delivery_token']}")
+    lines += [
+        f"  try:           curl -s {base}/v3/environments -H 'api_key: {info.get('api_key')}' -H 'authtoken: <from login>'",
+        f"  (these details are kept in {settings.data_dir}/demo.json)",
+        "",
+    ]
+    return "\n".join(lines)

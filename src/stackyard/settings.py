@@ -1,0 +1,93 @@
+"""Every server setting and limit, each with a default and a line of help.
+
+A setting is read from the command line (`--name-with-dashes`), then from the environment
+(`STACKYARD_NAME`), then falls back to its default. Nothing in a handler hard-codes a limit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = _setting("127.0.0.1", "Address to listen on.")
+    port: int = _setting(8080, "Port to listen on.")
+    data_dir: str = _setting("./.stackyard", "Directory for the SQLite database and other local state.")
+    database_url: str = _setting(
+        "", "Database URL: sqlite:///path or postgresql://...; default a SQLite file in the data dir."
+    )
+    tls_cert: str = _setting("", "PEM certificate file; with --tls-key the server speaks HTTPS.")
+    tls_key: str = _setting("", "PEM private key file for --tls-cert.")
+    admin_email: str = _setting(
+        "", "On first start with an empty database, create the owner with this email."
+    )
+    admin_password: str = _setting("", "Password for the first owner (with --admin-email).")
+    demo: bool = _setting(
+        False, "Create a demo organization, stack, environments, locales, token and content."
+    )
+    max_body_bytes: int = _setting(10 * 1024 * 1024, "Largest request body accepted; larger ones get 413.")
+    rate_limit_enabled: bool = _setting(True, "Apply per-organization rate limits.")
+    rate_limit_reads: int = _setting(20000, "Read requests per second allowed per organization.")
+    rate_limit_writes: int = _setting(2000, "Write requests per second allowed per organization.")
+    rate_limit_burst_seconds: float = _setting(2.0, "Seconds of traffic a bucket can hold as burst.")
+    session_ttl_seconds: int = _setting(14 * 24 * 3600, "Lifetime of a login authtoken.")
+    max_failed_logins: int = _setting(5, "Failed logins in a row before an account is locked.")
+    lockout_seconds: int = _setting(900, "How long a locked account stays locked.")
+    reset_token_ttl_seconds: int = _setting(3600, "Lifetime of a password reset token.")
+    page_size_default: int = _setting(100, "Items per page when a list request gives no limit.")
+    page_size_max: int = _setting(1000, "Largest limit a list request may ask for.")
+    smtp_url: str = _setting("", "smtp://user:pass@host:port to send mail; empty keeps mail in the outbox.")
+    mail_from: str = _setting("stackyard@localhost", "From address of outgoing mail.")
+    public_url: str = _setting("", "Base URL users reach the server at (used in mail links).")
+    db_pool_size: int = _setting(16, "PostgreSQL connections kept open per process.")
+    access_log: bool = _setting(True, "Write one structured (JSON) access log line per request.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return "sqlite:///" + str(Path(self.data_dir).resolve() / "stackyard.db")
+
+    @classmethod
+    def from_sources(
+        cls, overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None
+    ) -> Settings:
+        """Build settings from explicit overrides, then STACKYARD_* environment variables, then defaults."""
+        env = dict(os.environ) if env is None else env
+        overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name in overrides:
+                values[f.name] = overrides[f.name]
+                continue
+            raw = env.get("STACKYARD_" + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(raw, type(f.default))
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _parse(raw: str, kind: type) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind is int:
+        return int(raw)
+    if kind is float:
+        return float(raw)
+    return raw
+
+
+def describe() -> list[tuple[str, Any, str]]:
+    """(name, default, help) for every setting, for --help texts and the README."""
+    return [(f.name, f.default, f.metadata["help"]) for f in dataclasses.fields(Settings)]

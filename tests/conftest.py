@@ -1,0 +1,183 @@
+"""Shared fixtures. Every storage-touching test runs on SQLite and on PostgreSQL through `db`.
+
+PostgreSQL: the suite creates a fresh database on STACKYARD_TEST_POSTGRES_URL's server (default
+postgresql://127.0.0.1:5432/test), migrates it once, empties its tables before each test and drops
+it at the end. Without a reachable server those tests skip, unless STACKYARD_TEST_REQUIRE_POSTGRES=1
+(CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+import httpx
+import pytest
+
+from stackyard.settings import Settings
+from stackyard.store import migrations
+from stackyard.store.engine import Database
+
+PG_URL = os.environ.get("STACKYARD_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("STACKYARD_TEST_REQUIRE_POSTGRES") == "1"
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, migrated once, dropped afterwards."""
+    import psycopg
+
+    name = "stackyard_test_" + secrets.token_hex(4)
+    try:
+        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as e:
+        if REQUIRE_PG:
+            pytest.fail(
+                f"PostgreSQL is required (STACKYARD_TEST_REQUIRE_POSTGRES=1) but {PG_URL} is unreachable: {e}"
+            )
+        pytest.skip(
+            f"no PostgreSQL reachable at {PG_URL} ({e}); set STACKYARD_TEST_POSTGRES_URL to run these"
+        )
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = urlunparse(urlparse(PG_URL)._replace(path="/" + name))
+    db = Database(url, pool_size=2)
+    migrations.upgrade(db)
+    db.close()
+    try:
+        yield url
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def _truncate(db: Database) -> None:
+    with db.write() as tx:
+        tables = [
+            r["tablename"]
+            for r in tx.all("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            if r["tablename"] != "schema_migrations"
+        ]
+        tx.run("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=ENGINES)
+def db(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Database]:
+    """An empty, migrated database on each engine."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path}/stackyard.db")
+        migrations.upgrade(database)
+    else:
+        database = Database(request.getfixturevalue("pg_url"), pool_size=8)
+        _truncate(database)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Any) -> Settings:
+    return Settings(data_dir=str(tmp_path), access_log=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Live:
+    """A running server and what tests need to talk to it."""
+
+    url: str
+    db: Database
+    settings: Settings
+
+    def client(self, **headers: str) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+def start_server(settings: Settings, db: Database) -> tuple[Any, threading.Thread, str]:
+    """uvicorn in a thread on a free port, serving the real app; answers (server, thread, url)."""
+    import uvicorn
+
+    from stackyard.server.app import create_app
+
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, db),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def live(db: Database, settings: Settings) -> Iterator[Live]:
+    """A live server on the test database (both engines)."""
+    server, thread, url = start_server(settings, db)
+    yield Live(url=url, db=db, settings=settings)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@dataclass
+class User:
+    uid: str
+    email: str
+    password: str
+    authtoken: str
+    org_uid: str
+
+
+def make_user(live: Live, email: str, password: str = "correct horse battery", *, org: bool = True) -> User:
+    """A user created through the services (as first start does), logged in over HTTP."""
+    from stackyard.identity import organizations, users
+
+    with live.db.write() as tx:
+        uid, _ = users.create(tx, email, password=password)
+        org_uid = organizations.create(tx, uid, f"{email}'s org") if org else ""
+    with live.client() as c:
+        r = c.post("/v3/user-session", json={"user": {"email": email, "password": password}})
+        assert r.status_code == 200, r.text
+        token = r.json()["user"]["authtoken"]
+    return User(uid=uid, email=email, password=password, authtoken=token, org_uid=org_uid)
+
+
+@pytest.fixture
+def owner(live: Live) -> User:
+    return make_user(live, "owner@example.com")
+
+
+@pytest.fixture
+def api_key(live: Live, owner: User) -> str:
+    """A stack owned by `owner`."""
+    with live.client(authtoken=owner.authtoken) as c:
+        r = c.post("/v3/stacks", json={"stack": {"name": "Test stack", "master_locale": "en-us"}})
+        assert r.status_code == 201, r.text
+        return str(r.json()["stack"]["api_key"])
+
+
+@pytest.fixture
+def cma(live: Live, owner: User, api_key: str) -> Iterator[httpx.Client]:
+    """An HTTP client authenticated as the stack owner, with the stack's api_key header."""
+    with live.client(authtoken=owner.authtoken, api_key=api_key) as c:
+        yield c
