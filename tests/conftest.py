@@ -20,10 +20,21 @@ from urllib.parse import urlparse, urlunparse
 
 import httpx
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from stackyard.settings import Settings
 from stackyard.store import migrations
 from stackyard.store.engine import Database
+
+# Property tests talk to real databases and servers: no per-example deadline, fixtures shared across examples.
+hypothesis_settings.register_profile(
+    "stackyard",
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    print_blob=True,
+)
+hypothesis_settings.load_profile("stackyard")
 
 PG_URL = os.environ.get("STACKYARD_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("STACKYARD_TEST_REQUIRE_POSTGRES") == "1"
