@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+import time
 
+from stackyard.identity.mail import deliver_pending
 from stackyard.server.app import create_app
 from stackyard.server.bootstrap import DEMO_PASSWORD, ensure_demo, ensure_owner
 from stackyard.settings import Settings
@@ -35,6 +38,8 @@ def run(settings: Settings) -> None:
     if settings.demo:
         info = ensure_demo(db, settings)
         print(_demo_text(base, info, settings), file=sys.stderr)
+    if settings.smtp_url:
+        start_mailer(db, settings)
     uvicorn.run(
         app,
         host=settings.host,
@@ -48,6 +53,22 @@ def run(settings: Settings) -> None:
         server_header=False,
     )
     db.close()
+
+
+def start_mailer(db: Database, settings: Settings, interval: float = 5.0) -> threading.Thread:
+    """Send queued mail over SMTP in the background; the outbox keeps what could not be sent yet."""
+
+    def loop() -> None:
+        while True:
+            try:
+                deliver_pending(db, settings)
+            except Exception:
+                logging.getLogger("stackyard.mail").exception("mail delivery failed")
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="stackyard-mailer", daemon=True)
+    thread.start()
+    return thread
 
 
 def _demo_text(base: str, info: dict, settings: Settings) -> str:
