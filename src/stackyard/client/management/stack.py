@@ -1,0 +1,201 @@
+"""A stack (catalogue §2.2) and the door to everything inside it.
+
+The stack is named by the `api_key` header, never the path; `client.stack(k)` puts that header on
+this object only, and every resource made from it starts from a copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from .._http import Transport
+from .._path import segment
+from ._resource import PAGE_SIZE, Resource, body
+from .auditlog import Auditlog
+from .environments import Environment
+from .locales import Locale
+
+R = TypeVar("R")
+It = TypeVar("It")
+
+
+class Stack(Resource[R, It]):
+    """`client.stack(api_key)`: the stack itself plus factories for its resources.
+
+    >>> client.stack("blt1").fetch().json()["stack"]["name"]  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        transport: Transport[R, It],
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(transport, headers)
+        self.api_key = api_key
+        if api_key is not None:
+            segment(api_key, "api_key")
+            self._headers["api_key"] = api_key
+
+    def _keyed(self) -> None:
+        if self.api_key is None:
+            raise ValueError("this call needs the stack's api_key: client.stack('api_key')")
+
+    # -- the stack itself -----------------------------------------------------------------------
+
+    def fetch(self) -> R:
+        """This stack.
+
+        >>> client.stack("blt1").fetch().json()["stack"]  # doctest: +SKIP
+        """
+        self._keyed()
+        return self._call("GET", "stacks")
+
+    def find(self) -> R:
+        """All stacks the caller can see (sent without an api_key, whatever this object holds).
+
+        >>> client.stack().find().json()["stacks"]  # doctest: +SKIP
+        """
+        return self._call("GET", "stacks", omit=("api_key",))
+
+    def iterate(self, page_size: int = PAGE_SIZE) -> It:
+        """Every stack the caller can see, page by page.
+
+        >>> [s["name"] for s in client.stack().iterate()]  # doctest: +SKIP
+        """
+        return self._iterate("stacks", "stacks", page_size, omit=("api_key",))
+
+    def create(self, organization_uid: str | None, data: dict[str, Any]) -> R:
+        """Create a stack in an organization (sent as the `organization_uid` header, which the official SDK drops).
+
+        >>> client.stack().create("org_uid", {"stack": {"name": "Blog", "master_locale": "en-us"}})  # doctest: +SKIP
+        """
+        headers = (
+            {"organization_uid": segment(organization_uid, "organization uid")} if organization_uid else {}
+        )
+        return self._call("POST", "stacks", json=body(data), headers=headers)
+
+    def update(self, data: dict[str, Any]) -> R:
+        """Rename or describe this stack.
+
+        >>> client.stack("blt1").update({"stack": {"name": "Blog 2"}}).json()  # doctest: +SKIP
+        """
+        self._keyed()
+        return self._call("PUT", "stacks", json=body(data))
+
+    def delete(self) -> R:
+        """Delete this stack and everything in it.
+
+        >>> client.stack("blt1").delete()  # doctest: +SKIP
+        """
+        self._keyed()
+        return self._call("DELETE", "stacks")
+
+    def users(self) -> R:
+        """The users this stack is shared with.
+
+        >>> client.stack("blt1").users().json()  # doctest: +SKIP
+        """
+        self._keyed()
+        return self._call("GET", "stacks/users")
+
+    def update_user_role(self, data: dict[str, Any]) -> R:
+        """Set users' stack roles: `{"users": {user_uid: [role_uid, ...]}}`.
+
+        >>> client.stack("blt1").update_user_role({"users": {"blt_user": ["blt_role"]}})  # doctest: +SKIP
+        """
+        self._keyed()
+        return self._call("PUT", "stacks/users/roles", json=body(data))
+
+    def transfer_ownership(self, data: dict[str, Any]) -> R:
+        """Offer this stack to another user: `{"transfer_to": email}`.
+
+        >>> client.stack("blt1").transfer_ownership({"transfer_to": "a@b.c"})  # doctest: +SKIP
+        """
+        self._keyed()
+        return self._call("POST", "stacks/transfer_ownership", json=body(data))
+
+    def accept_ownership(self, user_id: str, ownership_token: str) -> R:
+        """Accept a stack offered to you, with the token from the e-mail.
+
+        >>> client.stack("blt1").accept_ownership("user_uid", "token")  # doctest: +SKIP
+        """
+        self._keyed()
+        path = f"stacks/accept_ownership/{segment(ownership_token, 'ownership token')}"
+        return self._call("GET", path, params={"api_key": self.api_key, "uid": segment(user_id, "user uid")})
+
+    def settings(self) -> R:
+        """This stack's settings.
+
+        >>> client.stack("blt1").settings().json()["stack_settings"]  # doctest: +SKIP
+        """
+        self._keyed()
+        return self._call("GET", "stacks/settings")
+
+    def create_settings(self, data: dict[str, Any]) -> R:
+        """Add or change stack settings.
+
+        >>> client.stack("blt1").create_settings({"stack_settings": {"stack_variables": {}}})  # doctest: +SKIP
+        """
+        self._keyed()
+        return self._call("POST", "stacks/settings", json=body(data))
+
+    create_stack_settings = create_settings
+
+    def reset_settings(self, data: dict[str, Any] | None = None) -> R:
+        """Put the stack settings back to their defaults.
+
+        >>> client.stack("blt1").reset_settings({"stack_settings": {}})  # doctest: +SKIP
+        """
+        self._keyed()
+        return self._call(
+            "POST", "stacks/settings/reset", json=body(data if data is not None else {"stack_settings": {}})
+        )
+
+    reset_stack_settings = reset_settings
+
+    def share(self, data: dict[str, Any]) -> R:
+        """Invite users to this stack: `{"emails": [...], "roles": {email: [role_uid]}}`.
+
+        >>> client.stack("blt1").share({"emails": ["a@b.c"], "roles": {"a@b.c": ["blt_role"]}})  # doctest: +SKIP
+        """
+        self._keyed()
+        return self._call("POST", "stacks/share", json=body(data))
+
+    share_stack = share
+
+    def unshare(self, data: dict[str, Any]) -> R:
+        """Remove a user from this stack: `{"email": ...}`.
+
+        >>> client.stack("blt1").unshare({"email": "a@b.c"})  # doctest: +SKIP
+        """
+        self._keyed()
+        return self._call("POST", "stacks/unshare", json=body(data))
+
+    # -- resources inside the stack -------------------------------------------------------------
+
+    def environments(self, environment_name: str | None = None) -> Environment[R, It]:
+        """Environments, or one by name.
+
+        >>> client.stack("blt1").environments("production").fetch()  # doctest: +SKIP
+        """
+        return Environment(self._t, environment_name, self._headers)
+
+    environment = environments
+
+    def locale(self, locale_code: str | None = None) -> Locale[R, It]:
+        """Locales, or one by code.
+
+        >>> client.stack("blt1").locale("fr-fr").fetch()  # doctest: +SKIP
+        """
+        return Locale(self._t, locale_code, self._headers)
+
+    locales = locale
+
+    def auditlog(self, log_uid: str | None = None) -> Auditlog[R, It]:
+        """The audit log, or one entry of it.
+
+        >>> client.stack("blt1").auditlog().find().json()["logs"]  # doctest: +SKIP
+        """
+        return Auditlog(self._t, log_uid, self._headers)
