@@ -21,6 +21,9 @@ def segment(value: Any, what: str = "uid") -> str:
     text = str(value)
     if not text.strip():
         raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    if text in (".", ".."):
+        # quoting leaves dots alone and URL normalisation would resolve them: a path escape
+        raise ValueError(f"{what} cannot be {text!r}")
     return quote(text, safe="")
 
 

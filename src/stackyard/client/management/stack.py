@@ -13,8 +13,15 @@ from .._http import Transport
 from .._path import segment
 from ._resource import PAGE_SIZE, Resource, body
 from .auditlog import Auditlog
+from .content_types import ContentType
 from .environments import Environment
+from .extensions import Extension
+from .global_fields import GlobalField
+from .labels import Label
 from .locales import Locale
+from .metadata import Metadata
+from .roles import Role
+from .tokens import DeliveryToken, ManagementToken
 
 R = TypeVar("R")
 It = TypeVar("It")
@@ -199,3 +206,74 @@ class Stack(Resource[R, It]):
         >>> client.stack("blt1").auditlog().find().json()["logs"]  # doctest: +SKIP
         """
         return Auditlog(self._t, log_uid, self._headers)
+
+    def content_types(
+        self, content_type_uid: str | None = None, branch: str | None = None
+    ) -> ContentType[R, It]:
+        """Content types, or one by uid; `branch` sends the `branch` header.
+
+        >>> client.stack("blt1").content_types("blog", branch="main").fetch()  # doctest: +SKIP
+        """
+        return ContentType(self._t, content_type_uid, self._headers, branch)
+
+    content_type = content_types
+
+    def global_fields(
+        self,
+        global_field_uid: str | None = None,
+        options: dict[str, Any] | None = None,
+        branch: str | None = None,
+    ) -> GlobalField[R, It]:
+        """Global fields, or one by uid; `options={"api_version": 3.2}` becomes a header.
+
+        >>> client.stack("blt1").global_fields("seo").fetch()  # doctest: +SKIP
+        """
+        return GlobalField(self._t, global_field_uid, self._headers, options, branch)
+
+    global_field = global_fields
+
+    def roles(self, role_uid: str | None = None) -> Role[R, It]:
+        """Stack roles, or one by uid.
+
+        >>> client.stack("blt1").roles().find().json()["roles"]  # doctest: +SKIP
+        """
+        return Role(self._t, role_uid, self._headers)
+
+    def delivery_token(self, delivery_token_uid: str | None = None) -> DeliveryToken[R, It]:
+        """Delivery tokens, or one by uid.
+
+        >>> client.stack("blt1").delivery_token().find().json()["tokens"]  # doctest: +SKIP
+        """
+        return DeliveryToken(self._t, delivery_token_uid, self._headers)
+
+    def management_token(self, management_token_uid: str | None = None) -> ManagementToken[R, It]:
+        """Management tokens, or one by uid.
+
+        >>> client.stack("blt1").management_token().find().json()["tokens"]  # doctest: +SKIP
+        """
+        return ManagementToken(self._t, management_token_uid, self._headers)
+
+    def label(self, label_uid: str | None = None) -> Label[R, It]:
+        """Labels, or one by uid.
+
+        >>> client.stack("blt1").label().find().json()["labels"]  # doctest: +SKIP
+        """
+        return Label(self._t, label_uid, self._headers)
+
+    labels = label
+
+    def extension(self, extension_uid: str | None = None) -> Extension[R, It]:
+        """Extensions, or one by uid.
+
+        >>> client.stack("blt1").extension().find().json()["extensions"]  # doctest: +SKIP
+        """
+        return Extension(self._t, extension_uid, self._headers)
+
+    extensions = extension
+
+    def metadata(self, metadata_uid: str | None = None) -> Metadata[R, It]:
+        """Entry/asset metadata, or one by uid.
+
+        >>> client.stack("blt1").metadata().find().json()["metadata"]  # doctest: +SKIP
+        """
+        return Metadata(self._t, metadata_uid, self._headers)
