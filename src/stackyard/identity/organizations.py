@@ -10,9 +10,8 @@ from typing import Any
 
 from stackyard import audit
 from stackyard.access.caller import Caller
-from stackyard.access.policy import allowed
 from stackyard.access.resolve import stack_access
-from stackyard.errors import Forbidden, invalid, not_found
+from stackyard.errors import Forbidden, PreconditionFailed, UnprocessableEntity, invalid, not_found
 from stackyard.identity import mail, users
 from stackyard.ids import now, uid
 from stackyard.store.engine import Row, Tx, jdump, jload
@@ -124,77 +123,35 @@ def stacks(tx: Tx, user_uid: str, org_uid: str) -> list[Row]:
     )
 
 
+MAX_INVITES = 100
+MAX_MESSAGE = 2000
+
+
 def share(tx: Tx, caller: Caller, org_uid: str, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Invite users by email with org roles and, per stack, stack roles (`organizations(uid).add_users`).
 
-    New addresses get an inactive account and an activation mail; existing users are added at once.
-    Nobody grants beyond their own standing: only org owners and admins invite, and stack roles need
-    the right to manage that stack's users.
+    New addresses get an inactive account and an activation mail; existing users join at once.
+    Nobody grants beyond their own standing: only org owners and admins invite, nobody is made
+    owner this way, and stack roles need the right to manage that stack's users. The whole request
+    is validated before anything is written.
     """
     user_uid = str(caller.user_uid)
-    _, role = _visible_row(tx, user_uid, org_uid)
+    org, role = _visible_row(tx, user_uid, org_uid)
     if role not in ("owner", "admin"):
         raise Forbidden("Only organization owners and admins can add users.")
-    share_data: dict[str, Any] = data["share"] if isinstance(data.get("share"), dict) else data
-    org_users = share_data.get("users") or {}
-    stack_grants = share_data.get("stacks") or {}
-    message = share_data.get("message") or ""
-    if not isinstance(org_users, dict) or not isinstance(stack_grants, dict) or not isinstance(message, str):
-        raise invalid(
-            {
-                "share": [
-                    "needs 'users' {email: [org_role]} and optionally 'stacks' {email: {api_key: [role]}}."
-                ]
-            }
-        )
-    emails = {users.normalize_email(e) for e in [*org_users.keys(), *stack_grants.keys()]}
+    org_roles, stack_grants, message = _share_request(data)
     out = []
-    for email in sorted(emails):
-        org_role_list = (
-            org_users.get(email)
-            or next((v for k, v in org_users.items() if k.lower() == email), None)
-            or ["member"]
-        )
-        if not isinstance(org_role_list, list) or any(r not in ORG_ROLES for r in org_role_list):
-            raise invalid({"users": [f"roles for {email} must be a list of {sorted(ORG_ROLES)}."]})
-        org_role = "admin" if "admin" in org_role_list else "member"
-        grants = (
-            stack_grants.get(email)
-            or next((v for k, v in stack_grants.items() if k.lower() == email), None)
-            or {}
-        )
-        if not isinstance(grants, dict):
-            raise invalid({"stacks": [f"grants for {email} must be an object of api_key: [role uids]."]})
-        member_uid = _member_for(tx, email, org_uid, message)
-        existing = role_of(tx, org_uid, member_uid)
-        if existing is None:
-            tx.run(
-                "INSERT INTO org_members (org_uid, user_uid, role, created_at) VALUES (?, ?, ?, ?)",
-                org_uid,
-                member_uid,
-                org_role,
-                now(),
-            )
-        elif existing != "owner" and existing != org_role and org_role == "admin":
-            tx.run(
-                "UPDATE org_members SET role = ? WHERE org_uid = ? AND user_uid = ?",
-                org_role,
-                org_uid,
-                member_uid,
-            )
+    for email in sorted(org_roles.keys() | stack_grants.keys()):
+        org_role = "admin" if "admin" in org_roles.get(email, []) else "member"
+        grants = stack_grants.get(email, {})
+        member_uid, joined = _member_for(tx, email, str(org["name"]), message)
+        _join(tx, org_uid, member_uid, org_role)
         for api_key, role_uids in grants.items():
-            access = stack_access(tx, caller, api_key)
-            if access.org_uid != org_uid:
-                raise invalid({"stacks": [f"stack {api_key} is not in this organization."]})
-            if not allowed(access, "stack_user", "manage"):
-                raise Forbidden("You cannot share this stack.")
-            from stackyard.content.stacks import add_member
-
-            add_member(tx, access, member_uid, role_uids)
+            _grant_stack(tx, caller, org_uid, api_key, member_uid, role_uids)
         invitation = uid()
         tx.run(
-            "INSERT INTO invitations (uid, org_uid, email, org_roles, stack_roles, message, invited_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO invitations (uid, org_uid, email, org_roles, stack_roles, message, invited_by, "
+            "created_at, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             invitation,
             org_uid,
             email,
@@ -203,6 +160,7 @@ def share(tx: Tx, caller: Caller, org_uid: str, data: dict[str, Any]) -> list[di
             message,
             user_uid,
             now(),
+            now() if joined else None,
         )
         out.append(
             {
@@ -221,24 +179,116 @@ def share(tx: Tx, caller: Caller, org_uid: str, data: dict[str, Any]) -> list[di
             "organization",
             "share",
             org_uid=org_uid,
-            metadata={"email": email, "org_role": org_role},
+            metadata={"email": email, "org_role": org_role, "stacks": sorted(grants)},
         )
     return out
 
 
-def _member_for(tx: Tx, email: str, org_uid: str, message: str) -> str:
-    row = tx.one("SELECT uid FROM users WHERE email = ?", email)
-    if row is not None:
-        return str(row["uid"])
-    member_uid, activation = users.create(tx, email, active=False)
+def _share_request(data: dict[str, Any]) -> tuple[dict[str, list[str]], dict[str, dict[str, Any]], str]:
+    """The share body, checked and with normalized emails: (org roles, stack grants, message)."""
+    body = data.get("share", data)
+    if not isinstance(body, dict):
+        raise invalid({"share": ["must be an object."]})
+    users_in, stacks_in, message = (
+        body.get("users") or {},
+        body.get("stacks") or {},
+        body.get("message") or "",
+    )
+    errors: dict[str, list[str]] = {}
+    if not isinstance(users_in, dict):
+        errors["share.users"] = ["must be an object of email: [org role uids]."]
+    if not isinstance(stacks_in, dict):
+        errors["share.stacks"] = ["must be an object of email: {api_key: [stack role uids]}."]
+    if not isinstance(message, str) or len(message) > MAX_MESSAGE:
+        errors["share.message"] = [f"must be a string of at most {MAX_MESSAGE} characters."]
+    if errors:
+        raise invalid(errors)
+    org_roles: dict[str, list[str]] = {}
+    for key, value in users_in.items():
+        email = _email(key, errors)
+        if value is None:
+            value = []
+        if not isinstance(value, list) or not all(isinstance(r, str) and r in ORG_ROLES for r in value):
+            errors[f"share.users.{key}"] = [f"must be a list of org roles out of {sorted(ORG_ROLES)}."]
+        elif email:
+            org_roles[email] = [*org_roles.get(email, []), *value]
+    stack_grants: dict[str, dict[str, Any]] = {}
+    for key, value in stacks_in.items():
+        email = _email(key, errors)
+        if not isinstance(value, dict):
+            errors[f"share.stacks.{key}"] = ["must be an object of api_key: [stack role uids]."]
+        elif email:
+            stack_grants[email] = {**stack_grants.get(email, {}), **value}
+    if not errors and not (org_roles.keys() | stack_grants.keys()):
+        errors["share.users"] = ["must name at least one email."]
+    if len(org_roles.keys() | stack_grants.keys()) > MAX_INVITES:
+        errors["share.users"] = [f"can name at most {MAX_INVITES} emails at once."]
+    if errors:
+        raise invalid(errors)
+    return org_roles, stack_grants, message
+
+
+def _email(value: str, errors: dict[str, list[str]]) -> str:
+    try:
+        return users.normalize_email(value)
+    except UnprocessableEntity:
+        errors[f"share.{value[:100]}"] = ["is not a valid email address."]
+        return ""
+
+
+def _member_for(tx: Tx, email: str, org_name: str, message: str) -> tuple[str, bool]:
+    """The invited user's uid and whether they can use it now (an active account).
+
+    A new address gets an inactive account; an address still waiting for activation gets a fresh
+    activation token (the old one stops working), so re-inviting is how a lost mail is resent.
+    """
+    note = f"{message}\n\n" if message else ""
+    row = tx.one("SELECT uid, active FROM users WHERE email = ?", email)
+    if row is not None and row["active"]:
+        mail.queue(tx, email, f"You have been added to {org_name} on Stackyard", f"{note}Log in to see it.\n")
+        return str(row["uid"]), True
+    if row is None:
+        member_uid, activation = users.create(tx, email, active=False)
+    else:
+        member_uid, activation = str(row["uid"]), users.new_activation(tx, str(row["uid"]))
     mail.queue(
         tx,
         email,
-        "You have been invited to Stackyard",
-        f"{message}\n\nActivate your account with this token:\n\n    {activation}\n\n"
+        f"You have been invited to {org_name} on Stackyard",
+        f"{note}Activate your account with this token:\n\n    {activation}\n\n"
         "using `stackyard user activate` or POST /v3/user/activate/<token>.\n",
     )
-    return member_uid
+    return member_uid, False
+
+
+def _join(tx: Tx, org_uid: str, member_uid: str, org_role: str) -> None:
+    """Add to the organization, or promote a member to admin; nobody is demoted by an invitation."""
+    existing = role_of(tx, org_uid, member_uid)
+    if existing is None:
+        tx.run(
+            "INSERT INTO org_members (org_uid, user_uid, role, created_at) VALUES (?, ?, ?, ?)",
+            org_uid,
+            member_uid,
+            org_role,
+            now(),
+        )
+    elif existing == "member" and org_role == "admin":
+        tx.run(
+            "UPDATE org_members SET role = 'admin' WHERE org_uid = ? AND user_uid = ?", org_uid, member_uid
+        )
+
+
+def _grant_stack(tx: Tx, caller: Caller, org_uid: str, api_key: str, member_uid: str, role_uids: Any) -> None:
+    """Stack roles for the new member, in a stack of this organization the caller may share."""
+    from stackyard.content.stacks import add_member
+
+    try:
+        access = stack_access(tx, caller, api_key)
+    except PreconditionFailed:
+        access = None
+    if access is None or access.org_uid != org_uid:
+        raise invalid({"share.stacks": [f"{api_key[:100]} is not a stack of this organization."]})
+    add_member(tx, access, member_uid, role_uids)
 
 
 def transfer_ownership(tx: Tx, caller: Caller, org_uid: str, email: object) -> None:
@@ -247,9 +297,15 @@ def transfer_ownership(tx: Tx, caller: Caller, org_uid: str, email: object) -> N
     _, role = _visible_row(tx, user_uid, org_uid)
     if role != "owner":
         raise Forbidden("Only the organization owner can transfer ownership.")
-    target = tx.one("SELECT uid FROM users WHERE email = ?", users.normalize_email(email))
+    try:
+        address = users.normalize_email(email)
+    except UnprocessableEntity:
+        raise invalid({"transfer_to": ["is not a valid email address."]}) from None
+    target = tx.one("SELECT uid FROM users WHERE email = ? AND active = 1", address)
     if target is None or role_of(tx, org_uid, target["uid"]) is None:
-        raise invalid({"transfer_to": ["must be a member of this organization."]})
+        raise invalid({"transfer_to": ["must be an active member of this organization."]})
+    if target["uid"] == user_uid:
+        raise invalid({"transfer_to": ["is already the owner."]})
     tx.run("UPDATE org_members SET role = 'admin' WHERE org_uid = ? AND user_uid = ?", org_uid, user_uid)
     tx.run("UPDATE org_members SET role = 'owner' WHERE org_uid = ? AND user_uid = ?", org_uid, target["uid"])
     tx.run(

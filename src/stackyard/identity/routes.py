@@ -16,11 +16,14 @@ router = Router()
 def login(r: Req) -> Any:
     data = r.envelope("user")
     with r.db.write() as tx:
-        user_uid, token = sessions.login(tx, data, r.settings)
-        return {
-            "notice": "Login Successful.",
-            "user": users.render(tx, users.get_row(tx, user_uid), authtoken=token),
-        }
+        attempt = sessions.login(tx, data, r.settings)
+        if attempt.error is None:
+            return {
+                "notice": "Login Successful.",
+                "user": users.render(tx, users.get_row(tx, attempt.user_uid), authtoken=attempt.authtoken),
+            }
+    # Raised only now, after the failed attempt has been counted and committed.
+    raise attempt.error
 
 
 @router.delete("/v3/user-session")

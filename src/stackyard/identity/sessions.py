@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pyotp
 
-from stackyard.errors import UnprocessableEntity, invalid
+from stackyard.errors import APIError, UnprocessableEntity, invalid
 from stackyard.identity.passwords import verify
 from stackyard.identity.users import normalize_email
 from stackyard.ids import digest, now, parse_time, secret
@@ -19,8 +20,22 @@ def _later(seconds: int) -> str:
     return (parse_time(now()) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def login(tx: Tx, data: dict[str, Any], settings: Settings) -> tuple[str, str]:
-    """Check credentials; answers (user uid, new authtoken). Failures count towards a lockout."""
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of a login: a new session, or the error to answer once the attempt is committed."""
+
+    user_uid: str = ""
+    authtoken: str = ""
+    error: APIError | None = None
+
+
+def login(tx: Tx, data: dict[str, Any], settings: Settings) -> Attempt:
+    """Check credentials and, when they hold, open a session.
+
+    Wrong passwords and wrong two-factor codes count towards a lockout. They are answered as an
+    `Attempt` with an error instead of being raised, because raising inside the write transaction
+    would roll back the very failure count that makes the lockout work.
+    """
     email, password = data.get("email"), data.get("password")
     if not isinstance(email, str) or not isinstance(password, str):
         raise invalid({"email": ["is required."], "password": ["is required."]}, code=104)
@@ -30,34 +45,24 @@ def login(tx: Tx, data: dict[str, Any], settings: Settings) -> tuple[str, str]:
         address = ""
     row = tx.one("SELECT * FROM users WHERE email = ?", address)
     if row and row["locked_until"] and row["locked_until"] > now():
-        raise UnprocessableEntity(error_code=108, errors=[])
+        return Attempt(error=UnprocessableEntity(error_code=108, errors=[]))
     if row is None or not verify(row["password_hash"], password):
-        left = settings.max_failed_logins
-        if row is not None:
-            failed = int(row["failed_attempts"]) + 1
-            locked = _later(settings.lockout_seconds) if failed >= settings.max_failed_logins else None
-            tx.run(
-                "UPDATE users SET failed_attempts = ?, locked_until = ? WHERE uid = ?",
-                0 if locked else failed,
-                locked,
-                row["uid"],
-            )
-            if locked:
-                raise UnprocessableEntity(error_code=108, errors=[])
-            left = settings.max_failed_logins - failed
-        raise UnprocessableEntity(
-            f"Looks like your email or password is invalid. You have {left} login attempt(s) left.",
-            error_code=104,
-            errors=[],
-        )
+        if row is None:
+            return Attempt(error=_bad_credentials(settings.max_failed_logins))
+        return _failed(tx, row["uid"], settings)
     if not row["active"]:
-        raise UnprocessableEntity(error_code=112, errors=[])
+        return Attempt(error=UnprocessableEntity(error_code=112, errors=[]))
     if row["tfa_enabled"]:
         code = data.get("tfa_token")
-        if not code:
-            raise UnprocessableEntity(error_code=294, errors=[], extra={"tfa_type": "totp_authenticator"})
-        if not isinstance(code, str) or not pyotp.TOTP(row["tfa_secret"]).verify(code, valid_window=1):
-            raise UnprocessableEntity(error_code=295, errors=[])
+        if code is None or code == "":
+            return Attempt(
+                error=UnprocessableEntity(error_code=294, errors=[], extra={"tfa_type": "totp_authenticator"})
+            )
+        if not _code_ok(row["tfa_secret"], code):
+            failed = _failed(tx, row["uid"], settings)
+            if failed.error is not None and failed.error.error_code == 108:
+                return failed
+            return Attempt(error=UnprocessableEntity(error_code=295, errors=[]))
     token = secret("cs")
     tx.run(
         "INSERT INTO sessions (token_hash, user_uid, created_at, expires_at) VALUES (?, ?, ?, ?)",
@@ -67,7 +72,39 @@ def login(tx: Tx, data: dict[str, Any], settings: Settings) -> tuple[str, str]:
         _later(settings.session_ttl_seconds),
     )
     tx.run("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE uid = ?", row["uid"])
-    return str(row["uid"]), token
+    return Attempt(user_uid=str(row["uid"]), authtoken=token)
+
+
+def _bad_credentials(left: int) -> UnprocessableEntity:
+    return UnprocessableEntity(
+        f"Looks like your email or password is invalid. You have {left} login attempt(s) left.",
+        error_code=104,
+        errors=[],
+    )
+
+
+def _failed(tx: Tx, user_uid: str, settings: Settings) -> Attempt:
+    """Count one failed attempt (atomically, so parallel guesses all count); lock at the limit."""
+    counted = tx.all(
+        "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE uid = ? RETURNING failed_attempts",
+        user_uid,
+    )
+    failed = int(counted[0]["failed_attempts"]) if counted else settings.max_failed_logins
+    if failed >= settings.max_failed_logins:
+        tx.run(
+            "UPDATE users SET failed_attempts = 0, locked_until = ? WHERE uid = ?",
+            _later(settings.lockout_seconds),
+            user_uid,
+        )
+        return Attempt(error=UnprocessableEntity(error_code=108, errors=[]))
+    return Attempt(error=_bad_credentials(settings.max_failed_logins - failed))
+
+
+def _code_ok(tfa_secret: str | None, code: object) -> bool:
+    """A current TOTP code (one step of clock drift either way)."""
+    if not tfa_secret or not isinstance(code, str) or not code.isdigit() or len(code) != 6:
+        return False
+    return bool(pyotp.TOTP(tfa_secret).verify(code, valid_window=1))
 
 
 def logout(tx: Tx, session_hash: str) -> None:
@@ -75,7 +112,15 @@ def logout(tx: Tx, session_hash: str) -> None:
 
 
 def tfa_setup(tx: Tx, user_uid: str, email: str) -> dict[str, str]:
-    """Start two-factor enrolment: a new TOTP secret, not yet required until confirmed."""
+    """Start two-factor enrolment: a new TOTP secret, not yet required until confirmed.
+
+    Refused while two-factor login is on: otherwise anyone holding a session could swap the
+    secret (and switch the second factor off) without knowing a current code.
+    """
+    if tx.scalar("SELECT tfa_enabled FROM users WHERE uid = ?", user_uid):
+        raise invalid(
+            {"tfa_token": ["two-factor login is already on; disable it with a current code first."]}
+        )
     key = pyotp.random_base32()
     tx.run("UPDATE users SET tfa_secret = ?, tfa_enabled = 0 WHERE uid = ?", key, user_uid)
     return {
@@ -89,7 +134,7 @@ def tfa_confirm(tx: Tx, user_uid: str, code: object, *, enable: bool) -> None:
     row = tx.one("SELECT tfa_secret FROM users WHERE uid = ?", user_uid)
     if row is None or not row["tfa_secret"]:
         raise invalid({"tfa_token": ["two-factor setup has not been started."]})
-    if not isinstance(code, str) or not pyotp.TOTP(row["tfa_secret"]).verify(code, valid_window=1):
+    if not _code_ok(row["tfa_secret"], code):
         raise UnprocessableEntity(error_code=295, errors=[])
     tx.run(
         "UPDATE users SET tfa_enabled = ?, tfa_secret = ? WHERE uid = ?",

@@ -58,6 +58,18 @@ def create(
     return user_uid, activation
 
 
+def new_activation(tx: Tx, user_uid: str) -> str:
+    """A fresh activation token for an inactive user; any earlier one stops working."""
+    activation = secret("act")
+    tx.run(
+        "UPDATE users SET activation_token_hash = ?, updated_at = ? WHERE uid = ? AND active = 0",
+        digest(activation),
+        now(),
+        user_uid,
+    )
+    return activation
+
+
 def get_row(tx: Tx, user_uid: str) -> Row:
     row = tx.one("SELECT * FROM users WHERE uid = ?", user_uid)
     if row is None:
@@ -86,6 +98,7 @@ def render(tx: Tx, row: Row, *, authtoken: str | None = None) -> dict[str, Any]:
         "mobile_number": row["mobile_number"],
         "country_code": row["country_code"],
         "tfa_status": "verified" if row["tfa_enabled"] else "unverified",
+        "authy_id": None,
         "active": bool(row["active"]),
         "failed_attempts": row["failed_attempts"],
         "roles": [],
@@ -131,7 +144,7 @@ def update(tx: Tx, user_uid: str, data: dict[str, Any]) -> None:
 
 def activate(tx: Tx, token: str, data: dict[str, Any]) -> str:
     """Activate an invited account with the token from its invitation mail; answers the uid."""
-    row = tx.one("SELECT uid FROM users WHERE activation_token_hash = ? AND active = 0", digest(token))
+    row = tx.one("SELECT uid, email FROM users WHERE activation_token_hash = ? AND active = 0", digest(token))
     if row is None:
         raise UnprocessableEntity(error_code=111, errors={"activation_token": ["is not valid."]})
     password = check_new(data.get("password"), data.get("password_confirmation"))
@@ -142,6 +155,9 @@ def activate(tx: Tx, token: str, data: dict[str, Any]) -> str:
         hash_password(password),
         now(),
         row["uid"],
+    )
+    tx.run(
+        "UPDATE invitations SET accepted_at = ? WHERE email = ? AND accepted_at IS NULL", now(), row["email"]
     )
     return str(row["uid"])
 
