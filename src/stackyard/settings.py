@@ -50,6 +50,16 @@ class Settings:
     public_url: str = _setting("", "Base URL users reach the server at (used in mail links).")
     db_pool_size: int = _setting(16, "PostgreSQL connections kept open per process.")
     access_log: bool = _setting(True, "Write one structured (JSON) access log line per request.")
+    workers: int = _setting(
+        1,
+        "Server processes sharing the port (use the cores; SQLite still has one writer at a time, "
+        "other processes wait up to the busy timeout). Rate limits are split evenly between them.",
+    )
+    inline_reads: bool = _setting(
+        True,
+        "On SQLite, run GET handlers on the event loop instead of a worker thread (short reads are "
+        "faster without the thread hop; a GET that writes is re-run on a thread).",
+    )
 
     @property
     def resolved_database_url(self) -> str:

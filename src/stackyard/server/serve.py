@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
+import os
 import sys
 import threading
 import time
+from typing import Any
 
 from stackyard.identity.mail import deliver_pending
 from stackyard.server.app import create_app
 from stackyard.server.bootstrap import DEMO_PASSWORD, ensure_demo, ensure_owner
 from stackyard.settings import Settings
+from stackyard.store import migrations
 from stackyard.store.engine import Database
+
+# How the first process hands the resolved settings to the worker processes uvicorn spawns.
+_WORKER_SETTINGS = "STACKYARD_INTERNAL_WORKER_SETTINGS"
 
 
 def configure_logging() -> None:
@@ -29,7 +37,10 @@ def run(settings: Settings) -> None:
 
     configure_logging()
     db = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
-    app = create_app(settings, db)
+    workers = max(1, settings.workers)
+    app = create_app(settings, db) if workers == 1 else None
+    if app is None:
+        migrations.upgrade(db)
     message = ensure_owner(db, settings)
     if message:
         print(message, file=sys.stderr)
@@ -40,8 +51,15 @@ def run(settings: Settings) -> None:
         print(_demo_text(base, info, settings), file=sys.stderr)
     if settings.smtp_url:
         start_mailer(db, settings)
+    target: Any = app
+    if app is None:
+        # Each worker process builds its own app and database handle from the same settings.
+        os.environ[_WORKER_SETTINGS] = json.dumps(dataclasses.asdict(settings))
+        target = "stackyard.server.serve:worker_app"
     uvicorn.run(
-        app,
+        target,
+        factory=app is None,
+        workers=workers if app is None else None,
         host=settings.host,
         port=settings.port,
         ssl_certfile=settings.tls_cert or None,
@@ -53,6 +71,19 @@ def run(settings: Settings) -> None:
         server_header=False,
     )
     db.close()
+
+
+def worker_app() -> Any:
+    """The app of one worker process (`--workers` > 1). The first process has already migrated the
+    database and created the owner; each worker gets an even share of the rate limits."""
+    configure_logging()
+    settings = Settings(**json.loads(os.environ[_WORKER_SETTINGS]))
+    n = max(1, settings.workers)
+    settings = settings.replace(
+        rate_limit_reads=max(1, settings.rate_limit_reads // n),
+        rate_limit_writes=max(1, settings.rate_limit_writes // n),
+    )
+    return create_app(settings)
 
 
 def start_mailer(db: Database, settings: Settings, interval: float = 5.0) -> threading.Thread:

@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,27 @@ def jdump(value: Any) -> str:
 def _to_pyformat(sql: str) -> str:
     """`?` placeholders to psycopg's `%s`, escaping literal percent signs. `?` never occurs in our SQL otherwise."""
     return sql.replace("%", "%%").replace("?", "%s")
+
+
+class NeedsThread(BaseException):
+    """Raised by `Database.write()` inside `reads_only()`: the work must start over on a worker thread.
+
+    A BaseException, so a handler's own `except Exception` cannot swallow it on the way out.
+    """
+
+
+_READS_ONLY: ContextVar[bool] = ContextVar("stackyard_reads_only", default=False)
+
+
+@contextmanager
+def reads_only() -> Iterator[None]:
+    """Run code that is expected only to read (on the event loop); a write attempt raises `NeedsThread`
+    before it touches the database, so the caller can re-run the same code on a thread."""
+    token = _READS_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READS_ONLY.reset(token)
 
 
 class Tx:
@@ -150,9 +172,16 @@ class Database:
             with self._pool.connection() as pconn, pconn.transaction():
                 yield Tx(pconn, "postgresql")
 
+    @property
+    def reads_are_local(self) -> bool:
+        """Reads are in-process file reads (SQLite), cheap enough to run on the event loop."""
+        return self.dialect == "sqlite"
+
     @contextmanager
     def write(self) -> Iterator[Tx]:
         """A write transaction: all of it commits, or none of it does."""
+        if _READS_ONLY.get():
+            raise NeedsThread
         if self.dialect == "sqlite":
             conn = self._sqlite()
             with self._write_lock:
