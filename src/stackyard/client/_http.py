@@ -201,10 +201,10 @@ def _idempotency_key(req: Request) -> str | None:
 class SyncTransport(Transport[Response, Iterator[Any]]):
     """Blocking transport over `httpx.Client`."""
 
-    def __init__(self, config: Config, http: httpx.Client | None = None) -> None:
+    def __init__(self, config: Config, transport: httpx.BaseTransport | None = None) -> None:
         self.config = config
-        self.http = http or httpx.Client(
-            base_url=config.base_url, timeout=config.timeout, verify=config.verify
+        self.http = httpx.Client(
+            base_url=config.base_url, timeout=config.timeout, verify=config.verify, transport=transport
         )
 
     def send(self, req: Request) -> Response:
@@ -242,10 +242,10 @@ class SyncTransport(Transport[Response, Iterator[Any]]):
 class AsyncTransport(Transport[Coroutine[Any, Any, Response], AsyncIterator[Any]]):
     """Non-blocking transport over `httpx.AsyncClient`; `send` answers a coroutine."""
 
-    def __init__(self, config: Config, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, config: Config, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
-        self.http = http or httpx.AsyncClient(
-            base_url=config.base_url, timeout=config.timeout, verify=config.verify
+        self.http = httpx.AsyncClient(
+            base_url=config.base_url, timeout=config.timeout, verify=config.verify, transport=transport
         )
 
     async def send(self, req: Request) -> Response:

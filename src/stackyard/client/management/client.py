@@ -144,6 +144,12 @@ class _Base(Generic[R, It]):
 class Client(_Base[Response, Iterator[Any]]):
     """The blocking management client; every call answers a `Response` or raises an `APIError`.
 
+    Arguments follow the official SDK (`host`, `scheme`, `authtoken`, `management_token`, `headers`,
+    `region`, `version`, `timeout`, `max_retries`, `early_access`; `oauth_config` is accepted and
+    ignored), plus `base_url` ("http://127.0.0.1:8080"), `verify` (TLS) and `transport` (an httpx
+    transport, for tests or proxies). Retries (`max_retries`, default 3) cover 408/409/429/5xx and
+    connection errors; `timeout` is per request, in seconds.
+
     >>> Client(base_url="http://127.0.0.1:8080", authtoken="blt...").user().fetch().json()  # doctest: +SKIP
     """
 
@@ -162,15 +168,15 @@ class Client(_Base[Response, Iterator[Any]]):
         *,
         base_url: str | None = None,
         verify: Any = True,
-        http_client: httpx.Client | None = None,
-        **_ignored: Any,
+        transport: httpx.BaseTransport | None = None,
+        oauth_config: Any = None,
     ) -> None:
         config = self._config(
             host=host, scheme=scheme, authtoken=authtoken, management_token=management_token, headers=headers,
             timeout=timeout, max_retries=max_retries, base_url=base_url, region=region, version=version,
             early_access=early_access, verify=verify,
         )  # fmt: skip
-        self._transport: SyncTransport = SyncTransport(config, http_client)
+        self._transport: SyncTransport = SyncTransport(config, transport)
 
     def login(
         self, email: str, password: str, tfa_token: str | None = None, mfa_secret: str | None = None
@@ -227,15 +233,15 @@ class AsyncClient(_Base[Coroutine[Any, Any, Response], AsyncIterator[Any]]):
         *,
         base_url: str | None = None,
         verify: Any = True,
-        http_client: httpx.AsyncClient | None = None,
-        **_ignored: Any,
+        transport: httpx.AsyncBaseTransport | None = None,
+        oauth_config: Any = None,
     ) -> None:
         config = self._config(
             host=host, scheme=scheme, authtoken=authtoken, management_token=management_token, headers=headers,
             timeout=timeout, max_retries=max_retries, base_url=base_url, region=region, version=version,
             early_access=early_access, verify=verify,
         )  # fmt: skip
-        self._transport: AsyncTransport = AsyncTransport(config, http_client)
+        self._transport: AsyncTransport = AsyncTransport(config, transport)
 
     async def login(
         self, email: str, password: str, tfa_token: str | None = None, mfa_secret: str | None = None
