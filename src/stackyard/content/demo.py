@@ -9,8 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from stackyard.access.caller import StackAccess
+from stackyard.content import tokens
 from stackyard.store.engine import Tx
 
 Step = Callable[[Tx, StackAccess], dict[str, Any]]
 
-STEPS: list[Step] = []
+STEPS: list[Step] = [tokens.demo_delivery_token]

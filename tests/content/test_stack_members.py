@@ -1,0 +1,242 @@
+"""Stack settings, sharing, members' roles and ownership transfer over HTTP."""
+
+from __future__ import annotations
+
+import re
+
+from stackyard.identity import mail
+from tests.access.helpers import member, role_uid
+from tests.conftest import Live, make_user
+
+
+def _outbox(live: Live, email: str) -> list[dict]:
+    with live.db.read() as tx:
+        return mail.outbox(tx, email)
+
+
+def test_settings_merge_and_reset(cma) -> None:
+    r = cma.get("/v3/stacks/settings")
+    assert r.status_code == 200
+    assert r.json()["stack_settings"] == {
+        "stack_variables": {},
+        "discrete_variables": {},
+        "rte": {},
+        "live_preview": {},
+    }
+    # when two sections are set, then later calls merge key by key
+    r = cma.post(
+        "/v3/stacks/settings",
+        json={
+            "stack_settings": {
+                "stack_variables": {"enforce_unique_urls": "true"},
+                "rte": {"cs_only_breakline": "true"},
+            }
+        },
+    )
+    assert r.status_code == 201 and r.json()["notice"] == "Stack settings updated successfully."
+    cma.post(
+        "/v3/stacks/settings", json={"stack_settings": {"stack_variables": {"sys_rte_allowed_tags": "style"}}}
+    )
+    stored = cma.get("/v3/stacks/settings").json()["stack_settings"]
+    assert stored["stack_variables"] == {"enforce_unique_urls": "true", "sys_rte_allowed_tags": "style"}
+    assert stored["rte"] == {"cs_only_breakline": "true"}
+    # bad sections are refused without a write
+    r = cma.post("/v3/stacks/settings", json={"stack_settings": {"nope": {}, "rte": "x"}})
+    assert r.status_code == 422 and set(r.json()["errors"]) == {"nope", "rte"}
+    assert cma.get("/v3/stacks/settings").json()["stack_settings"] == stored
+    # when reset, then the defaults are back
+    r = cma.post("/v3/stacks/settings/reset", json={"stack_settings": {}})
+    assert r.status_code == 201 and r.json()["stack_settings"]["stack_variables"] == {}
+    assert cma.get("/v3/stacks/settings").json()["stack_settings"]["rte"] == {}
+
+
+def test_share_with_existing_and_unknown_users(live: Live, cma) -> None:
+    known = make_user(live, "known@example.com", org=False)
+    dev, cm = role_uid(cma, "Developer"), role_uid(cma, "Content Manager")
+    # when the stack is shared with a user and with an address nobody has
+    r = cma.post(
+        "/v3/stacks/share",
+        json={
+            "emails": ["Known@example.com", "new@example.com"],
+            "roles": {"known@example.com": [dev], "NEW@example.com": [cm]},
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["notice"] == "The invitation has been sent successfully."
+    # then both are users of the stack with their roles; the new one has an inactive account
+    users = {u["email"]: u for u in cma.get("/v3/stacks/users").json()["users"]}
+    assert set(users) == {"owner@example.com", "known@example.com", "new@example.com"}
+    assert users["owner@example.com"]["is_owner"] is True
+    assert users["known@example.com"]["roles"] == [dev] and users["known@example.com"]["uid"] == known.uid
+    assert users["new@example.com"]["roles"] == [cm] and users["new@example.com"]["active"] is False
+    # and the new address got an activation mail
+    assert "Activate your account" in _outbox(live, "new@example.com")[0]["body"]
+    # and the existing user can now open the stack
+    with live.client(authtoken=known.authtoken, api_key=cma.headers["api_key"]) as c:
+        assert c.get("/v3/stacks").json()["stack"]["api_key"] == cma.headers["api_key"]
+    assert known.uid in cma.get("/v3/stacks").json()["stack"]["user_uids"]
+
+
+def test_share_is_validated_and_all_or_nothing(cma) -> None:
+    cm = role_uid(cma, "Content Manager")
+    cases = [
+        {"emails": [], "roles": {}},
+        {"emails": ["not-an-email"], "roles": {"not-an-email": [cm]}},
+        {"emails": ["a@example.com"], "roles": {}},
+        {
+            "emails": ["a@example.com", "b@example.com"],
+            "roles": {"a@example.com": [cm], "b@example.com": ["bltnope"]},
+        },
+        {"emails": ["owner@example.com"], "roles": {"owner@example.com": [cm]}},
+    ]
+    for body in cases:
+        r = cma.post("/v3/stacks/share", json=body)
+        assert r.status_code == 422, (body, r.text)
+    assert [u["email"] for u in cma.get("/v3/stacks/users").json()["users"]] == ["owner@example.com"]
+
+
+def test_unshare(live: Live, cma) -> None:
+    user = member(live, cma, "leaving@example.com", "Developer")
+    r = cma.post("/v3/stacks/unshare", json={"email": "leaving@example.com"})
+    assert r.status_code == 200 and r.json()["notice"] == "The stack has been successfully unshared."
+    with live.client(authtoken=user.authtoken, api_key=cma.headers["api_key"]) as c:
+        assert c.get("/v3/stacks").status_code == 412
+    # the owner and strangers cannot be unshared
+    assert cma.post("/v3/stacks/unshare", json={"email": "owner@example.com"}).status_code == 422
+    assert cma.post("/v3/stacks/unshare", json={"email": "leaving@example.com"}).status_code == 422
+    assert cma.post("/v3/stacks/unshare", json={"email": 5}).status_code == 422
+
+
+def test_update_user_roles(live: Live, cma) -> None:
+    user = member(live, cma, "worker@example.com", "Content Manager")
+    dev, cm = role_uid(cma, "Developer"), role_uid(cma, "Content Manager")
+    # the Python SDK sends PUT
+    r = cma.put("/v3/stacks/users/roles", json={"users": {user.uid: [dev, cm]}})
+    assert r.status_code == 200 and r.json()["notice"] == "Roles updated successfully"
+    worker = next(u for u in r.json()["users"] if u["uid"] == user.uid)
+    assert sorted(worker["roles"]) == sorted([dev, cm])
+    # the JavaScript SDK sends POST
+    assert cma.post("/v3/stacks/users/roles", json={"users": {user.uid: [cm]}}).status_code == 200
+    users = {u["uid"]: u["roles"] for u in cma.get("/v3/stacks/users").json()["users"]}
+    assert users[user.uid] == [cm]
+    # non-members, the owner, unknown roles and empty lists are refused
+    owner_uid = cma.get("/v3/stacks").json()["stack"]["owner_uid"]
+    for body in (
+        {"users": {"bltnobody": [cm]}},
+        {"users": {owner_uid: [cm]}},
+        {"users": {user.uid: ["bltnope"]}},
+        {"users": {user.uid: []}},
+        {"users": []},
+    ):
+        assert cma.put("/v3/stacks/users/roles", json=body).status_code == 422, body
+    assert {u["uid"]: u["roles"] for u in cma.get("/v3/stacks/users").json()["users"]}[user.uid] == [cm]
+
+
+def test_only_owners_and_admins_manage_users(live: Live, cma) -> None:
+    api_key = cma.headers["api_key"]
+    admin = member(live, cma, "admin@example.com", "Admin")
+    dev = member(live, cma, "dev@example.com", "Developer")
+    admin_role = role_uid(cma, "Admin")
+    with live.client(authtoken=dev.authtoken, api_key=api_key) as c:
+        # a developer sees the users but cannot share, re-role or unshare, least of all grant Admin
+        assert c.get("/v3/stacks/users").status_code == 200
+        body = {"emails": ["x@example.com"], "roles": {"x@example.com": [admin_role]}}
+        assert c.post("/v3/stacks/share", json=body).status_code == 403
+        assert c.put("/v3/stacks/users/roles", json={"users": {dev.uid: [admin_role]}}).status_code == 403
+        assert c.post("/v3/stacks/unshare", json={"email": "admin@example.com"}).status_code == 403
+        assert c.post("/v3/stacks/settings", json={"stack_settings": {"rte": {}}}).status_code == 403
+    with live.client(authtoken=admin.authtoken, api_key=api_key) as c:
+        # an admin may grant Admin, but not transfer the stack or unshare its owner
+        assert c.put("/v3/stacks/users/roles", json={"users": {dev.uid: [admin_role]}}).status_code == 200
+        assert (
+            c.post("/v3/stacks/transfer_ownership", json={"transfer_to": "dev@example.com"}).status_code
+            == 403
+        )
+        assert c.post("/v3/stacks/unshare", json={"email": "owner@example.com"}).status_code == 422
+
+
+def _transfer_token(live: Live, email: str) -> str:
+    body = _outbox(live, email)[0]["body"]
+    match = re.search(r"accept_ownership/(own[0-9a-f]+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_transfer_ownership(live: Live, cma, owner) -> None:
+    api_key = cma.headers["api_key"]
+    heir = make_user(live, "heir@example.com", org=False)
+    # when the owner transfers the stack, then the recipient is mailed a token and nothing changes yet
+    r = cma.post("/v3/stacks/transfer_ownership", json={"transfer_to": "heir@example.com"})
+    assert r.status_code == 200, r.text
+    token = _transfer_token(live, "heir@example.com")
+    assert cma.get("/v3/stacks").json()["stack"]["owner_uid"] == owner.uid
+    with live.db.read() as tx:
+        assert tx.scalar("SELECT COUNT(*) AS n FROM ownership_transfers WHERE token_hash = ?", token) == 0
+    with live.client(authtoken=heir.authtoken) as c:
+        # a wrong uid, stack or token is refused
+        assert (
+            c.get(
+                f"/v3/stacks/accept_ownership/{token}", params={"api_key": api_key, "uid": owner.uid}
+            ).status_code
+            == 422
+        )
+        assert (
+            c.get(
+                f"/v3/stacks/accept_ownership/{token}", params={"api_key": "bltx", "uid": heir.uid}
+            ).status_code
+            == 422
+        )
+        assert (
+            c.get(
+                f"/v3/stacks/accept_ownership/own{'0' * 32}", params={"api_key": api_key, "uid": heir.uid}
+            ).status_code
+            == 422
+        )
+        # when the recipient accepts
+        r = c.get(f"/v3/stacks/accept_ownership/{token}", params={"api_key": api_key, "uid": heir.uid})
+        assert r.status_code == 200, r.text
+        # then they own the stack, and the token is spent
+        assert c.get("/v3/stacks", headers={"api_key": api_key}).json()["stack"]["owner_uid"] == heir.uid
+        assert (
+            c.get(
+                f"/v3/stacks/accept_ownership/{token}", params={"api_key": api_key, "uid": heir.uid}
+            ).status_code
+            == 422
+        )
+    # and the previous owner keeps Admin
+    users = {u["email"]: u for u in cma.get("/v3/stacks/users").json()["users"]}
+    assert users["heir@example.com"]["is_owner"] is True
+    assert users["owner@example.com"]["roles"] == [role_uid(cma, "Admin")]
+    # when the heir hands it back (the organization owner already acts as owner in all its stacks)
+    with live.client(authtoken=heir.authtoken, api_key=api_key) as c:
+        assert c.post("/v3/stacks/transfer_ownership", json={"transfer_to": owner.email}).status_code == 200
+    token = _transfer_token(live, owner.email)
+    r = cma.get(f"/v3/stacks/accept_ownership/{token}", params={"api_key": api_key, "uid": owner.uid})
+    assert r.status_code == 200, r.text
+    # then the heir, now an Admin, manages users but can neither transfer nor delete the stack
+    with live.client(authtoken=heir.authtoken, api_key=api_key) as c:
+        assert c.get("/v3/stacks/users").status_code == 200
+        assert c.post("/v3/stacks/settings", json={"stack_settings": {"rte": {}}}).status_code == 201
+        assert c.post("/v3/stacks/transfer_ownership", json={"transfer_to": owner.email}).status_code == 403
+        assert c.delete("/v3/stacks").status_code == 403
+    assert cma.get("/v3/stacks").json()["stack"]["owner_uid"] == owner.uid
+
+
+def test_transfer_needs_an_active_other_user(live: Live, cma) -> None:
+    for email in ("ghost@example.com", "owner@example.com", "nonsense"):
+        r = cma.post("/v3/stacks/transfer_ownership", json={"transfer_to": email})
+        assert r.status_code == 422, (email, r.text)
+
+
+def test_expired_transfer_token_is_refused(live: Live, cma) -> None:
+    heir = make_user(live, "late@example.com", org=False)
+    cma.post("/v3/stacks/transfer_ownership", json={"transfer_to": "late@example.com"})
+    token = _transfer_token(live, "late@example.com")
+    with live.db.write() as tx:
+        tx.run("UPDATE ownership_transfers SET expires_at = '2001-01-01T00:00:00.000Z'")
+    with live.client() as c:
+        r = c.get(
+            f"/v3/stacks/accept_ownership/{token}",
+            params={"api_key": cma.headers["api_key"], "uid": heir.uid},
+        )
+        assert r.status_code == 422 and r.json()["error_code"] == 111
