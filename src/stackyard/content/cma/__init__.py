@@ -1,5 +1,8 @@
 """Content management API routes, one module per resource; each exposes `router`."""
 
+import stackyard.content.cma.content_types as content_types_routes
+import stackyard.content.cma.global_fields as global_fields_routes
 from stackyard.content.cma import audit_logs, environments, locales, roles, stacks, tokens
 
 ROUTERS = [stacks.router, environments.router, locales.router, audit_logs.router, roles.router, tokens.router]
+ROUTERS += [content_types_routes.router, global_fields_routes.router]
