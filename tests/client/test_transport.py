@@ -286,7 +286,7 @@ def test_iterate_fetches_pages_lazily() -> None:
     def page(request: httpx.Request) -> httpx.Response:
         skip, limit = int(request.url.params["skip"]), int(request.url.params["limit"])
         names = [f"env{i}" for i in range(5)][skip : skip + limit]
-        return httpx.Response(200, json={"environments": [{"name": n} for n in names]})
+        return httpx.Response(200, json={"environments": [{"name": n} for n in names], "count": 5})
 
     rec = Recorder(page)
     client, _ = make(rec)
@@ -299,6 +299,18 @@ def test_iterate_fetches_pages_lazily() -> None:
         ("2", "2"),
         ("4", "2"),
     ]
+    assert rec.requests[0].url.params["include_count"] == "true"
+
+
+def test_iterate_without_a_count_reads_until_an_empty_page_even_if_the_server_caps_limit() -> None:
+    def capped(request: httpx.Request) -> httpx.Response:
+        skip = int(request.url.params["skip"])  # the server ignores our limit and sends 2 at most
+        return httpx.Response(200, json={"stacks": [{"n": i} for i in range(7)][skip : skip + 2]})
+
+    rec = Recorder(capped)
+    client, _ = make(rec)
+    assert [s["n"] for s in client.stack().iterate(page_size=50)] == list(range(7))
+    assert [r.url.params["skip"] for r in rec.requests] == ["0", "2", "4", "6", "7"]
 
 
 def test_server_errors_raise_even_without_a_json_body() -> None:

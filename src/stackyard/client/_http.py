@@ -173,13 +173,25 @@ def _finish(resp: httpx.Response) -> Response:
     return Response(resp.status_code, resp.headers, resp.content, str(resp.url))
 
 
-def _page_items(body: Any, key: str) -> list[Any]:
-    items = body.get(key) if isinstance(body, dict) else None
-    return items if isinstance(items, list) else []
+def _page(body: Any, key: str) -> tuple[list[Any], int | None]:
+    """The items of one page and the total `count`, when the server sent one."""
+    if not isinstance(body, dict):
+        return [], None
+    items, count = body.get(key), body.get("count")
+    return (
+        items if isinstance(items, list) else [],
+        count if isinstance(count, int) and not isinstance(count, bool) else None,
+    )
+
+
+def _last_page(items: list[Any], count: int | None, seen: int) -> bool:
+    """Stop on an empty page, or once `count` items were seen. A short page is not proof of the end:
+    a server may cap `limit` below what we asked for, so without a count we read until a page is empty."""
+    return not items or (count is not None and seen >= count)
 
 
 def _page_request(req: Request, skip: int, page_size: int) -> Request:
-    return req.with_params(skip=skip, limit=page_size)
+    return req.with_params(skip=skip, limit=page_size, include_count=True)
 
 
 class Transport(Generic[R, It]):
@@ -229,11 +241,11 @@ class SyncTransport(Transport[Response, Iterator[Any]]):
     def paginate(self, req: Request, key: str, page_size: int) -> Iterator[Any]:
         skip = 0
         while True:
-            items = _page_items(self.send(_page_request(req, skip, page_size)).json(), key)
+            items, count = _page(self.send(_page_request(req, skip, page_size)).json(), key)
             yield from items
-            if len(items) < page_size:
-                return
             skip += len(items)
+            if _last_page(items, count, skip):
+                return
 
     def close(self) -> None:
         self.http.close()
@@ -275,12 +287,12 @@ class AsyncTransport(Transport[Coroutine[Any, Any, Response], AsyncIterator[Any]
     async def paginate(self, req: Request, key: str, page_size: int) -> AsyncIterator[Any]:
         skip = 0
         while True:
-            items = _page_items((await self.send(_page_request(req, skip, page_size))).json(), key)
+            items, count = _page((await self.send(_page_request(req, skip, page_size))).json(), key)
             for item in items:
                 yield item
-            if len(items) < page_size:
-                return
             skip += len(items)
+            if _last_page(items, count, skip):
+                return
 
     async def aclose(self) -> None:
         await self.http.aclose()
