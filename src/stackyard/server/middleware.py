@@ -16,6 +16,9 @@ access_log = logging.getLogger("stackyard.access")
 # Path segments that carry a secret (activation, reset and ownership tokens) never reach the log.
 _SECRET_PATH = re.compile(r"(/(?:activate|accept_ownership|reset_password)/)[^/?]+")
 
+# An incoming X-Request-Id is echoed only when it is a short token that is safe in logs and headers.
+_SANE_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,64}")
+
 Scope = dict[str, Any]
 
 
@@ -36,7 +39,7 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(8)
+        request_id = incoming if _SANE_ID.fullmatch(incoming) else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
         start = time.perf_counter()
         status_holder = [0]
@@ -50,13 +53,20 @@ class RequestContext:
                 message = {**message, "headers": headers}
             await send(message)
 
-        declared = dict(scope["headers"]).get(b"content-length")
+        request_headers = dict(scope["headers"])
+        declared = request_headers.get(b"content-length")
         too_large = False
         if declared is not None:
             try:
                 too_large = int(declared) > self.max_body
             except ValueError:
                 too_large = False
+        elif b"transfer-encoding" in request_headers:
+            # A chunked body's size is known only once read: read it here, within the limit, so an
+            # oversized one is refused before a handler starts (raising mid-handler made it a 500).
+            body, too_large = await self._read_within_limit(receive)
+            if not too_large:
+                receive = _replay(body, receive)
         if too_large:
             await self._reject(send_with_id, request_id)
         else:
@@ -89,6 +99,22 @@ class RequestContext:
                 )
             )
 
+    async def _read_within_limit(self, receive: Any) -> tuple[bytes, bool]:
+        """The whole body, or (what was read, True) as soon as it passes `max_body_bytes`."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks), False
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return b"", True
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), False
+
     async def _reject(self, send: Any, request_id: str) -> None:
         body = json.dumps(PayloadTooLarge().body()).encode()
         await send(
@@ -106,3 +132,16 @@ class RequestContext:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    """A `receive` that hands over an already read body once, then defers to the real one."""
+    pending = [body]
+
+    async def replay() -> dict:
+        if pending:
+            return {"type": "http.request", "body": pending.pop(), "more_body": False}
+        message: dict = await receive()
+        return message
+
+    return replay
