@@ -1,0 +1,96 @@
+"""The query language evaluated in plain Python: the reference the SQL compiler is tested against.
+
+    matches(schema, {"price": {"$lt": 90}}, entry)   # entry: system fields and field values
+
+It parses with the same `query.parse` and walks documents with the same `FieldPath`s, so the only
+thing that differs from the SQL is the evaluation itself. Also used where a query applies to values
+already in memory (the PULL update operator).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from stackyard.store.query import Cond, Group, Node, parse
+from stackyard.store.query_paths import SYSTEM, FieldPath
+
+_TYPES: dict[str, tuple[type, ...]] = {"number": (int, float), "string": (str,), "boolean": (bool,)}
+
+
+def _typed(kind: str, value: Any) -> bool:
+    if kind == "number" and isinstance(value, bool):
+        return False
+    return isinstance(value, _TYPES[kind])
+
+
+def _follow(value: Any, keys: tuple[str, ...]) -> Any:
+    for k in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(k)
+    return value
+
+
+def values(fp: FieldPath, doc: dict[str, Any]) -> list[Any]:
+    """Every value the path reaches in `doc` (several when it crosses arrays)."""
+    if fp.root is not None:
+        name = next(k for k, v in SYSTEM.items() if v[0] == fp.root)
+        current: list[Any] = [doc.get(name)]
+    else:
+        current = [doc]
+    for step in fp.steps:
+        nxt: list[Any] = []
+        for v in current:
+            arr = _follow(v, step.keys)
+            if isinstance(arr, list):
+                nxt.extend(arr)
+        current = nxt
+    return [_follow(v, fp.tail) for v in current]
+
+
+def _one(c: Cond, v: Any) -> bool:
+    kind = c.path.kind
+    if c.op == "$exists":
+        return v is not None
+    if not _typed(kind, v):
+        return False
+    if c.op in ("$eq", "$ne"):
+        return bool(v == c.value)
+    if c.op in ("$in", "$nin"):
+        return any(v == x for x in c.value)
+    if c.op == "$lt":
+        return bool(v < c.value)
+    if c.op == "$lte":
+        return bool(v <= c.value)
+    if c.op == "$gt":
+        return bool(v > c.value)
+    if c.op == "$gte":
+        return bool(v >= c.value)
+    if c.op == "$regex":
+        return re.search(c.value, v, re.IGNORECASE if c.options == "i" else 0) is not None
+    return False  # pragma: no cover
+
+
+def evaluate(node: Node, doc: dict[str, Any]) -> bool:
+    if isinstance(node, Group):
+        results = (evaluate(n, doc) for n in node.items)
+        return all(results) if node.kind == "$and" else any(results)
+    hit = any(_one(node, v) for v in values(node.path, doc))
+    if node.op in ("$ne", "$nin") or (node.op == "$exists" and node.value is False):
+        return not hit
+    return hit
+
+
+def matches(schema: list[dict[str, Any]], query: Any, doc: dict[str, Any]) -> bool:
+    """Does `doc` (system fields and field values, as rendered) satisfy `query`?"""
+    return evaluate(parse(schema, query), doc)
+
+
+def sort_key(fp: FieldPath, doc: dict[str, Any]) -> tuple[bool, Any]:
+    """Ordering as `query.order_by` sorts: missing (or mistyped) values last."""
+    found = values(fp, doc)
+    v = found[0] if found else None
+    if v is None or not _typed(fp.kind, v):
+        return (True, 0)
+    return (False, v)
