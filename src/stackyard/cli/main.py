@@ -19,6 +19,8 @@ from stackyard.settings import describe
 # Functions that add subcommands to the top-level parser; client command modules register here.
 Registrar = Callable[[Any], None]
 REGISTRARS: list[Registrar] = []
+# Functions that add options to the top-level parser itself (`stackyard --url U environment list`).
+GLOBAL_OPTIONS: list[Callable[[argparse.ArgumentParser], None]] = []
 
 
 class CLIError(StackyardError):
@@ -156,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     _db_parser(sub)
     _mail_parser(sub)
     _load_client_commands()
+    for add_options in GLOBAL_OPTIONS:
+        add_options(parser)
     for register in REGISTRARS:
         register(sub)
     return parser
