@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stackyard.errors import APIError
+from stackyard.server import openapi
 from stackyard.server.middleware import RequestContext
 from stackyard.server.ratelimit import RateLimiter
 from stackyard.server.routing import JSONResponse, Router, build_routes, error_response
@@ -66,7 +67,12 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         err = APIError(error_code=500, status=500)
         return error_response(err, request.scope.get("state", {}).get("request_id", ""))
 
-    routes = [Route("/healthz", healthz, methods=["GET"]), *build_routes(state, all_routers())]
+    routers = all_routers()
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        openapi.route(routers),
+        *build_routes(state, routers),
+    ]
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
