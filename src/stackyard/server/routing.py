@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, NoMatchFound, Route, get_route_path
+from starlette.types import Receive, Scope, Send
 
 from stackyard.access.caller import Caller, StackAccess
 from stackyard.access.resolve import authenticate, require_user, stack_access
@@ -254,7 +255,75 @@ def _specificity(path: str) -> tuple[int, ...]:
     return tuple(1 if seg.startswith("{") else 0 for seg in path.strip("/").split("/"))
 
 
-def build_routes(app_state: AppState, routers: list[Router]) -> list[Route]:
+def build_routes(app_state: AppState, routers: list[Router]) -> list[BaseRoute]:
     table = [(m, p, h) for r in routers for (m, p, h) in r.routes]
     table.sort(key=lambda t: _specificity(t[1]))
-    return [Route(p, endpoint(app_state, h), methods=[m]) for (m, p, h) in table]
+    routes = [Route(p, endpoint(app_state, h), methods=[m]) for (m, p, h) in table]
+    if any(":path}" in r.path for r in routes):
+        return list(routes)  # a parameter may span segments: keep Starlette's plain scan
+    return [IndexedRoutes(routes)]
+
+
+def _shape(path: str) -> tuple[int, tuple[str, ...]]:
+    """How many slashes a path has, and its first two segments."""
+    return path.count("/"), tuple(path.split("/")[1:3])
+
+
+class IndexedRoutes(BaseRoute):
+    """Our routes, tried in the same order as a flat list, but only those that could match.
+
+    A `{param}` never spans a `/`, so a route matches only paths with as many slashes as its own,
+    and, when its first two segments are literal (`/v3/environments/...`), only paths that begin
+    with them. Starlette would otherwise try every route's regex on every request; with a hundred
+    routes that costs more than the handler of a short read.
+    """
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = routes
+        # (slashes, literal head, or None when a parameter is among the first two segments)
+        shapes: list[tuple[int, tuple[str, ...] | None]] = []
+        for r in routes:
+            count, head = _shape(r.path)
+            shapes.append((count, None if any("{" in seg for seg in head) else head))
+        self._generic: dict[int, list[Route]] = {}
+        self._by_head: dict[tuple[int, tuple[str, ...]], list[Route]] = {}
+        for count, literal in set(shapes):
+            if literal is not None:
+                self._by_head[(count, literal)] = [
+                    r for r, (c, h) in zip(routes, shapes, strict=True) if c == count and h in (literal, None)
+                ]
+        for r, (count, maybe) in zip(routes, shapes, strict=True):
+            if maybe is None:
+                self._generic.setdefault(count, []).append(r)
+
+    def _candidates(self, path: str) -> list[Route]:
+        count, head = _shape(path)
+        found = self._by_head.get((count, head))
+        return found if found is not None else self._generic.get(count, [])
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        partial: tuple[Route, Scope] | None = None
+        for route in self._candidates(get_route_path(scope)):
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return Match.FULL, {**child, "stackyard.route": route}
+            if match is Match.PARTIAL and partial is None:
+                partial = (route, child)
+        if partial is not None:
+            return Match.PARTIAL, {**partial[1], "stackyard.route": partial[0]}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route: Route = scope["stackyard.route"]
+        scope["route"] = route
+        await route.handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        for route in self.routes:
+            try:
+                return route.url_path_for(name, **path_params)
+            except NoMatchFound:
+                continue
+        raise NoMatchFound(name, path_params)
