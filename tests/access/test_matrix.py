@@ -1,0 +1,336 @@
+"""The authorization matrix: every kind of caller against the stack administration routes.
+
+Given one stack with an owner, members holding each built-in role and a custom role (read-only on
+one environment), a management token with the modules and one without, a delivery token, no
+credential, and the owner of another organization; when each calls each route; then the status is
+the one in the table, and no error body carries data of the stack. Runs on both engines.
+
+Destructive calls act on objects made for that caller, so the order of the cells does not matter,
+except that the stack itself is deleted last, by its owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.access.helpers import custom_role, delivery_token, management_token, member, role_uid
+from tests.conftest import Live, make_user
+
+CALLERS = (
+    "admin",
+    "developer",
+    "content_manager",
+    "custom",
+    "token_with",
+    "token_without",
+    "delivery",
+    "nobody",
+    "stranger",
+    "owner",
+)
+# Short names for a row of expected statuses, in the order of CALLERS.
+OWNER_ADMIN = {"owner", "admin"}
+BUILDERS = {"owner", "admin", "developer"}
+MEMBERS = {"owner", "admin", "developer", "content_manager", "custom"}
+LOCALE_CODES = {c: f"zz-c{i}" for i, c in enumerate(CALLERS)}
+
+
+def expect(ok: int, allowed: set[str], *, denied: int = 403) -> dict[str, int]:
+    """`ok` for the callers in `allowed`; `denied` for other stack callers; 401 without a usable
+    management credential; 412 for a stranger, to whom the stack does not exist."""
+    out = {c: (ok if c in allowed else denied) for c in CALLERS}
+    out.update(delivery=401, nobody=401, stranger=412)
+    return out
+
+
+@dataclass
+class World:
+    live: Live
+    api_key: str
+    headers: dict[str, dict[str, str]]
+    ids: dict[str, Any] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Cell:
+    method: str
+    path: Callable[[World, str], str]
+    expected: dict[str, int]
+    body: Callable[[World, str], Any] | None = None
+
+
+def _const(value: str) -> Callable[[World, str], str]:
+    return lambda w, c: value
+
+
+def _build(live: Live) -> World:
+    owner = make_user(live, "owner@example.com")
+    with live.client(authtoken=owner.authtoken) as c:
+        r = c.post("/v3/stacks", json={"stack": {"name": "Matrix stack", "master_locale": "en-us"}})
+        assert r.status_code == 201, r.text
+        api_key = r.json()["stack"]["api_key"]
+    world = World(live=live, api_key=api_key, headers={})
+    with live.client(authtoken=owner.authtoken, api_key=api_key) as cma:
+        for name in ("matrix-prod", "matrix-dev", *(f"del-{c}" for c in CALLERS)):
+            assert cma.post("/v3/environments", json={"environment": {"name": name}}).status_code == 201
+        for caller in CALLERS:
+            code = f"zz-d{CALLERS.index(caller)}"
+            assert cma.post("/v3/locales", json={"locale": {"code": code}}).status_code == 201
+            world.ids[f"role-{caller}"] = custom_role(cma, f"del-{caller}", [])
+            dt = cma.post(
+                "/v3/stacks/delivery_tokens",
+                json={
+                    "token": {
+                        "name": f"dtdel-{caller}",
+                        "scope": [{"module": "environment", "environments": ["matrix-prod"]}],
+                    }
+                },
+            ).json()["token"]
+            world.ids[f"dt-{caller}"] = dt["uid"]
+            mt = cma.post(
+                "/v3/stacks/management_tokens",
+                json={
+                    "token": {
+                        "name": f"mtdel-{caller}",
+                        "scope": [{"module": "environment", "acl": {"read": True}}],
+                    }
+                },
+            ).json()["token"]
+            world.ids[f"mt-{caller}"] = mt["uid"]
+        world.ids["reader"] = custom_role(
+            cma,
+            "Matrix reader",
+            [{"module": "environment", "environments": ["matrix-prod"], "acl": {"read": True}}],
+        )
+        world.ids["cm_role"] = role_uid(cma, "Content Manager")
+        members = {
+            "admin": member(live, cma, "admin@example.com", "Admin"),
+            "developer": member(live, cma, "developer@example.com", "Developer"),
+            "content_manager": member(live, cma, "cm@example.com", "Content Manager"),
+            "custom": member(live, cma, "custom@example.com", "Matrix reader"),
+        }
+        rw = {"read": True, "write": True}
+        with_modules = management_token(
+            cma,
+            "matrix mgmt",
+            [
+                {"module": "environment", "acl": rw},
+                {"module": "locale", "acl": rw},
+                {"module": "audit_log", "acl": {"read": True}},
+            ],
+        )
+        without = management_token(cma, "matrix narrow", [{"module": "content_type", "acl": rw}])
+        delivery = delivery_token(cma, "matrix delivery", "matrix-prod")
+        world.ids["dt"] = cma.get("/v3/stacks/delivery_tokens").json()["tokens"][0]["uid"]
+        world.ids["mt"] = cma.get("/v3/stacks/management_tokens").json()["tokens"][0]["uid"]
+        world.ids["log"] = cma.get("/v3/audit-logs").json()["logs"][0]["uid"]
+        world.ids["stack_uid"] = cma.get("/v3/stacks").json()["stack"]["uid"]
+    stranger = make_user(live, "stranger@example.com")
+    world.secrets = [with_modules, without, delivery]
+    base = {"api_key": api_key}
+    world.headers = {
+        "owner": {**base, "authtoken": owner.authtoken},
+        **{name: {**base, "authtoken": u.authtoken} for name, u in members.items()},
+        "token_with": {**base, "authorization": with_modules},
+        "token_without": {**base, "authorization": without},
+        "delivery": {**base, "access_token": delivery, "environment": "matrix-prod"},
+        "nobody": base,
+        "stranger": {**base, "authtoken": stranger.authtoken},
+    }
+    return world
+
+
+ENVIRONMENTS = [
+    Cell("GET", _const("/v3/environments"), expect(200, MEMBERS | {"token_with", "token_without"})),
+    Cell("GET", _const("/v3/environments/matrix-prod"), expect(200, MEMBERS | {"token_with"})),
+    Cell("GET", _const("/v3/environments/matrix-dev"), expect(200, MEMBERS - {"custom"} | {"token_with"})),
+    Cell(
+        "POST",
+        _const("/v3/environments"),
+        expect(201, BUILDERS | {"token_with"}),
+        lambda w, c: {"environment": {"name": f"new-{c}"}},
+    ),
+    Cell(
+        "PUT",
+        _const("/v3/environments/matrix-prod"),
+        expect(200, BUILDERS | {"token_with"}),
+        lambda w, c: {"environment": {"urls": []}},
+    ),
+    Cell("DELETE", lambda w, c: f"/v3/environments/del-{c}", expect(200, BUILDERS | {"token_with"})),
+]
+LOCALES = [
+    Cell("GET", _const("/v3/locales"), expect(200, MEMBERS | {"token_with", "token_without"})),
+    Cell("GET", _const("/v3/locales/en-us"), expect(200, MEMBERS - {"custom"} | {"token_with"})),
+    Cell(
+        "POST",
+        _const("/v3/locales"),
+        expect(201, BUILDERS | {"token_with"}),
+        lambda w, c: {"locale": {"code": LOCALE_CODES[c]}},
+    ),
+    Cell(
+        "PUT",
+        _const("/v3/locales/zz-d0"),
+        expect(200, BUILDERS | {"token_with"}),
+        lambda w, c: {"locale": {"name": c}},
+    ),
+    Cell(
+        "DELETE", lambda w, c: f"/v3/locales/zz-d{CALLERS.index(c)}", expect(200, BUILDERS | {"token_with"})
+    ),
+]
+ROLES = [
+    Cell("GET", _const("/v3/roles"), expect(200, BUILDERS)),
+    Cell("GET", lambda w, c: f"/v3/roles/{w.ids['reader']}", expect(200, BUILDERS)),
+    Cell(
+        "POST",
+        _const("/v3/roles"),
+        expect(201, OWNER_ADMIN),
+        lambda w, c: {"role": {"name": f"new-{c}", "rules": []}},
+    ),
+    Cell(
+        "PUT",
+        lambda w, c: f"/v3/roles/{w.ids['reader']}",
+        expect(200, OWNER_ADMIN),
+        lambda w, c: {"role": {"description": c}},
+    ),
+    Cell("DELETE", lambda w, c: f"/v3/roles/{w.ids['role-' + c]}", expect(200, OWNER_ADMIN)),
+]
+
+
+def _token_cells(kind: str) -> list[Cell]:
+    base = f"/v3/stacks/{kind}_tokens"
+    short = "dt" if kind == "delivery" else "mt"
+    scope = (
+        [{"module": "environment", "environments": ["matrix-prod"]}]
+        if kind == "delivery"
+        else [{"module": "environment", "acl": {"read": True}}]
+    )
+    return [
+        Cell("GET", _const(base), expect(200, BUILDERS)),
+        Cell("GET", lambda w, c: f"{base}/{w.ids[short]}", expect(200, BUILDERS)),
+        Cell(
+            "POST",
+            _const(base),
+            expect(201, BUILDERS),
+            lambda w, c: {"token": {"name": f"new-{c}", "scope": scope}},
+        ),
+        Cell(
+            "PUT",
+            lambda w, c: f"{base}/{w.ids[short]}",
+            expect(200, BUILDERS),
+            lambda w, c: {"token": {"description": c}},
+        ),
+        Cell("DELETE", lambda w, c: f"{base}/{w.ids[f'{short}-{c}']}", expect(200, BUILDERS)),
+    ]
+
+
+AUDIT = [
+    Cell("GET", _const("/v3/audit-logs"), expect(200, BUILDERS | {"token_with"})),
+    Cell("GET", lambda w, c: f"/v3/audit-logs/{w.ids['log']}", expect(200, BUILDERS | {"token_with"})),
+]
+STACK = [
+    Cell("GET", _const("/v3/stacks"), expect(200, MEMBERS | {"token_with", "token_without"})),
+    Cell("PUT", _const("/v3/stacks"), expect(200, OWNER_ADMIN), lambda w, c: {"stack": {"description": c}}),
+    Cell("GET", _const("/v3/stacks/settings"), expect(200, MEMBERS | {"token_with", "token_without"})),
+    Cell(
+        "POST",
+        _const("/v3/stacks/settings"),
+        expect(201, OWNER_ADMIN),
+        lambda w, c: {"stack_settings": {"stack_variables": {c: "1"}}},
+    ),
+    Cell(
+        "POST",
+        _const("/v3/stacks/settings/reset"),
+        expect(201, OWNER_ADMIN),
+        lambda w, c: {"stack_settings": {}},
+    ),
+    Cell("GET", _const("/v3/stacks/users"), expect(200, MEMBERS - {"custom"})),
+    Cell(
+        "POST",
+        _const("/v3/stacks/share"),
+        expect(200, OWNER_ADMIN),
+        lambda w, c: {
+            "emails": [f"guest-{c}@example.com"],
+            "roles": {f"guest-{c}@example.com": [w.ids["cm_role"]]},
+        },
+    ),
+    Cell(
+        "POST",
+        _const("/v3/stacks/transfer_ownership"),
+        expect(200, {"owner"}),
+        lambda w, c: {"transfer_to": "admin@example.com"},
+    ),
+    # last: the owner deletes the stack
+    Cell("DELETE", _const("/v3/stacks"), expect(200, {"owner"})),
+]
+GROUPS = {
+    "environments": ENVIRONMENTS,
+    "locales": LOCALES,
+    "roles": ROLES,
+    "delivery_tokens": _token_cells("delivery"),
+    "management_tokens": _token_cells("management"),
+    "audit_logs": AUDIT,
+    "stack": STACK,
+}
+
+
+def _leaks(world: World, text: str) -> list[str]:
+    """Data of the stack that must never appear in an error answer."""
+    sentinels = [
+        "Matrix stack",
+        "matrix-dev",
+        "Matrix reader",
+        "matrix mgmt",
+        "matrix delivery",
+        "owner@example.com",
+        world.ids["stack_uid"],
+        world.ids["reader"],
+        *world.secrets,
+    ]
+    return [s for s in sentinels if s in text]
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_authorization_matrix(live: Live, group: str) -> None:
+    world = _build(live)
+    wrong: list[str] = []
+    for cell in GROUPS[group]:
+        for caller in CALLERS:
+            path = cell.path(world, caller)
+            body = cell.body(world, caller) if cell.body else None
+            with live.client(**world.headers[caller]) as c:
+                r = c.request(cell.method, path, json=body)
+            want = cell.expected[caller]
+            if r.status_code != want:
+                wrong.append(
+                    f"{cell.method} {path} as {caller}: {r.status_code}, expected {want}: {r.text[:200]}"
+                )
+            if r.status_code >= 400:
+                payload = r.json()
+                if not {"error_message", "error_code", "errors"} <= set(payload):
+                    wrong.append(f"{cell.method} {path} as {caller}: error body not canonical: {payload}")
+                leaked = _leaks(world, r.text)
+                if leaked:
+                    wrong.append(f"{cell.method} {path} as {caller}: error body leaks {leaked}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_lists_are_filtered_not_refused(live: Live) -> None:
+    """Given callers limited to part of a module, when they list it, then they see only that part."""
+    world = _build(live)
+
+    def names(caller: str, path: str, key: str, field: str) -> list[str]:
+        with live.client(**world.headers[caller]) as c:
+            r = c.get(path)
+            assert r.status_code == 200, r.text
+            return sorted(item[field] for item in r.json()[key])
+
+    assert names("custom", "/v3/environments", "environments", "name") == ["matrix-prod"]
+    assert names("custom", "/v3/locales", "locales", "code") == []
+    assert names("token_without", "/v3/environments", "environments", "name") == []
+    assert "matrix-dev" in names("token_with", "/v3/environments", "environments", "name")
+    assert "matrix-dev" in names("content_manager", "/v3/environments", "environments", "name")
