@@ -240,12 +240,6 @@ def check_leaf(f: dict[str, Any], path: str, errors: Errors) -> None:
         _check_format(f, path, errors)
     elif data_type == "number":
         _check_bounds(f, path, errors, lengths=False)
-    elif data_type == "json":
-        if (
-            meta.get("allow_json_rte") is True
-            and meta.get("rich_text_type", "advanced") not in RICH_TEXT_TYPES
-        ):
-            add(errors, f"{path}.field_metadata.rich_text_type", "must be basic, advanced or custom.")
     elif data_type == "file":
         exts = f.get("extensions")
         if exts is not None and (not isinstance(exts, list) or not all(isinstance(x, str) for x in exts)):
