@@ -294,3 +294,24 @@ def test_other_stack_cannot_see_content_types(live: Live, cma) -> None:
         c.headers["api_key"] = other_key
         assert c.get("/v3/content_types").json()["content_types"] == []
         assert c.get("/v3/content_types/post").status_code == 422
+
+
+def test_demo_content_model(live: Live, cma, owner, api_key) -> None:
+    from stackyard.access.caller import Caller
+    from stackyard.access.resolve import stack_access
+    from stackyard.content.demo_model import demo_content_model
+
+    # given the demo step has run twice (it keeps what exists)
+    caller = Caller(kind="user", user_uid=owner.uid, request_id="test")
+    for _ in range(2):
+        with live.db.write() as tx:
+            demo_content_model(tx, stack_access(tx, caller, api_key))
+    # then the article type embeds seo, refers to author and has quote and callout blocks
+    uids = [c["uid"] for c in cma.get("/v3/content_types").json()["content_types"]]
+    assert uids == ["author", "article"]
+    article = cma.get("/v3/content_types/article", params={"include_global_field_schema": "true"}).json()
+    fields = {f["uid"]: f for f in article["content_type"]["schema"]}
+    assert fields["author"]["reference_to"] == ["author"]
+    assert [b["uid"] for b in fields["sections"]["blocks"]] == ["quote", "callout"]
+    assert [f["uid"] for f in fields["seo"]["schema"]] == ["meta_title", "meta_description"]
+    assert cma.get("/v3/content_types/author/references").json() == {"references": ["article"]}
