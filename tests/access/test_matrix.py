@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-
 from tests.access.helpers import custom_role, delivery_token, management_token, member, role_uid
 from tests.conftest import Live, make_user
 
@@ -294,15 +292,14 @@ def _leaks(world: World, text: str) -> list[str]:
     return [s for s in sentinels if s in text]
 
 
-@pytest.mark.parametrize("group", sorted(GROUPS))
-def test_authorization_matrix(live: Live, group: str) -> None:
-    world = _build(live)
+def _run(world: World, cells: list[Cell]) -> list[str]:
+    """Every caller against every cell; answers the mismatches, as readable lines."""
     wrong: list[str] = []
-    for cell in GROUPS[group]:
+    for cell in cells:
         for caller in CALLERS:
             path = cell.path(world, caller)
             body = cell.body(world, caller) if cell.body else None
-            with live.client(**world.headers[caller]) as c:
+            with world.live.client(**world.headers[caller]) as c:
                 r = c.request(cell.method, path, json=body)
             want = cell.expected[caller]
             if r.status_code != want:
@@ -316,21 +313,25 @@ def test_authorization_matrix(live: Live, group: str) -> None:
                 leaked = _leaks(world, r.text)
                 if leaked:
                     wrong.append(f"{cell.method} {path} as {caller}: error body leaks {leaked}")
-    assert not wrong, "\n".join(wrong)
+    return wrong
 
 
-def test_lists_are_filtered_not_refused(live: Live) -> None:
-    """Given callers limited to part of a module, when they list it, then they see only that part."""
+def _names(world: World, caller: str, path: str, key: str, field: str) -> list[str]:
+    with world.live.client(**world.headers[caller]) as c:
+        r = c.get(path)
+        assert r.status_code == 200, r.text
+        return sorted(item[field] for item in r.json()[key])
+
+
+def test_authorization_matrix(live: Live) -> None:
+    # One world per engine: destructive cells act on per-caller objects, and the stack goes last.
     world = _build(live)
-
-    def names(caller: str, path: str, key: str, field: str) -> list[str]:
-        with live.client(**world.headers[caller]) as c:
-            r = c.get(path)
-            assert r.status_code == 200, r.text
-            return sorted(item[field] for item in r.json()[key])
-
-    assert names("custom", "/v3/environments", "environments", "name") == ["matrix-prod"]
-    assert names("custom", "/v3/locales", "locales", "code") == []
-    assert names("token_without", "/v3/environments", "environments", "name") == []
-    assert "matrix-dev" in names("token_with", "/v3/environments", "environments", "name")
-    assert "matrix-dev" in names("content_manager", "/v3/environments", "environments", "name")
+    # given callers limited to part of a module, when they list it, then they see only that part
+    assert _names(world, "custom", "/v3/environments", "environments", "name") == ["matrix-prod"]
+    assert _names(world, "custom", "/v3/locales", "locales", "code") == []
+    assert _names(world, "token_without", "/v3/environments", "environments", "name") == []
+    assert "matrix-dev" in _names(world, "token_with", "/v3/environments", "environments", "name")
+    assert "matrix-dev" in _names(world, "content_manager", "/v3/environments", "environments", "name")
+    # and every cell of the table answers as expected
+    wrong = [line for group in GROUPS.values() for line in _run(world, group)]
+    assert not wrong, "\n".join(wrong)
