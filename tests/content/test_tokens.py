@@ -200,18 +200,18 @@ def test_nobody_grants_what_they_lack(live: Live, cma) -> None:
 def test_demo_step_makes_a_production_delivery_token(live: Live, owner, api_key) -> None:
     from stackyard.access.caller import Caller
     from stackyard.access.resolve import stack_access
-    from stackyard.content import demo, environments
+    from stackyard.content import demo, environments, tokens
 
+    assert tokens.demo_delivery_token in demo.STEPS
     caller = Caller(kind="user", user_uid=owner.uid, request_id="test")
     with live.db.write() as tx:
         access = stack_access(tx, caller, api_key)
         environments.create(tx, access, {"name": "production"})
-        first = {}
-        for step in demo.STEPS:
-            first.update(step(tx, access))
-        second = demo.STEPS[0](tx, access)
+        first = tokens.demo_delivery_token(tx, access)
+        second = tokens.demo_delivery_token(tx, access)
     # the step answers the secret; running it again replaces the token
     assert first["delivery_token"] != second["delivery_token"]
     with live.db.read() as tx:
-        rows = tx.all("SELECT token_hash FROM delivery_tokens WHERE api_key = ?", api_key)
+        rows = tx.all("SELECT token_hash, scope FROM delivery_tokens WHERE api_key = ?", api_key)
     assert [r["token_hash"] for r in rows] == [digest(second["delivery_token"])]
+    assert "production" in str(rows[0]["scope"])
