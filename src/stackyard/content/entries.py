@@ -78,9 +78,12 @@ def rows(tx: Tx, access: StackAccess, ct: Target, entry_uid: str, *, lock: bool 
         "SELECT * FROM entries WHERE api_key = ? AND branch = ? AND content_type_uid = ? AND uid = ? "
         "ORDER BY localized, created_at, locale"
     )
+    params = (access.api_key, access.branch, ct.uid, entry_uid)
     if lock and tx.dialect == "postgresql":
-        sql += " FOR UPDATE"
-    found = tx.all(sql, access.api_key, access.branch, ct.uid, entry_uid)
+        # Lock the entry's rows, then read again: the locking read's snapshot predates a copy that a
+        # writer we waited for may have just committed (a new locale), and the second read sees it.
+        tx.all(sql + " FOR UPDATE", *params)
+    found = tx.all(sql, *params)
     if not found:
         raise not_found()
     return found
@@ -162,6 +165,12 @@ def check(
     checked = validation.check(ct.schema, body, create=create, lookup=lookup(tx, access))
     errors = checked.errors
     tags = _tags(body.get("tags"), errors)
+    if checked.unique and tx.dialect == "postgresql":
+        # Two concurrent saves of the same unique value would both pass the check below otherwise.
+        tx.scalar(
+            "SELECT pg_advisory_xact_lock(hashtext(?)) AS x",
+            f"entries:{access.api_key}:{access.branch}:{ct.uid}:{locale}",
+        )
     for name, value in checked.unique:
         where = compile_query(tx.dialect, ct.schema, {name: value})
         taken = tx.one(
