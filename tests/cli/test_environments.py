@@ -119,3 +119,12 @@ def test_management_token_from_the_environment(
     r = cli("environment", "list")
     # then the server refuses it with 401 and the CLI exits 1
     assert r.code == 1 and r.err.startswith("ERROR: 401 ")
+
+
+def test_paging_options(stack_cli: Run) -> None:
+    for name in ("a", "b", "c"):
+        assert stack_cli("environment", "create", name).code == 0
+    every = [e["name"] for e in stack_cli("environment", "list", "--all", "-j").json()]
+    assert sorted(every) == ["a", "b", "c"]
+    page = [e["name"] for e in stack_cli("environment", "list", "--limit", "2", "--skip", "1", "-j").json()]
+    assert page == every[1:3]

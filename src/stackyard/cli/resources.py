@@ -85,7 +85,6 @@ class Resource:
     fields: tuple[Field, ...] = ()
     extra: tuple[Verb, ...] = ()
     stack: bool = True
-    list_args: tuple[Arg, ...] = ()
 
     def all_verbs(self) -> list[Verb]:
         """The standard verbs it declares, then its extras; an extra with a standard name replaces it."""
@@ -108,7 +107,10 @@ def _a(noun: str) -> str:
 
 def _list(res: Resource) -> Verb:
     def call(ctx: Ctx, args: argparse.Namespace) -> Any:
-        return res.open(ctx, args, None).find(params=list_params(args))
+        target = res.open(ctx, args, None)
+        if args.all:  # every page, fetched lazily by the SDK
+            return {res.list_key: list(target.iterate())}
+        return target.find(params=list_params(args))
 
     return Verb(
         "list",
@@ -117,7 +119,10 @@ def _list(res: Resource) -> Verb:
         show="list",
         key=res.list_key,
         takes_id=False,
-        args=(*PAGE_ARGS, *res.list_args),
+        args=(
+            *PAGE_ARGS,
+            arg("--all", action="store_true", help="Fetch every page instead of one."),
+        ),
     )
 
 

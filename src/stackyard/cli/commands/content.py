@@ -108,12 +108,13 @@ def _query(text: str) -> dict[str, Any]:
 
 
 def _list_entries(ctx: Ctx, args: argparse.Namespace) -> Any:
-    params = {**list_params(args), **_params(args, "query", "locale", "include_count")}
+    params = {**list_params(args), **_params(args, "query", "locale", "include_count", "include_fallback")}
     return _entry(ctx, args, None).find(params)
 
 
 def _get_entry(ctx: Ctx, args: argparse.Namespace) -> Any:
-    return _entry(ctx, args, args.uid).add_param_dict(_params(args, "version", "locale")).fetch()
+    params = _params(args, "version", "locale", "include_fallback")
+    return _entry(ctx, args, args.uid).add_param_dict(params).fetch()
 
 
 def _entry_body(args: argparse.Namespace, verb: str) -> dict[str, Any]:
@@ -121,21 +122,19 @@ def _entry_body(args: argparse.Namespace, verb: str) -> dict[str, Any]:
 
 
 def _create_entry(ctx: Ctx, args: argparse.Namespace) -> Any:
-    return _entry(ctx, args, None).create(_entry_body(args, "create"), locale=args.locale or "en-us")
+    return _entry(ctx, args, None).create(_entry_body(args, "create"), **_params(args, "locale"))
 
 
 def _update_entry(ctx: Ctx, args: argparse.Namespace) -> Any:
-    return _entry(ctx, args, args.uid).update(_entry_body(args, "update"), locale=args.locale or "en-us")
+    return _entry(ctx, args, args.uid).update(_entry_body(args, "update"), **_params(args, "locale"))
 
 
 def _delete_entry(ctx: Ctx, args: argparse.Namespace) -> Any:
-    target = _entry(ctx, args, args.uid)
     if args.all_locales and args.locale:
         raise UsageError("give --locale or --all-locales, not both")
-    params = _params(args, "locale")
-    if args.all_locales:
-        params["delete_all_localized"] = True
-    return target.add_param_dict(params).delete()
+    return _entry(ctx, args, args.uid).delete(
+        locale=args.locale, delete_all_localized=args.all_locales or None
+    )
 
 
 def _localize(ctx: Ctx, args: argparse.Namespace) -> Any:
@@ -143,13 +142,19 @@ def _localize(ctx: Ctx, args: argparse.Namespace) -> Any:
 
 
 def _import_entry(ctx: Ctx, args: argparse.Namespace) -> Any:
-    target = _entry(ctx, args, None)
-    if args.overwrite:
-        target = target.add_param("overwrite", True)
-    return target.imports(args.path, args.locale or "en-us")
+    return _entry(ctx, args, None).imports(
+        args.path, **_params(args, "locale"), overwrite=args.overwrite or None
+    )
 
 
 LOCALE_ARG = arg("--locale", default=None, help="Locale code (default: the master locale).")
+FALLBACK_ARG = arg(
+    "--include-fallback",
+    dest="include_fallback",
+    action="store_true",
+    help="Where the entry is not localized, show the fallback locale's content.",
+)
+WRITE_LOCALE = arg("--locale", default=None, help="Locale code (default: en-us).")
 REQUIRED_LOCALE = arg("--locale", required=True, help="Locale code, e.g. fr-fr.")
 
 ENTRY = Resource(
@@ -175,6 +180,7 @@ ENTRY = Resource(
                 *PAGE_ARGS,
                 arg("--query", type=_query, default=None, help='A JSON query, e.g. \'{"title": "Hello"}\'.'),
                 LOCALE_ARG,
+                FALLBACK_ARG,
                 arg(
                     "--include-count", dest="include_count", action="store_true", help="Also print the total."
                 ),
@@ -185,7 +191,11 @@ ENTRY = Resource(
             "Show one entry (the latest version unless --version).",
             _get_entry,
             key="entry",
-            args=(LOCALE_ARG, arg("--version", type=int, default=None, help="Show this version.")),
+            args=(
+                LOCALE_ARG,
+                FALLBACK_ARG,
+                arg("--version", type=int, default=None, help="Show this version."),
+            ),
         ),
         Verb(
             "create",
@@ -194,7 +204,7 @@ ENTRY = Resource(
             key="entry",
             takes_id=False,
             body=True,
-            args=(LOCALE_ARG,),
+            args=(WRITE_LOCALE,),
         ),
         Verb(
             "update",
@@ -202,7 +212,7 @@ ENTRY = Resource(
             _update_entry,
             key="entry",
             body=True,
-            args=(LOCALE_ARG,),
+            args=(WRITE_LOCALE,),
         ),
         Verb(
             "delete",
@@ -217,7 +227,7 @@ ENTRY = Resource(
         Verb(
             "versions",
             "List an entry's versions.",
-            lambda ctx, a: _entry(ctx, a, a.uid).add_param_dict(_params(a, "locale")).versions(),
+            lambda ctx, a: _entry(ctx, a, a.uid).versions(locale=a.locale),
             show="list",
             key="versions",
             columns=("_version", "locale", "updated_at", "updated_by", "_version_name"),

@@ -181,7 +181,9 @@ STACK = Resource(
             "users",
             "List the users the stack is shared with.",
             lambda ctx, a: _stack(ctx, a, a.api_key).users(),
-            show="raw",
+            show="list",
+            key="users",
+            columns=("uid", "email", "first_name", "last_name", "roles"),
         ),
     ),
 )
