@@ -205,6 +205,7 @@ def drive(
                 "raw",
                 "--subprocesses",
                 "--nonblocking",
+                *(["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else []),
                 "-o",
                 str(RESULTS / f"{profile}.txt"),
             ],

@@ -55,6 +55,11 @@ class Settings:
         "Server processes sharing the port (use the cores; SQLite still has one writer at a time, "
         "other processes wait up to the busy timeout). Rate limits are split evenly between them.",
     )
+    sqlite_group_commit: int = _setting(
+        32,
+        "Most SQLite write transactions that may share one commit (fsync) when they queue up; "
+        "each still succeeds or fails alone and is acknowledged only once durable. 1 turns it off.",
+    )
     inline_reads: bool = _setting(
         True,
         "On SQLite, run GET handlers on the event loop instead of a worker thread (short reads are "

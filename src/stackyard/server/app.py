@@ -44,7 +44,11 @@ def all_routers() -> list[Router]:
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     """The whole server as one ASGI app. Applies migrations before accepting requests."""
     owns_db = db is None
-    db = db or Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+    db = db or Database(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        group_commit=settings.sqlite_group_commit,
+    )
     migrations.upgrade(db)
     limiter = None
     if settings.rate_limit_enabled:

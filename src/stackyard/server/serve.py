@@ -37,7 +37,11 @@ def run(settings: Settings) -> None:
     import uvicorn
 
     configure_logging()
-    db = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+    db = Database(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        group_commit=settings.sqlite_group_commit,
+    )
     workers = max(1, settings.workers)
     app = create_app(settings, db) if workers == 1 else None
     if app is None:

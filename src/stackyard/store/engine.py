@@ -1,7 +1,9 @@
 """Database engines behind one small interface.
 
 SQLite (the embedded default) runs in WAL mode with synchronous=FULL and a busy timeout; all
-writes in a process go through one lock, so there is one writer. PostgreSQL uses a connection
+writes in a process go through one lock, so there is one writer. Writers that queue up behind each
+other share one commit (group commit, see `Database.write`): each keeps its own all-or-nothing
+savepoint, and none returns before the fsync that makes it durable. PostgreSQL uses a connection
 pool. SQL is written once with `?` placeholders; `Tx` rewrites them for psycopg.
 
     with db.write() as tx:
@@ -112,10 +114,26 @@ def _has_code(s: str) -> bool:
     return any(line.strip() and not line.strip().startswith("--") for line in s.splitlines())
 
 
+class _Group:
+    """Write transactions sharing one SQLite commit; `done` is set once it succeeded or failed."""
+
+    __slots__ = ("done", "error", "size")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.size = 0
+
+
+class GroupCommitFailed(sqlite3.OperationalError):
+    """The shared commit a write joined failed, so that write is not stored either."""
+
+
 class Database:
     """A database by URL: `sqlite:///path/file.db` or `postgresql://...`."""
 
-    def __init__(self, url: str, *, pool_size: int = 16) -> None:
+    def __init__(self, url: str, *, pool_size: int = 16, group_commit: int = 32) -> None:
+        """`group_commit`: most SQLite write transactions that may share one commit (1 turns it off)."""
         self.url = url
         parsed = urlparse(url)
         if parsed.scheme in ("postgres", "postgresql"):
@@ -140,22 +158,30 @@ class Database:
             self._write_lock = threading.Lock()
             self._all: list[sqlite3.Connection] = []
             self._all_lock = threading.Lock()
+            self._max_group = max(1, group_commit) if path != ":memory:" else 1
+            self._writer: sqlite3.Connection | None = None
+            self._group: _Group | None = None
+            self._waiting = 0
+            self._waiting_lock = threading.Lock()
         else:
             raise ValueError(f"unsupported database URL {url!r}: use sqlite:///file or postgresql://...")
 
     # -- SQLite connections: one per thread, shared writer lock --------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        with self._all_lock:
+            self._all.append(conn)
+        return conn
+
     def _sqlite(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-            with self._all_lock:
-                self._all.append(conn)
+            conn = self._local.conn = self._connect()
         return conn
 
     @contextmanager
@@ -182,7 +208,7 @@ class Database:
         """A write transaction: all of it commits, or none of it does."""
         if _READS_ONLY.get():
             raise NeedsThread
-        if self.dialect == "sqlite":
+        if self.dialect == "sqlite" and self._max_group == 1:
             conn = self._sqlite()
             with self._write_lock:
                 conn.execute("BEGIN IMMEDIATE")
@@ -192,9 +218,82 @@ class Database:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
+        elif self.dialect == "sqlite":
+            with self._grouped() as tx:
+                yield tx
         else:
             with self._pool.connection() as pconn, pconn.transaction():
                 yield Tx(pconn, "postgresql")
+
+    @contextmanager
+    def _grouped(self) -> Iterator[Tx]:
+        """One SQLite write transaction, committed together with the writers queued behind it.
+
+        The lock holder runs its work inside a savepoint on the shared writer connection (undone
+        alone if it fails). If another writer is already waiting for the lock, it hands the still
+        open transaction over and waits; the last writer of the group commits for everyone (one
+        fsync instead of one each). Nobody returns before that commit, and if it fails every
+        member fails, so an acknowledged write is always a durable one.
+        """
+        with self._waiting_lock:
+            self._waiting += 1
+        self._write_lock.acquire()
+        with self._waiting_lock:
+            self._waiting -= 1
+        holding = True
+        try:
+            if self._writer is None:
+                self._writer = self._connect()
+            conn = self._writer
+            group = self._group
+            if group is None:
+                conn.execute("BEGIN IMMEDIATE")
+                group = self._group = _Group()
+            failure: BaseException | None = None
+            try:
+                conn.execute("SAVEPOINT unit")
+                try:
+                    yield Tx(conn, "sqlite")
+                except BaseException as e:
+                    failure = e
+                    conn.execute("ROLLBACK TO unit")
+                conn.execute("RELEASE unit")
+            except BaseException as e:
+                # The transaction itself is broken (I/O error, disk full): the whole group is lost.
+                self._abort(conn, group, e)
+                raise
+            group.size += 1
+            if self._waiting and group.size < self._max_group:
+                holding = False
+                self._write_lock.release()
+                group.done.wait()
+                if failure is not None:
+                    raise failure
+                if group.error is not None:
+                    raise GroupCommitFailed(f"the shared commit failed: {group.error}") from group.error
+                return
+            self._group = None
+            try:
+                conn.execute("COMMIT")
+            except BaseException as e:
+                self._abort(conn, group, e)
+                raise
+            group.done.set()
+            if failure is not None:
+                raise failure
+        finally:
+            if holding:
+                self._write_lock.release()
+
+    def _abort(self, conn: sqlite3.Connection, group: _Group, error: BaseException) -> None:
+        self._group = None
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        group.error = error
+        group.done.set()
 
     def integrity_check(self) -> str:
         """SQLite's own integrity check ('ok' when sound); PostgreSQL answers 'ok' when reachable."""
@@ -216,3 +315,5 @@ class Database:
                         pass
                 self._all.clear()
             self._local = threading.local()
+            self._writer = None
+            self._group = None
