@@ -183,7 +183,7 @@ def test_labels_as_the_seed_calls_them(stack: Any) -> None:
     data["label"]["name"] = "Renamed"
     assert ok(stack.label(label["uid"]).update(data))["label"]["name"] == "Renamed"
     assert ok(stack.label(label["uid"]).fetch())["label"]["name"] == "Renamed"
-    assert [x["name"] for x in ok(stack.label().find())["labels"]] == ["Parent", "Renamed"]
+    assert sorted(x["name"] for x in ok(stack.label().find())["labels"]) == ["Parent", "Renamed"]
     assert ok(stack.label(label["uid"]).delete()) == {"notice": "Label deleted successfully."}
 
 
