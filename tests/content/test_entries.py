@@ -405,3 +405,35 @@ def test_read_only_token_cannot_write_entries(live: Live, model: httpx.Client) -
 
 
 __all__ = ["TITLE"]
+
+
+def test_demo_entries(live: Live, cma: httpx.Client, owner: Any, api_key: str) -> None:
+    from stackyard.access.caller import Caller
+    from stackyard.access.resolve import stack_access
+    from stackyard.content.demo_model import demo_content_model
+    from stackyard.content.entry_demo import demo_entries
+
+    # given the demo model and a French locale, when the entries step runs twice
+    assert cma.post("/v3/locales", json={"locale": {"code": "fr-fr"}}).status_code == 201
+    caller = Caller(kind="user", user_uid=owner.uid, request_id="test")
+    for _ in range(2):
+        with live.db.write() as tx:
+            access = stack_access(tx, caller, api_key)
+            demo_content_model(tx, access)
+            demo_entries(tx, access)
+    # then there are two authors and two articles, referring to them, with blocks, once
+    articles = cma.get(E.format("article"), params={"asc": "title"}).json()["entries"]
+    assert [a["title"] for a in articles] == ["Hello Stackyard", "Modular blocks"]
+    assert (
+        list(articles[0]["sections"][0]) == ["quote"]
+        and articles[0]["author"][0]["_content_type_uid"] == "author"
+    )
+    assert len(cma.get(E.format("author")).json()["entries"]) == 2
+    # and the first article and author are localized in French
+    fr = cma.get(E.format("article"), params={"locale": "fr-fr"}).json()["entries"]
+    assert [a["title"] for a in fr] == ["Bonjour Stackyard"] and fr[0]["sections"] == articles[0]["sections"]
+    refs = cma.get(E.format("author") + "/" + articles[0]["author"][0]["uid"] + "/references").json()
+    assert {(r["entry_uid"], r["locale"]) for r in refs["references"]} == {
+        (articles[0]["uid"], "en-us"),
+        (articles[0]["uid"], "fr-fr"),
+    }

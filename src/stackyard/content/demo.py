@@ -11,9 +11,11 @@ from typing import Any
 from stackyard.access.caller import StackAccess
 from stackyard.content import tokens
 from stackyard.content.demo_model import demo_content_model
+from stackyard.content.entry_demo import demo_entries
 from stackyard.store.engine import Tx
 
 Step = Callable[[Tx, StackAccess], dict[str, Any]]
 
 STEPS: list[Step] = [tokens.demo_delivery_token]
 STEPS += [demo_content_model]
+STEPS += [demo_entries]

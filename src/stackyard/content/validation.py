@@ -12,12 +12,14 @@ that exist, of a content type the field accepts; `lookup(uid)` answers an entry'
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from stackyard.content import validation_values as values
 from stackyard.content.validation_values import Errors, add
+from stackyard.store.query_paths import storable
 
 # Keys of a fetched entry that are not field values: ignored in a request body.
 SYSTEM_KEYS = frozenset(
@@ -202,6 +204,31 @@ class _Walk:
                 add(self.errors, at, f"takes at most {limit} terms of '{tax}'.")
 
 
+def _storable(value: Any, depth: int = 0) -> bool:
+    """Text both engines can store (no NUL, no unpaired surrogate), in keys and values alike."""
+    if depth > MAX_DEPTH * 3:
+        return False
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return all(storable(str(k)) and _storable(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v, depth + 1) for v in value)
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def _whole_numbers(value: Any) -> Any:
+    """Whole floats as ints: PostgreSQL's JSONB prints 2.5e16 back as 25000000000000000 while SQLite
+    keeps the float, so both engines store (and answer) the integer."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
+
+
 def _default(f: dict[str, Any]) -> Any:
     meta = f.get("field_metadata")
     if not isinstance(meta, dict) or meta.get("default_value") in (None, ""):
@@ -217,6 +244,14 @@ def check(schema: list[dict[str, Any]], data: Any, *, create: bool, lookup: Look
     walk = _Walk(lookup, create)
     if not isinstance(data, dict):
         return Checked({}, errors={"entry": ["must be an object of field values."]})
+    if not _storable(data):
+        return Checked(
+            {},
+            errors={
+                "entry": ["holds a NUL character, an unpaired surrogate or a number that is not finite."]
+            },
+        )
+    data = _whole_numbers(data)
     clean = walk.object(schema, data, "", 0, top=True)
     unique = [
         (f["uid"], clean[f["uid"]])

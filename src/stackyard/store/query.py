@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from stackyard.store.query_paths import SCALAR_KINDS, FieldPath, bad_query, coerce, resolve
+from stackyard.store.query_paths import SCALAR_KINDS, FieldPath, bad_query, coerce, resolve, storable
 
 OPS = ("$ne", "$in", "$nin", "$lt", "$lte", "$gt", "$gte", "$exists", "$regex")
 MAX_NODES = 200
@@ -126,7 +126,7 @@ def _parse_ops(name: str, path: FieldPath, ops: dict[str, Any]) -> list[Cond]:
                 raise bad_query(f"'{op}' takes a list of at most {MAX_LIST} values.")
             out.append(Cond(name, path, op, tuple(coerce(path.kind, v, name) for v in arg)))
         elif op == "$regex":
-            if path.kind != "string" or not isinstance(arg, str) or len(arg) > MAX_REGEX:
+            if path.kind != "string" or not isinstance(arg, str) or len(arg) > MAX_REGEX or not storable(arg):
                 raise bad_query(f"'$regex' takes a pattern of at most {MAX_REGEX} characters on text fields.")
             try:
                 re.compile(arg)

@@ -10,6 +10,7 @@ kind of value sits at the end. A path that the schema does not name is a 400 (er
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -157,11 +158,17 @@ def coerce(kind: str, value: Any, path: str) -> Any:
     if kind == "number":
         if isinstance(value, bool):
             raise bad_query(f"'{path}' is a number field; {value!r} is not a number.")
-        if isinstance(value, int | float):
+        if isinstance(value, int):
+            if abs(value) >= 2**63:
+                raise bad_query(f"'{path}': {value} is too large a number.")
+            return value
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise bad_query(f"'{path}' is a number field; {value!r} is not a number.")
             return value
         if isinstance(value, str):
             try:
-                return int(value)
+                return coerce(kind, int(value), path)
             except ValueError:
                 pass
             try:
@@ -180,8 +187,25 @@ def coerce(kind: str, value: Any, path: str) -> Any:
         raise bad_query(f"'{path}' is a boolean field; {value!r} is not true or false.")
     if kind == "string":
         if isinstance(value, str):
-            return value
+            return text(value, path)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
         raise bad_query(f"'{path}' is a text field; {value!r} is not a string.")
     raise bad_query(f"'{path}' can only be queried with $exists.")
+
+
+def storable(value: str) -> bool:
+    """Text both engines can hold: no NUL character (PostgreSQL refuses it), no unpaired surrogate."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def text(value: str, path: str) -> str:
+    if not storable(value):
+        raise bad_query(f"'{path}': the value holds a NUL character or an unpaired surrogate.")
+    return value

@@ -12,6 +12,8 @@ from stackyard.store.query import parse_param
 router = Router()
 BASE = "/v3/content_types/{ct}/entries"
 ONE = BASE + "/{uid}"
+MAX_VERSION = 2**31 - 1
+MAX_SKIP = 2**62
 
 
 def _fields(r: Req, key: str) -> list[str]:
@@ -36,7 +38,7 @@ def find(r: Req) -> Any:
         query=parse_param(r.param("query")),
         locale=r.param("locale"),
         include_fallback=r.flag("include_fallback"),
-        skip=skip,
+        skip=min(skip, MAX_SKIP),
         limit=limit,
         asc=r.param("asc") or None,
         desc=r.param("desc") or None,
@@ -55,7 +57,7 @@ def fetch(r: Req) -> Any:
     version = r.param("version")
     number: int | None = None
     if version not in (None, ""):
-        number = r.int_param("version", 1, minimum=1)
+        number = r.int_param("version", 1, minimum=1, maximum=MAX_VERSION)
     with r.db.read() as tx:
         entry = entries.fetch(
             tx,
@@ -128,7 +130,7 @@ def versions(r: Req) -> Any:
 
 def _version_number(r: Req) -> int:
     raw = r.path["n"]
-    if not raw.isdigit() or int(raw) < 1:
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_VERSION:
         raise BadRequest(
             "The version must be a whole number of 1 or more.", errors={"version": ["is not valid."]}
         )
