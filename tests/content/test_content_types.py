@@ -207,23 +207,23 @@ def test_export_and_import(live: Live, cma) -> None:
 
 
 def test_delete_with_entries_needs_force(live: Live, cma, api_key) -> None:
+    # given a content type with an entry
     assert cma.post("/v3/content_types", json=ct("post")).status_code == 201
-    from stackyard.ids import now
-
-    with live.db.write() as tx:
-        t = now()
-        tx.run(
-            "INSERT INTO entries (api_key, branch, uid, locale, content_type_uid, data, tags, created_by, updated_by, "
-            "created_at, updated_at) VALUES (?, 'main', 'blt1', 'en-us', 'post', '{}', '[]', 'u', 'u', ?, ?)",
-            api_key,
-            t,
-            t,
-        )
+    r = cma.post("/v3/content_types/post/entries", json={"entry": {"title": "Hello"}})
+    assert r.status_code == 201, r.text
+    entry_uid = r.json()["entry"]["uid"]
+    # when it is deleted without force, it is refused and kept
     r = cma.delete("/v3/content_types/post")
     assert r.status_code == 422 and r.json()["error_code"] == 164
+    assert r.json()["errors"] == {"entries": ["1 entries use this content type."]}
+    assert cma.get("/v3/content_types/post").status_code == 200
+    # then force=True (as the SDK sends it) takes the entries too, each with an entry.delete event
     assert cma.delete("/v3/content_types/post", params={"force": "True"}).status_code == 200
     with live.db.read() as tx:
         assert tx.scalar("SELECT COUNT(*) AS n FROM entries WHERE api_key = ?", api_key) == 0
+        assert tx.scalar("SELECT COUNT(*) AS n FROM entry_versions WHERE api_key = ?", api_key) == 0
+        deleted = tx.all("SELECT object_uid FROM events WHERE api_key = ? AND type = 'entry.delete'", api_key)
+    assert [d["object_uid"] for d in deleted] == [entry_uid]
 
 
 def test_writes_are_logged(live: Live, cma, api_key) -> None:

@@ -4,33 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from stackyard.ids import now
 from tests.conftest import Live
 from tests.content.test_content_types import ct
 from tests.content.test_extensions import FIELD
 
 
-def add_entry(live: Live, api_key: str, ct_uid: str, entry_uid: str) -> None:
-    """An entry row, written through the store (entries have their own tests)."""
-    t = now()
-    with live.db.write() as tx:
-        tx.run(
-            "INSERT INTO entries (api_key, branch, uid, locale, content_type_uid, data, tags, created_by, updated_by, "
-            "created_at, updated_at) VALUES (?, 'main', ?, 'en-us', ?, '{}', '[]', 'u', 'u', ?, ?)",
-            api_key,
-            entry_uid,
-            ct_uid,
-            t,
-            t,
-        )
+def add_entry(cma, ct_uid: str, title: str = "Hello") -> str:
+    """An entry made through the entries API; answers its uid."""
+    r = cma.post(f"/v3/content_types/{ct_uid}/entries", json={"entry": {"title": title}})
+    assert r.status_code == 201, r.text
+    return str(r.json()["entry"]["uid"])
 
 
 def setup(live: Live, cma, api_key: str) -> dict[str, Any]:
     assert cma.post("/v3/content_types", json=ct("blog")).status_code == 201
-    add_entry(live, api_key, "blog", "bltentry1")
+    entry_uid = add_entry(cma, "blog")
     ext = cma.post("/v3/extensions", json={"extension": FIELD}).json()["extension"]
     return {
-        "entity_uid": "bltentry1",
+        "entity_uid": entry_uid,
         "type": "entry",
         "_content_type_uid": "blog",
         "extension_uid": ext["uid"],
@@ -45,7 +36,7 @@ def test_metadata_lifecycle(live: Live, cma, api_key) -> None:
     assert r.status_code == 201, r.text
     assert r.json()["notice"] == "Metadata created successfully."
     meta = r.json()["metadata"]
-    assert meta["entity_uid"] == "bltentry1" and meta["_content_type_uid"] == "blog"
+    assert meta["entity_uid"] == body["entity_uid"] and meta["_content_type_uid"] == "blog"
     assert (meta["scope"], meta["deleted_at"], meta["_version"], meta["api_key"]) == (
         "local",
         False,

@@ -222,15 +222,16 @@ def test_extensions_as_the_seed_calls_them(stack: Any, tmp_path: Path) -> None:
     assert ok(stack.extension(uploaded["uid"]).delete()) == {"notice": "Extension deleted successfully."}
 
 
-def test_metadata_as_the_seed_calls_it(live: Live, stack: Any, api_key: str) -> None:
+def test_metadata_as_the_seed_calls_it(live: Live, stack: Any, owner: User, api_key: str) -> None:
     ok(stack.content_types().create(SEED_CONTENT_TYPE), 201)
-    add_entry(live, api_key, "content_type_uid", "bltentry")
+    with live.client(authtoken=owner.authtoken, api_key=api_key) as c:
+        entry_uid = add_entry(c, "content_type_uid")
     ext = {"extension": {"title": "Meta", "type": "widget", "src": "https://w.example.com"}}
     ext_uid = ok(stack.extension().create(ext), 201)["extension"]["uid"]
     ok(stack.environments().create({"environment": {"name": "test"}}), 201)
     data = {
         "metadata": {
-            "entity_uid": "bltentry",
+            "entity_uid": entry_uid,
             "type": "entry",
             "_content_type_uid": "content_type_uid",
             "extension_uid": ext_uid,

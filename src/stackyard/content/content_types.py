@@ -341,49 +341,34 @@ def update(tx: Tx, access: StackAccess, uid: str, data: dict[str, Any]) -> dict[
     return load(tx, access.api_key, access.branch, uid)
 
 
-def _table_exists(tx: Tx, name: str) -> bool:
-    if tx.dialect == "sqlite":
-        return tx.one("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?", name) is not None
-    return bool(tx.scalar("SELECT to_regclass(?) IS NOT NULL AS x", name))
-
-
 def _delete_entries(tx: Tx, access: StackAccess, uid: str) -> int:
     """Remove the content type's entries (forced delete), with an entry.delete event for each."""
-    if not _table_exists(tx, "entries"):
-        return 0
     key, branch = access.api_key, access.branch
     rows = tx.all(
-        "SELECT uid, locale FROM entries WHERE api_key = ? AND branch = ? AND content_type_uid = ? ORDER BY uid, locale",
+        "SELECT uid, locale, version, title FROM entries WHERE api_key = ? AND branch = ? AND content_type_uid = ? "
+        "ORDER BY uid, locale",
         key,
         branch,
         uid,
     )
     for r in rows:
-        events.append(
-            tx,
-            key,
-            "entry.delete",
-            "entry",
-            r["uid"],
-            {"content_type_uid": uid},
-            branch=branch,
-            locale=r["locale"],
-        )
+        data = {"content_type_uid": uid, "locale": r["locale"], "version": r["version"], "title": r["title"]}
+        events.append(tx, key, "entry.delete", "entry", r["uid"], data, branch=branch, locale=r["locale"])
     tx.run("DELETE FROM entries WHERE api_key = ? AND branch = ? AND content_type_uid = ?", key, branch, uid)
-    if _table_exists(tx, "entry_versions"):
-        tx.run(
-            "DELETE FROM entry_versions WHERE api_key = ? AND branch = ? AND content_type_uid = ?",
-            key,
-            branch,
-            uid,
-        )
-    if _table_exists(tx, "entry_references"):
-        tx.run(
-            "DELETE FROM entry_references WHERE api_key = ? AND branch = ? AND from_content_type_uid = ?",
-            key,
-            branch,
-            uid,
-        )
+    tx.run(
+        "DELETE FROM entry_versions WHERE api_key = ? AND branch = ? AND content_type_uid = ?",
+        key,
+        branch,
+        uid,
+    )
+    tx.run(
+        "DELETE FROM entry_references WHERE api_key = ? AND branch = ? "
+        "AND (from_content_type_uid = ? OR to_content_type_uid = ?)",
+        key,
+        branch,
+        uid,
+        uid,
+    )
     return len(rows)
 
 
@@ -391,7 +376,7 @@ def delete(tx: Tx, access: StackAccess, uid: str, *, force: bool) -> None:
     """Delete a content type. While it has entries this needs `force`, and then takes them too."""
     r = _get(tx, access, uid, "delete")
     key, branch = access.api_key, access.branch
-    if not force and _table_exists(tx, "entries"):
+    if not force:
         count = tx.scalar(
             "SELECT COUNT(*) AS n FROM entries WHERE api_key = ? AND branch = ? AND content_type_uid = ?",
             key,
