@@ -18,6 +18,7 @@ from typing import Any
 
 from stackyard.cli import output, payload
 from stackyard.cli.context import Ctx, add_connection_options
+from stackyard.cli.main import CLIError
 from stackyard.cli.payload import Field
 
 Call = Callable[[Ctx, argparse.Namespace], Any]
@@ -121,7 +122,7 @@ def _list(res: Resource) -> Verb:
         takes_id=False,
         args=(
             *PAGE_ARGS,
-            arg("--all", action="store_true", help="Fetch every page instead of one."),
+            arg("--all", action="store_true", help="Fetch every page (instead of --limit/--skip)."),
         ),
     )
 
@@ -244,11 +245,11 @@ def show(ctx: Ctx, verb: Verb, body: Any, columns: Sequence[str]) -> None:
     if verb.show == "list":
         items = body.get(verb.key, []) if isinstance(body, dict) else body
         output.show_list(list(items or []), fmt, out, columns)
-        if isinstance(body, dict) and "count" in body and fmt.kind == "table":
+        if isinstance(body, dict) and "count" in body:  # on stderr, so -j output stays a plain list
             ctx.err.write(f"count: {body['count']}\n")
     elif verb.show == "one":
         item = body.get(verb.key, body) if isinstance(body, dict) and verb.key else body
-        if isinstance(body, dict) and body.get("notice") and fmt.kind == "table":
+        if isinstance(body, dict) and body.get("notice"):
             ctx.err.write(f"{body['notice']}\n")
         _one_or_raw(item, fmt, out, verb.columns)
     elif verb.show == "notice" and fmt.kind == "table" and isinstance(body, dict) and "notice" in body:
@@ -266,7 +267,10 @@ def export(ctx: Ctx, body: Any) -> None:
     if not path or path == "-":
         ctx.out.write(text)
         return
-    Path(path).write_text(text, encoding="utf-8")
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise CLIError(f"cannot write {path}: {e.strerror or e}") from e
     ctx.err.write(f"wrote {path}\n")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +42,8 @@ def _public(user: dict[str, Any]) -> dict[str, Any]:
 
 def login(ctx: Ctx, args: argparse.Namespace) -> Any:
     password = _password(args.password)
+    # a fresh session: send no token this invocation might otherwise have picked up
+    ctx.credentials = replace(ctx.credentials, authtoken=None, management_token=None)
     client = ctx.client()
     try:
         answer = client.login(args.email, password, tfa_token=args.tfa_token)
