@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import stat
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from stackyard.cli import config
@@ -128,3 +130,51 @@ def test_corrupt_session_file_is_an_error(cli: Run, config_dir: Path) -> None:
     (config_dir / "session.json").write_text("{not json")
     r = cli("whoami")
     assert r.code == 1 and "session.json is not valid JSON" in r.err
+
+
+def test_forgotten_password_is_reset_through_the_cli(cli: Run, live: Live, owner: User) -> None:
+    from stackyard.identity import mail
+
+    # given a user who asks for a reset
+    r = cli("user", "forgot-password", owner.email, "--url", live.url)
+    assert r.code == 0, r.err
+    assert "If this email address exists" in r.out
+    # when the token from the mail is used with a new password
+    with live.db.read() as tx:
+        body = mail.outbox(tx, owner.email, 1)[0]["body"]
+    token = next(line.strip() for line in body.splitlines() if line.startswith("    "))
+    r = cli("user", "reset-password", token, "--password", "a brand new password", "--url", live.url)
+    assert r.code == 0, r.err
+    # then the old password fails and the new one logs in
+    assert cli("login", "--url", live.url, "--email", owner.email, "--password", PASSWORD).code == 1
+    r = cli("login", "--url", live.url, "--email", owner.email, "--password", "a brand new password")
+    assert r.code == 0, r.err
+    # and a used token is refused
+    r = cli("user", "reset-password", token, "--password", "another password 1", "--url", live.url)
+    assert r.code == 1 and "reset_password_token" in r.err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_two_factor_login(cli: Run, live: Live, owner: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given an account with two-factor login on
+    with live.client(authtoken=owner.authtoken) as c:
+        secret = c.post("/v3/user/two_factor").json()["tfa"]["secret"]
+        code = pyotp.TOTP(secret).now()
+        assert c.post("/v3/user/two_factor/enable", json={"user": {"tfa_token": code}}).status_code == 200
+    login = ("login", "--url", live.url, "--email", owner.email, "--password", PASSWORD)
+    # without a terminal and without a code, the server's demand is the error
+    r = cli(*login)
+    assert r.code == 1 and "Two-Factor verification Token" in r.err
+    # with --tfa-token it logs in
+    r = cli(*login, "--tfa-token", pyotp.TOTP(secret).now(), "-j", "-a", "email")
+    assert r.code == 0, r.err
+    assert r.json() == {"email": owner.email}
+    # at a terminal, it asks for the code on stderr and keeps stdout for the result
+    monkeypatch.setattr("sys.stdin", _Terminal(pyotp.TOTP(secret).now() + "\n"))
+    r = cli(*login, "-j", "-a", "email")
+    assert r.code == 0, r.err
+    assert "Two-factor code: " in r.err and r.json() == {"email": owner.email}

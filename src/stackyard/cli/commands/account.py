@@ -50,7 +50,9 @@ def login(ctx: Ctx, args: argparse.Namespace) -> Any:
     except UnprocessableEntity as e:
         if e.error_code != TFA_REQUIRED or args.tfa_token or not sys.stdin.isatty():
             raise
-        answer = client.login(args.email, password, tfa_token=input("Two-factor code: ").strip())
+        ctx.err.write("Two-factor code: ")  # prompts go to stderr so -j output stays clean
+        ctx.err.flush()
+        answer = client.login(args.email, password, tfa_token=sys.stdin.readline().strip())
     user = answer.json()["user"]
     path = config.save_session(
         {
