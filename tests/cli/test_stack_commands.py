@@ -120,3 +120,61 @@ def test_global_field_crud_and_export_to_stdout(
     assert cli("global-field", "delete", "seo").code == 0
     r = cli("global-field", "get", "seo")
     assert r.code == 1 and r.err.startswith("ERROR: 422")
+
+
+def test_role_label_extension_and_the_audit_log(
+    logged_in: Run, api_key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = logged_in
+    monkeypatch.setenv("STACKYARD_API_KEY", api_key)
+    assert cli("environment", "create", "staging").code == 0
+    # a custom role from a file of rules, with a flag over the file's description
+    rules = tmp_path / "role.json"
+    rules.write_text(
+        json.dumps(
+            {
+                "role": {
+                    "name": "Reviewer",
+                    "description": "from the file",
+                    "rules": [{"module": "environment", "environments": ["staging"], "acl": {"read": True}}],
+                }
+            }
+        )
+    )
+    r = cli("role", "create", "--file", str(rules), "--description", "reads staging", "-j")
+    assert r.code == 0, r.err
+    role = r.json()
+    assert (role["name"], role["description"]) == ("Reviewer", "reads staging")
+    assert cli("role", "update", role["uid"], "--name", "Checker", "-j", "-a", "name").json() == {
+        "name": "Checker"
+    }
+    assert "Checker" in cli("role", "list", "-a", "name").out
+    assert cli("role", "delete", role["uid"]).code == 0
+    # a label for a content type, and a custom field extension, from flags
+    assert (
+        cli(
+            "content-type",
+            "create",
+            "--data",
+            json.dumps({"title": "Blog", "uid": "blog", "schema": [TITLE]}),
+        ).code
+        == 0
+    )
+    r = cli("label", "create", "News", "--content-type", "blog", "-j", "-a", "name", "content_types")
+    assert r.code == 0, r.err
+    assert r.json() == {"name": "News", "content_types": ["blog"]}
+    r = cli(
+        "extension", "create", "--title", "Colour", "--type", "field", "--data-type", "text",
+        "--src", "https://ext.example/colour", "-j",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    ext = r.json()
+    assert (ext["title"], ext["type"], ext["data_type"]) == ("Colour", "field", "text")
+    # then the audit log lists those writes, newest first, and shows one of them
+    r = cli("audit-log", "list", "-j", "-a", "uid", "module", "event_type")
+    assert r.code == 0, r.err
+    logs = r.json()
+    modules = [(log["module"], log["event_type"]) for log in logs]
+    assert modules.index(("extension", "create")) < modules.index(("environment", "create"))
+    r = cli("audit-log", "get", logs[0]["uid"], "-j", "-a", "module")
+    assert r.json() == {"module": logs[0]["module"]}
