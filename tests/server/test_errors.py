@@ -224,3 +224,15 @@ def test_audit_log_holds_no_credentials(live: Live, owner: User, api_key: str) -
     dump = json.dumps(rows, default=str)
     for secret in (owner.authtoken, owner.password, activation, reset, tfa, "activated password", "q" * 12):
         assert secret not in dump
+
+
+def test_nul_characters_and_non_json_numbers_are_refused(live: Live, owner: User, api_key: str) -> None:
+    # PostgreSQL cannot store NUL; both engines refuse it up front instead of failing in a query
+    with live.client(authtoken=owner.authtoken, api_key=api_key) as c:
+        assert_error(c.get("/v3/environments/a%00b"), 400)
+        assert_error(c.get("/v3/environments", params={"limit": "1\x00"}), 400)
+        assert_error(c.post("/v3/environments", content=b'{"environment": {"name": "a\\u0000"}}'), 400, 101)
+        assert_error(
+            c.post("/v3/environments", content=b'{"environment": {"name": "x", "n": NaN}}'), 400, 101
+        )
+        assert c.get("/v3/environments").json()["environments"] == []

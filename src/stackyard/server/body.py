@@ -32,11 +32,34 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
+        data = json.loads(body, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError) as e:
         raise BadRequest(
             "The request body is not valid JSON.", error_code=101, errors={"body": [str(e)]}
         ) from e
+    if (b"\\u0000" in body or b"\x00" in body) and _has_nul(data):
+        # Valid JSON, but PostgreSQL cannot store it; refuse on both engines alike.
+        raise BadRequest(
+            "The request body contains a NUL character (\\u0000).",
+            error_code=101,
+            errors={"body": ["must not contain NUL characters."]},
+        )
+    return data
+
+
+def _no_constants(name: str) -> Any:
+    """NaN and Infinity are not JSON (Python reads them anyway) and no database stores them."""
+    raise ValueError(f"{name} is not a valid JSON value")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in k or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def looks_multipart(body: bytes) -> bool:

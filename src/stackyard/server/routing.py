@@ -236,6 +236,7 @@ def endpoint(app_state: AppState, handler: Handler) -> Callable[[Request], Any]:
             remote_addr=client[0] if client else "",
         )
         try:
+            _refuse_nul(req)
             result = await call(req)
             return _render(result, req)
         except APIError as err:
@@ -248,6 +249,15 @@ def endpoint(app_state: AppState, handler: Handler) -> Callable[[Request], Any]:
 
     run.__name__ = handler.__name__
     return run
+
+
+def _refuse_nul(req: Req) -> None:
+    """NUL characters mean nothing in a uid or a query, and PostgreSQL cannot store them: refuse
+    them up front (400) rather than let a query fail deep in a handler (500)."""
+    if any("\x00" in v for v in req.path.values()) or any(
+        "\x00" in k or "\x00" in v for k, v in req.query.multi_items()
+    ):
+        raise BadRequest("The URL contains a NUL character.", errors={"url": ["must not contain NUL."]})
 
 
 def _specificity(path: str) -> tuple[int, ...]:
