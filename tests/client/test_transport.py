@@ -342,3 +342,11 @@ def test_async_client_sends_the_same_requests() -> None:
 
     assert asyncio.run(main()) == ["e0", "e1", "e2"]
     assert all(r.headers.get("authtoken") == "atok" for r in rec.requests[1:])
+
+
+@pytest.mark.parametrize("total", [1, 3, 60])
+def test_iterate_stops_when_the_server_ignores_skip_and_limit(total: int) -> None:
+    rec = Recorder(httpx.Response(200, json={"stacks": [{"n": i} for i in range(total)]}))
+    client, _ = make(rec)
+    assert [s["n"] for s in client.stack().iterate(page_size=50)] == list(range(total))
+    assert len(rec.requests) <= 2

@@ -173,6 +173,33 @@ def _finish(resp: httpx.Response) -> Response:
     return Response(resp.status_code, resp.headers, resp.content, str(resp.url))
 
 
+class Pages:
+    """Where a skip/limit walk stands, and when it is over (pure: fed page bodies, no I/O).
+
+    It ends on an empty page, or once `count` items were seen when the server sends a count. A short
+    page is not proof of the end (a server may cap `limit` below what we asked), so without a count
+    we read until a page is empty. A server that ignores paging must not loop us forever: a page
+    larger than asked for is taken as the whole list, and a page equal to the previous one ends it.
+    """
+
+    def __init__(self, page_size: int) -> None:
+        self.page_size = page_size
+        self.skip = 0
+        self.done = False
+        self._previous: list[Any] | None = None
+
+    def take(self, body: Any, key: str) -> list[Any]:
+        """The new items of one page; sets `done` when no further page should be asked for."""
+        items, count = _page(body, key)
+        if not items or items == self._previous:
+            self.done = True
+            return []
+        self._previous = items
+        self.skip += len(items)
+        self.done = len(items) > self.page_size or (count is not None and self.skip >= count)
+        return items
+
+
 def _page(body: Any, key: str) -> tuple[list[Any], int | None]:
     """The items of one page and the total `count`, when the server sent one."""
     if not isinstance(body, dict):
@@ -182,12 +209,6 @@ def _page(body: Any, key: str) -> tuple[list[Any], int | None]:
         items if isinstance(items, list) else [],
         count if isinstance(count, int) and not isinstance(count, bool) else None,
     )
-
-
-def _last_page(items: list[Any], count: int | None, seen: int) -> bool:
-    """Stop on an empty page, or once `count` items were seen. A short page is not proof of the end:
-    a server may cap `limit` below what we asked for, so without a count we read until a page is empty."""
-    return not items or (count is not None and seen >= count)
 
 
 def _page_request(req: Request, skip: int, page_size: int) -> Request:
@@ -239,12 +260,11 @@ class SyncTransport(Transport[Response, Iterator[Any]]):
             sleep(wait)
 
     def paginate(self, req: Request, key: str, page_size: int) -> Iterator[Any]:
-        skip = 0
+        pages = Pages(page_size)
         while True:
-            items, count = _page(self.send(_page_request(req, skip, page_size)).json(), key)
+            items = pages.take(self.send(_page_request(req, pages.skip, page_size)).json(), key)
             yield from items
-            skip += len(items)
-            if _last_page(items, count, skip):
+            if pages.done:
                 return
 
     def close(self) -> None:
@@ -285,13 +305,12 @@ class AsyncTransport(Transport[Coroutine[Any, Any, Response], AsyncIterator[Any]
             await asyncio.sleep(seconds)
 
     async def paginate(self, req: Request, key: str, page_size: int) -> AsyncIterator[Any]:
-        skip = 0
+        pages = Pages(page_size)
         while True:
-            items, count = _page((await self.send(_page_request(req, skip, page_size))).json(), key)
+            items = pages.take((await self.send(_page_request(req, pages.skip, page_size))).json(), key)
             for item in items:
                 yield item
-            skip += len(items)
-            if _last_page(items, count, skip):
+            if pages.done:
                 return
 
     async def aclose(self) -> None:
