@@ -158,6 +158,8 @@ def test_operators_add_sub_push_pull(model: httpx.Client) -> None:
     assert e["scores"] == [1, 3, 7]
     e = model.put(one, json={"entry": {"scores": {"PULL": {"index": [0, 2]}}}}).json()["entry"]
     assert e["scores"] == [3] and e["_version"] == 7
+    e = model.put(one, json={"entry": {"scores": {"UPDATE": {"index": 0, "data": 8}}}}).json()["entry"]
+    assert e["scores"] == [8] and e["_version"] == 8
     r = model.put(one, json={"entry": {"views": {"ADD": "x"}}})
     assert r.status_code == 422 and r.json()["errors"] == {
         "views": ["ADD takes a number, on a number field."]
@@ -191,6 +193,10 @@ def test_versions_and_names(model: httpx.Client) -> None:
     old = model.get(one, params={"version": "2"}).json()["entry"]
     assert old["title"] == "v2" and old["_version"] == 2 and old["_version_name"] == "Draft two"
     assert model.get(one).json()["entry"]["title"] == "v3"
+    named = model.get(one + "/versions", params={"named": "true"}).json()
+    assert [v["_version"] for v in named["versions"]] == [2] and named["count"] == 1
+    # a locale without its own copy answers the versions it falls back to
+    assert model.get(one + "/versions", params={"locale": "fr-fr"}).json()["count"] == 3
     r = model.delete(one + "/versions/2/name", params={"locale": "en-us"})
     assert r.json() == {"notice": "Version name deleted successfully"}
     assert "_version_name" not in model.get(one + "/versions").json()["versions"][1]
@@ -292,6 +298,11 @@ def test_references(model: httpx.Client, live: Live) -> None:
         "Post",
         "Article",
     )
+    # a named version of the referring entry is shown as {title, updated_by, updated_at}
+    named = {"entry": {"_version_name": "First"}}
+    model.post(E.format("article") + "/" + art["uid"] + "/versions/1/name", json=named)
+    ref = model.get(E.format("author") + "/" + ann["uid"] + "/references").json()["references"][0]
+    assert ref["_version_name"]["title"] == "First"
     # referring to an article from an author field is refused
     r = model.post(E.format("article"), json={"entry": {"title": "Bad", "authors": [{"uid": art["uid"]}]}})
     assert r.json()["errors"] == {
@@ -317,13 +328,9 @@ def test_export_and_import(model: httpx.Client) -> None:
     assert r.status_code == 201 and r.json()["notice"] == "Entry imported successfully."
     new = r.json()["entry"]
     assert new["uid"] != entry["uid"] and new["views"] == 4 and new["tags"] == ["t"] and new["_version"] == 1
-    # importing over an existing entry needs overwrite, and makes a new version that replaces all fields
+    # importing into an existing entry makes a new version that replaces all fields
     again = {"title": "Replaced"}
     r = model.post(one + "/import", files={"entry": ("e.json", json.dumps(again))})
-    assert r.status_code == 409
-    r = model.post(
-        one + "/import", params={"overwrite": "true"}, files={"entry": ("e.json", json.dumps(again))}
-    )
     assert r.status_code == 200, r.text
     replaced = r.json()["entry"]
     assert replaced["_version"] == 2 and replaced["title"] == "Replaced" and "views" not in replaced

@@ -1,8 +1,9 @@
 """Entry export and import (a JSON file of one entry), and the entries that refer to an entry.
 
 Export answers the bare entry object. Import takes that object (or `{"entry": {...}}`): into a new
-entry, or, with `overwrite`, replacing the fields of an existing one, which makes a new version.
-An import replaces the whole entry: fields missing from the file are cleared.
+entry, or as a new version of an existing one: the one in the path (`/entries/{uid}/import`), or,
+with `overwrite=true`, the one the file's `uid` names. An import into an existing entry replaces
+the whole entry: fields missing from the file are cleared.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from stackyard.access.caller import StackAccess
 from stackyard.content import content_types, entries
-from stackyard.errors import APIError, BadRequest, Conflict, invalid
+from stackyard.errors import APIError, BadRequest, invalid
 from stackyard.store.engine import Tx
 
 
@@ -57,11 +58,6 @@ def import_(
     code = entries.locale_of(tx, access, locale)
     existing = entries.rows(tx, access, ct, target, lock=True)
     current = next((r for r in existing if r["locale"] == code), None)
-    if current is not None and not overwrite:
-        raise Conflict(
-            "The entry already exists in this language; import with overwrite=true to replace it.",
-            errors={"overwrite": ["must be true to replace an existing entry."]},
-        )
     body = {k: v for k, v in data.items() if k != "_version"}
     w = entries.check(tx, access, ct, body, code, create=current is None, exclude=target)
     if w.tags is None:
@@ -76,9 +72,12 @@ def references(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str) -> list
     ct = entries.content_type(tx, access, ct_uid, "read")
     entries.rows(tx, access, ct, entry_uid)
     found = tx.all(
-        "SELECT e.uid, e.content_type_uid, e.locale, e.version, e.title FROM entry_references r "
+        "SELECT e.uid, e.content_type_uid, e.locale, e.version, e.title, v.version_name, "
+        "v.created_by AS v_by, v.created_at AS v_at FROM entry_references r "
         "JOIN entries e ON e.api_key = r.api_key AND e.branch = r.branch AND e.uid = r.from_uid "
         "AND e.locale = r.from_locale "
+        "LEFT JOIN entry_versions v ON v.api_key = e.api_key AND v.branch = e.branch AND v.uid = e.uid "
+        "AND v.locale = e.locale AND v.version = e.version "
         "WHERE r.api_key = ? AND r.branch = ? AND r.to_uid = ? ORDER BY e.content_type_uid, e.uid, e.locale",
         access.api_key,
         access.branch,
@@ -95,15 +94,21 @@ def references(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str) -> list
                 )
             except APIError:
                 titles[ref_ct] = ref_ct
-        out.append(
-            {
-                "entry_uid": r["uid"],
-                "content_type_uid": ref_ct,
-                "locale": r["locale"],
-                "_version": r["version"],
-                "title": r["title"],
-                "content_type_title": titles[ref_ct],
-                "publish_details": [],
+        item: dict[str, Any] = {
+            "entry_uid": r["uid"],
+            "content_type_uid": ref_ct,
+            "locale": r["locale"],
+            "_version": r["version"],
+            "title": r["title"],
+            "content_type_title": titles[ref_ct],
+            "publish_details": [],
+        }
+        if r["version_name"]:
+            # Contentstack names the referring entry's version as {title, updated_by, updated_at}
+            item["_version_name"] = {
+                "title": r["version_name"],
+                "updated_by": r["v_by"],
+                "updated_at": r["v_at"],
             }
-        )
+        out.append(item)
     return out

@@ -1,7 +1,8 @@
-"""The update operators of an entry PUT (catalogue §2.4): ADD/SUB on numbers, PUSH/PULL on lists.
+"""The update operators of an entry PUT (catalogue §2.4): ADD/SUB on numbers, PUSH/PULL/UPDATE on lists.
 
     {"entry": {"views": {"ADD": 1}, "tags_field": {"PUSH": {"data": ["x"], "index": 0}},
-               "scores": {"PULL": {"query": {"$in": [2, 3]}}}, "items": {"PULL": {"index": [0]}}}}
+               "scores": {"PULL": {"query": {"$in": [2, 3]}}}, "items": {"PULL": {"index": [0]}},
+               "numbers": {"UPDATE": {"index": 0, "data": 1}}}}
 
 Operators apply to the entry's current values inside the write transaction (so two concurrent ADDs
 both count), and the result is then validated like any other value.
@@ -17,7 +18,7 @@ from stackyard.store.query import parse
 from stackyard.store.query_eval import evaluate
 
 _NUMBER_OPS = frozenset({"ADD", "SUB"})
-_LIST_OPS = frozenset({"PUSH", "PULL"})
+_LIST_OPS = frozenset({"PUSH", "PULL", "UPDATE"})
 _ELEMENT_SCHEMA_KIND = {"number": "number", "boolean": "boolean"}
 
 
@@ -53,6 +54,8 @@ def apply(
             out[uid] = base + arg if op == "ADD" else base - arg
         elif op == "PUSH":
             out[uid] = _push(list(current.get(uid) or []), arg, uid, errors)
+        elif op == "UPDATE":
+            out[uid] = _update(list(current.get(uid) or []), arg, uid, errors)
         else:
             out[uid] = _pull(f, list(current.get(uid) or []), arg, uid, errors)
     return out, errors
@@ -71,6 +74,18 @@ def _push(items: list[Any], arg: Any, uid: str, errors: Errors) -> list[Any]:
         add(errors, uid, f"PUSH index must be between 0 and {len(items)}.")
         return items
     return items[:index] + new + items[index:]
+
+
+def _update(items: list[Any], arg: Any, uid: str, errors: Errors) -> list[Any]:
+    if not isinstance(arg, dict) or set(arg) != {"index", "data"}:
+        add(errors, uid, "UPDATE takes {index, data}.")
+        return items
+    index = arg["index"]
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(items):
+        add(errors, uid, f"UPDATE index must be between 0 and {len(items) - 1}.")
+        return items
+    items[index] = arg["data"]
+    return items
 
 
 def _pull(f: dict[str, Any], items: list[Any], arg: Any, uid: str, errors: Errors) -> list[Any]:

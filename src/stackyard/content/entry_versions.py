@@ -18,10 +18,11 @@ from stackyard.store.engine import Row, Tx
 NAME_LIMIT = 100
 
 
-def _versions(tx: Tx, access: StackAccess, entry_uid: str, locale: str) -> list[Row]:
+def _versions(tx: Tx, access: StackAccess, entry_uid: str, locale: str, named: bool) -> list[Row]:
     return tx.all(
         "SELECT version, locale, created_at, created_by, version_name FROM entry_versions "
-        "WHERE api_key = ? AND branch = ? AND uid = ? AND locale = ? ORDER BY version DESC",
+        "WHERE api_key = ? AND branch = ? AND uid = ? AND locale = ? "
+        f"{'AND version_name IS NOT NULL ' if named else ''}ORDER BY version DESC",
         access.api_key,
         access.branch,
         entry_uid,
@@ -37,13 +38,20 @@ def find(
     locale: str | None,
     skip: int = 0,
     limit: int = 100,
+    *,
+    named: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Newest first: [{_version, locale, updated_at, updated_by, _version_name?}], and the count."""
+    """Newest first: [{_version, locale, updated_at, updated_by, _version_name?}], and the count.
+
+    A locale without its own copy answers the versions of the copy it falls back to, as Contentstack
+    answers the master's for an unlocalized entry.
+    """
     ct = entries.content_type(tx, access, ct_uid, "read")
     code = entries.locale_of(tx, access, locale)
-    if entries.row(tx, access, ct, entry_uid, code) is None:
-        raise not_found()
-    found = _versions(tx, access, entry_uid, code)
+    existing = entries.rows(tx, access, ct, entry_uid)
+    if not any(r["locale"] == code for r in existing):
+        code = entries.fallback(tx, access, existing, code)["locale"]
+    found = _versions(tx, access, entry_uid, code, named)
     out = []
     for v in found[skip : skip + limit]:
         item: dict[str, Any] = {

@@ -123,7 +123,14 @@ def versions(r: Req) -> Any:
     skip, limit = r.page()
     with r.db.read() as tx:
         items, count = entry_versions.find(
-            tx, r.access(tx), r.path["ct"], r.path["uid"], r.param("locale"), skip, limit
+            tx,
+            r.access(tx),
+            r.path["ct"],
+            r.path["uid"],
+            r.param("locale"),
+            skip,
+            limit,
+            named=r.flag("named"),
         )
     return {"versions": items, "count": count}
 
