@@ -444,3 +444,32 @@ def test_demo_entries(live: Live, cma: httpx.Client, owner: Any, api_key: str) -
         (articles[0]["uid"], "en-us"),
         (articles[0]["uid"], "fr-fr"),
     }
+
+
+def test_custom_role_governs_entries_per_content_type(live: Live, model: httpx.Client) -> None:
+    from tests.access.helpers import custom_role, member
+
+    # given a role that may read and update articles' entries, and only read the content types
+    rules = [
+        {
+            "module": "content_type",
+            "content_types": ["article"],
+            "acl": {"read": True, "sub_acl": {"read": True, "update": True}},
+        },
+        {"module": "locale", "locales": ["$all"], "acl": {"read": True}},
+        {"module": "branch", "branches": ["main"], "acl": {"read": True}},
+    ]
+    custom_role(model, "Article editor", rules)
+    editor = member(live, model, "editor@example.com", "Article editor")
+    article = create(model, "article", {"title": "Edit me"})
+    author = create(model, "author", {"title": "Not yours"})
+    with live.client(authtoken=editor.authtoken, api_key=model.headers["api_key"]) as c:
+        one = E.format("article") + "/" + article["uid"]
+        # then articles can be read and updated, not created or deleted
+        assert c.get(one).status_code == 200
+        assert c.put(one, json={"entry": {"body": "edited"}}).status_code == 200
+        assert c.post(E.format("article"), json={"entry": {"title": "new"}}).status_code == 403
+        assert c.delete(one).status_code == 403
+        # and another content type's entries are out of reach
+        assert c.get(E.format("author") + "/" + author["uid"]).status_code == 403
+        assert c.get(E.format("author")).status_code == 403
