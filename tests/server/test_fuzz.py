@@ -9,7 +9,7 @@ are collected across all routes and reported together, each with its request.
 
 STACKYARD_FUZZ_EXAMPLES (default 30) sets the examples per route; STACKYARD_FUZZ_SECONDS (default
 60) caps each engine's run, shared equally between the routes, so the suite stays quick as routes
-are added (a route past its share sends no more requests).
+are added (a route gets fewer examples when time runs short, never fewer than 3).
 """
 
 from __future__ import annotations
