@@ -123,12 +123,13 @@ class Entry(Collection[R, It]):
         return self._call("GET", self._one("export"))
 
     def imports(self, file_path: str, locale: str = MASTER, overwrite: bool | None = None) -> R:
-        """Create an entry (or, with `overwrite=True`, a new version of it) from an exported JSON file.
+        """Import an exported entry JSON file: a new entry, or, on `entry(uid)`, a new version of that one.
 
         >>> client.stack("blt1").content_types("blog").entry().imports("entry.json")  # doctest: +SKIP
         """
         params = {"locale": segment(locale, "locale"), "overwrite": overwrite}
-        return self._call("POST", f"{self.base}/import", params=params, files={"entry": file_part(file_path)})
+        path = self._one("import") if self.uid is not None else f"{self.base}/import"
+        return self._call("POST", path, params=params, files={"entry": file_part(file_path)})
 
     def publish(self, data: dict[str, Any]) -> R:
         """Publish this entry: `{"entry": {"environments": [...], "locales": [...]}, "locale", "version"}`.
