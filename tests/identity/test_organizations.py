@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.conftest import Live, User, make_user
@@ -118,7 +120,7 @@ def test_share_validates_everything_before_writing(live: Live, owner: User, api_
     with live.client(authtoken=other.authtoken) as c:
         foreign = c.post("/v3/stacks", json={"stack": {"name": "Foreign"}}).json()["stack"]["api_key"]
     developer = role_uid(live, api_key, "developer")
-    bad_bodies = [
+    bad_bodies: list[dict[str, Any]] = [
         {"users": {"ok@example.com": ["member"], "bad@example.com": ["owner"]}},
         {"users": {"ok@example.com": "admin"}},
         {"users": {"ok@example.com": [["admin"]]}},
