@@ -33,7 +33,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="ATTR",
         default=None,
-        help="Attributes to show, in order; dotted paths reach into nested values ('all' shows every one).",
+        help="Attributes to show, in order; dotted paths reach into nested values, 'all' shows every one "
+        "(put -a after the positional arguments: it takes every name that follows).",
     )
     group.add_argument(
         "-w",
