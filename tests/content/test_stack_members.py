@@ -240,3 +240,13 @@ def test_expired_transfer_token_is_refused(live: Live, cma) -> None:
             params={"api_key": cma.headers["api_key"], "uid": heir.uid},
         )
         assert r.status_code == 422 and r.json()["error_code"] == 111
+
+
+def test_stack_list_pages(live: Live, owner) -> None:
+    with live.client(authtoken=owner.authtoken) as c:
+        for name in ("One", "Two", "Three"):
+            assert c.post("/v3/stacks", json={"stack": {"name": name}}).status_code == 201
+        page = c.get("/v3/stacks", params={"skip": 1, "limit": 1, "include_count": "true"}).json()
+        assert [s["name"] for s in page["stacks"]] == ["Two"] and page["count"] == 3
+        assert c.get("/v3/stacks", params={"skip": 3}).json()["stacks"] == []
+        assert c.get("/v3/stacks", params={"limit": 0}).status_code == 400

@@ -17,7 +17,12 @@ def fetch_or_list(r: Req) -> Any:
     with r.db.read() as tx:
         if r.headers.get("api_key"):
             return {"stack": stacks.fetch(tx, r.access(tx))}
-        return {"stacks": stacks.find(tx, r.user(tx))}
+        skip, limit = r.page()
+        found = stacks.find(tx, r.user(tx))
+    out: dict[str, Any] = {"stacks": found[skip : skip + limit]}
+    if r.flag("include_count"):
+        out["count"] = len(found)
+    return out
 
 
 @router.post("/v3/stacks")
