@@ -315,3 +315,67 @@ def test_demo_content_model(live: Live, cma, owner, api_key) -> None:
     assert [b["uid"] for b in fields["sections"]["blocks"]] == ["quote", "callout"]
     assert [f["uid"] for f in fields["seo"]["schema"]] == ["meta_title", "meta_description"]
     assert cma.get("/v3/content_types/author/references").json() == {"references": ["article"]}
+
+
+def test_management_token_scopes_reach_each_content_model_module(live: Live, cma, api_key) -> None:
+    # given a token that reads content types and global fields, and writes labels
+    scope = [
+        {"module": "content_type", "acl": {"read": True}},
+        {"module": "global_field", "acl": {"read": True}},
+        {"module": "label", "acl": {"read": True, "write": True}},
+    ]
+    r = cma.post("/v3/stacks/management_tokens", json={"token": {"name": "model", "scope": scope}})
+    assert r.status_code == 201, r.text
+    secret = r.json()["token"]["token"]
+    assert cma.post("/v3/content_types", json=ct("post")).status_code == 201
+    with live.client(authorization=secret, api_key=api_key) as c:
+        # then it reads within its scope, writes only labels, and sees nothing else
+        assert [x["uid"] for x in c.get("/v3/content_types").json()["content_types"]] == ["post"]
+        assert c.get("/v3/global_fields").status_code == 200
+        assert c.post("/v3/content_types", json=ct("other")).status_code == 403
+        assert c.delete("/v3/content_types/post", params={"force": "true"}).status_code == 403
+        assert (
+            c.post("/v3/global_fields", json={"global_field": {"title": "G", "uid": "g"}}).status_code == 403
+        )
+        assert c.post("/v3/labels", json={"label": {"name": "By token"}}).status_code == 201
+        assert c.get("/v3/extensions").json()["extensions"] == []
+        assert c.post("/v3/extensions", json={"extension": {"title": "x"}}).status_code == 403
+        assert c.get("/v3/metadata").json()["metadata"] == []
+    assert cma.get("/v3/content_types/post").status_code == 200
+
+
+def test_malformed_bodies_are_client_errors(cma) -> None:
+    cases: list[Any] = [
+        {"content_type": "x"},
+        {"content_type": {"title": 5, "uid": 7, "schema": "x", "options": 5, "field_rules": "x"}},
+        {"content_type": {"title": "T", "uid": "t", "schema": [TITLE, None, [], {"uid": {}}]}},
+        {"content_type": {"title": "T", "uid": "t", "schema": [TITLE, {"uid": "g", "data_type": "group"}]}},
+        {
+            "content_type": {
+                "title": "T",
+                "uid": "t",
+                "schema": [TITLE],
+                "field_rules": [None, {"conditions": [1]}],
+            }
+        },
+        {
+            "content_type": {
+                "title": "T",
+                "uid": "t",
+                "schema": [{**TITLE, "field_metadata": {"default_value": []}}],
+            }
+        },
+        {"content_type": {"title": "T", "uid": "t", "schema": [TITLE, text("x", enum={"choices": "x"})]}},
+    ]
+    for body in cases:
+        r = cma.post("/v3/content_types", json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert set(r.json()) == {"error_message", "error_code", "errors"}
+    r = cma.post("/v3/content_types", content=b"{not json")
+    assert r.status_code == 400
+    r = cma.put("/v3/content_types/nope", json=ct("nope"))
+    assert r.status_code == 422 and r.json()["error_code"] == 118
+    assert cma.post("/v3/content_types", json=ct("fixed")).status_code == 201
+    r = cma.put("/v3/content_types/fixed", json=ct("renamed"))
+    assert r.status_code == 422 and r.json()["errors"] == {"uid": ["cannot be changed."]}
+    assert cma.get("/v3/content_types").json()["content_types"][0]["uid"] == "fixed"

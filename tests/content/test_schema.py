@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from stackyard.content.fields import DATA_TYPES
 from stackyard.content.schema import (
     Lookup,
     Owner,
@@ -291,6 +294,22 @@ INVALID: list[tuple[str, Any, dict[str, list[str]]]] = [
         {"schema.0.min_instance": ["must not be greater than max_instance."]},
     ),
     (
+        "enum without display type",
+        [f(enum={"choices": [{"value": "a"}]})],
+        {"schema.0.display_type": ["is required with enum: dropdown, radio or checkbox."]},
+    ),
+    (
+        "names given as objects",
+        [f(display_type={"x": 1}, enum={"choices": [{"value": "a"}]}, field_metadata={"rich_text_type": []})],
+        {
+            "schema.0.field_metadata.rich_text_type": [
+                "must be a string.",
+                "must be basic, advanced or custom.",
+            ],
+            "schema.0.display_type": ["must be dropdown, radio or checkbox."],
+        },
+    ),
+    (
         "unknown extension",
         [f(extension_uid="bltnope")],
         {"schema.0.extension_uid": ["is not an extension of this stack."]},
@@ -447,6 +466,21 @@ def rule(
         ),
         ([rule(match_type="most")], {"field_rules.0.match_type": ["must be all or any."]}),
         (
+            [
+                {
+                    "conditions": [{"operand_field": ["kind"], "operator": {}}],
+                    "match_type": [],
+                    "actions": [{"action": []}],
+                }
+            ],
+            {
+                "field_rules.0.match_type": ["must be all or any."],
+                "field_rules.0.conditions.0.operand_field": ["is not a field of this content type."],
+                "field_rules.0.actions.0.action": ["must be show or hide."],
+                "field_rules.0.actions.0.target_field": ["is not a field of this content type."],
+            },
+        ),
+        (
             [{"match_type": "all"}],
             {
                 "field_rules.0.conditions": ["must be a non-empty list of {operand_field, operator, value}."],
@@ -457,3 +491,66 @@ def rule(
 )
 def test_field_rules(rules: Any, errors: Any) -> None:
     assert check_field_rules(rules, RULE_SCHEMA)[1] == errors
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+_KEYS = st.sampled_from(
+    [
+        "uid",
+        "display_name",
+        "data_type",
+        "mandatory",
+        "unique",
+        "multiple",
+        "field_metadata",
+        "schema",
+        "blocks",
+        "reference_to",
+        "display_type",
+        "enum",
+        "format",
+        "error_messages",
+        "min",
+        "max",
+        "min_instance",
+        "max_instance",
+        "taxonomies",
+        "extension_uid",
+        "extensions",
+    ]
+)
+_VALUES = _JSON | st.sampled_from(sorted(DATA_TYPES)) | st.sampled_from(["title", "seo", "post", "dropdown"])
+_FLAT = st.dictionaries(_KEYS, _VALUES, max_size=8)
+_FIELD = st.recursive(
+    _FLAT,
+    lambda inner: st.fixed_dictionaries(
+        {
+            "uid": st.sampled_from(["a", "b", "seo"]),
+            "display_name": st.just("X"),
+            "data_type": st.sampled_from(["group", "blocks", "global_field"]),
+            "schema": st.lists(inner, max_size=3),
+            "blocks": st.lists(
+                st.dictionaries(
+                    st.sampled_from(["uid", "title", "schema", "reference_to"]), _VALUES | st.lists(inner)
+                ),
+                max_size=3,
+            ),
+        },
+        optional={"reference_to": _VALUES, "multiple": _VALUES},
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300)
+@given(schema=st.lists(_FIELD | _JSON, max_size=5), options=_JSON, rules=_JSON)
+def test_any_json_gets_errors_never_an_exception(schema: Any, options: Any, rules: Any) -> None:
+    clean, _, errors = check_schema(schema, CT, LOOKUP)
+    assert isinstance(errors, dict)
+    check_options(options, clean)
+    check_content_type_fields(clean, options if isinstance(options, dict) else {})
+    check_field_rules(rules, clean)

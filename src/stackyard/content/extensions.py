@@ -14,7 +14,7 @@ from stackyard import audit
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require, visible
 from stackyard.content import content_types, model_refs
-from stackyard.content.fields import Errors, add
+from stackyard.content.fields import Errors, add, one_of
 from stackyard.errors import UnprocessableEntity, invalid, not_found
 from stackyard.ids import now, uid
 from stackyard.store import events
@@ -78,12 +78,12 @@ def _validate(
     if not isinstance(title, str) or not title.strip() or len(title) > TITLE_LIMIT:
         add(errors, "title", f"is required: a string of 1 to {TITLE_LIMIT} characters.")
     ext_type = merged.get("type")
-    if ext_type not in TYPES:
+    if not one_of(ext_type, TYPES):
         add(errors, "type", "must be one of " + ", ".join(sorted(TYPES)) + ".")
     data_type = merged.get("data_type")
     if data_type is None and ext_type == "field":
         add(errors, "data_type", "is required for a custom field.")
-    elif data_type is not None and data_type not in FIELD_DATA_TYPES:
+    elif data_type is not None and not one_of(data_type, FIELD_DATA_TYPES):
         add(errors, "data_type", "must be one of " + ", ".join(sorted(FIELD_DATA_TYPES)) + ".")
     src, srcdoc = merged.get("src"), merged.get("srcdoc")
     if (src is None) == (srcdoc is None):

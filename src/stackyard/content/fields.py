@@ -55,6 +55,11 @@ def add(errors: Errors, key: str, message: str) -> None:
     errors.setdefault(key, []).append(message)
 
 
+def one_of(value: Any, options: frozenset[str]) -> bool:
+    """Membership that cannot raise: JSON input may put a list or object where a name belongs."""
+    return isinstance(value, str) and value in options
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
@@ -81,7 +86,7 @@ def check_common(f: dict[str, Any], path: str, errors: Errors) -> None:
     for prop in BOOL_PROPS:
         if prop in f and not isinstance(f[prop], bool):
             add(errors, f"{path}.{prop}", "must be true or false.")
-    if f.get("unique") is True and f.get("data_type") not in UNIQUE_TYPES:
+    if f.get("unique") is True and not one_of(f.get("data_type"), UNIQUE_TYPES):
         add(errors, f"{path}.unique", "is not supported for this data type.")
     _check_instances(f, path, errors)
     meta = f.get("field_metadata")
@@ -96,7 +101,7 @@ def check_common(f: dict[str, Any], path: str, errors: Errors) -> None:
     for key in STRING_METADATA:
         if key in meta and not isinstance(meta[key], str):
             add(errors, f"{path}.field_metadata.{key}", "must be a string.")
-    if "rich_text_type" in meta and meta["rich_text_type"] not in RICH_TEXT_TYPES:
+    if "rich_text_type" in meta and not one_of(meta["rich_text_type"], RICH_TEXT_TYPES):
         add(errors, f"{path}.field_metadata.rich_text_type", "must be basic, advanced or custom.")
 
 
@@ -222,10 +227,12 @@ def check_leaf(f: dict[str, Any], path: str, errors: Errors) -> None:
     meta = f.get("field_metadata") if isinstance(f.get("field_metadata"), dict) else {}
     assert isinstance(meta, dict)
     choices: list[Any] | None = None
+    if "enum" in f and "display_type" not in f:
+        add(errors, f"{path}.display_type", "is required with enum: dropdown, radio or checkbox.")
     if "display_type" in f:
         if data_type not in ("text", "number"):
             add(errors, f"{path}.display_type", "is only for text and number select fields.")
-        elif f["display_type"] not in DISPLAY_TYPES:
+        elif not one_of(f["display_type"], DISPLAY_TYPES):
             add(errors, f"{path}.display_type", "must be dropdown, radio or checkbox.")
         else:
             choices = _choices(f, path, errors)

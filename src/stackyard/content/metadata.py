@@ -13,7 +13,7 @@ from stackyard import audit
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require, visible
 from stackyard.content import content_types, locales
-from stackyard.content.fields import Errors, add
+from stackyard.content.fields import Errors, add, one_of
 from stackyard.errors import invalid, not_found
 from stackyard.ids import now, uid
 from stackyard.store import events
@@ -94,7 +94,7 @@ def _validate(tx: Tx, access: StackAccess, data: dict[str, Any], current: Row | 
     if not isinstance(entity, str) or not entity:
         add(errors, "entity_uid", "is required: the uid of an entry or asset.")
     kind = merged.get("type")
-    if kind not in ENTITY_TYPES:
+    if not one_of(kind, ENTITY_TYPES):
         add(errors, "type", "must be entry or asset.")
     ct = merged.get("_content_type_uid")
     if kind == "entry":

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from stackyard.content.fields import DATA_TYPES, Errors, add, check_common, check_leaf
+from stackyard.content.fields import DATA_TYPES, Errors, add, check_common, check_leaf, one_of
 
 UID = re.compile(r"^[a-z][a-z0-9_]*$")
 UID_MAX = 64
@@ -105,7 +105,7 @@ class _Walk:
                 add(self.errors, at, "must be a field object.")
                 continue
             self._uid(f.get("uid"), f"{at}.uid", seen)
-            if f.get("data_type") not in DATA_TYPES:
+            if not one_of(f.get("data_type"), DATA_TYPES):
                 add(
                     self.errors,
                     f"{at}.data_type",
@@ -278,7 +278,7 @@ def check_options(options: Any, schema: list[Any]) -> tuple[dict[str, Any], Erro
     for key in ("is_page", "singleton", "publishable"):
         if key in options and not isinstance(options[key], bool):
             add(errors, f"options.{key}", "must be true or false.")
-    top = {f.get("uid") for f in schema if isinstance(f, dict)}
+    top = {f["uid"] for f in schema if isinstance(f, dict) and isinstance(f.get("uid"), str)}
     if not isinstance(clean["title"], str) or clean["title"] not in top:
         add(errors, "options.title", "must name a field of the content type.")
     sub = clean["sub_title"]
@@ -340,7 +340,7 @@ def check_field_rules(rules: Any, inlined_schema: list[Any]) -> tuple[list[Any],
         if not isinstance(rule, dict):
             add(errors, at, "must be a rule {conditions, match_type, actions}.")
             continue
-        if rule.get("match_type") not in MATCH_TYPES:
+        if not one_of(rule.get("match_type"), MATCH_TYPES):
             add(errors, f"{at}.match_type", "must be all or any.")
         conditions = rule.get("conditions")
         if not isinstance(conditions, list) or not conditions:
@@ -352,7 +352,7 @@ def check_field_rules(rules: Any, inlined_schema: list[Any]) -> tuple[list[Any],
                 add(errors, cat, "must be a condition object.")
                 continue
             operand = c.get("operand_field")
-            if operand not in fields:
+            if not isinstance(operand, str) or operand not in fields:
                 add(errors, f"{cat}.operand_field", "is not a field of this content type.")
                 continue
             family = fields[operand]
@@ -362,7 +362,7 @@ def check_field_rules(rules: Any, inlined_schema: list[Any]) -> tuple[list[Any],
                     f"{cat}.operand_field",
                     "cannot be used in a condition (rich text, files, groups...).",
                 )
-            elif c.get("operator") not in OPERATORS[family]:
+            elif not one_of(c.get("operator"), OPERATORS[family]):
                 add(errors, f"{cat}.operator", f"must be one of {', '.join(sorted(OPERATORS[family]))}.")
             if "value" not in c:
                 add(errors, f"{cat}.value", "is required.")
@@ -375,8 +375,9 @@ def check_field_rules(rules: Any, inlined_schema: list[Any]) -> tuple[list[Any],
             if not isinstance(a, dict):
                 add(errors, aat, "must be an action object.")
                 continue
-            if a.get("action") not in ACTIONS:
+            if not one_of(a.get("action"), ACTIONS):
                 add(errors, f"{aat}.action", "must be show or hide.")
-            if a.get("target_field") not in fields:
+            target = a.get("target_field")
+            if not isinstance(target, str) or target not in fields:
                 add(errors, f"{aat}.target_field", "is not a field of this content type.")
     return rules, errors
