@@ -28,6 +28,18 @@ def test_conflict_is_retried_unless_it_is_a_duplicate() -> None:
     assert not is_retryable(409, 163)  # "already exists" will stay true
 
 
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_post_is_not_repeated_when_the_server_may_have_acted(status: int) -> None:
+    assert not is_retryable(status, idempotent=False)
+    assert next_delay(1, max_retries=3, status=status, idempotent=False) is None
+
+
+@pytest.mark.parametrize("status", [None, 408, 429, 503])
+def test_a_post_is_repeated_when_the_server_surely_did_not_act(status: int | None) -> None:
+    assert is_retryable(status, idempotent=False)
+    assert is_retryable(409, 162, idempotent=False)
+
+
 def test_retry_after_seconds_and_dates() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert parse_retry_after("5") == 5.0

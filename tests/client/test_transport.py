@@ -350,3 +350,20 @@ def test_iterate_stops_when_the_server_ignores_skip_and_limit(total: int) -> Non
     client, _ = make(rec)
     assert [s["n"] for s in client.stack().iterate(page_size=50)] == list(range(total))
     assert len(rec.requests) <= 2
+
+
+def test_a_post_lost_after_sending_is_not_repeated_but_an_unsent_one_is() -> None:
+    lost = Recorder(httpx.ReadTimeout("no answer"), httpx.Response(201, json={}))
+    client, _ = make(lost, max_retries=3)
+    with pytest.raises(ConnectionFailed):
+        client.stack("K").environments().create({"environment": {"name": "x"}})
+    assert len(lost.requests) == 1
+    unsent = Recorder(httpx.ConnectError("refused"), httpx.Response(201, json={"environment": {}}))
+    client, _ = make(unsent, max_retries=3)
+    assert client.stack("K").environments().create({"environment": {"name": "x"}}).status_code == 201
+    assert len(unsent.requests) == 2
+    crashed = Recorder(httpx.Response(502, text="bad gateway"), httpx.Response(201, json={}))
+    client, _ = make(crashed, max_retries=3)
+    with pytest.raises(ServerError):
+        client.stack("K").environments().create({"environment": {"name": "x"}})
+    assert len(crashed.requests) == 1

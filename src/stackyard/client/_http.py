@@ -153,8 +153,17 @@ def _prepare(config: Config, req: Request, idempotency_key: str | None) -> dict[
     return kw
 
 
-def _delay(config: Config, attempt: int, resp: httpx.Response | None) -> float | None:
+# Failures that happen before the request reaches the server: repeating them cannot duplicate a write.
+UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _delay(
+    config: Config, attempt: int, req: Request, resp: httpx.Response | None, error: Exception | None = None
+) -> float | None:
+    idempotent = req.method != "POST"
     if resp is None:
+        if not idempotent and not isinstance(error, UNSENT):
+            return None  # sent, then lost: the server may have acted on it
         return _retry.next_delay(
             attempt, max_retries=config.max_retries, status=None, max_wait=config.max_wait
         )
@@ -163,6 +172,7 @@ def _delay(config: Config, attempt: int, resp: httpx.Response | None) -> float |
         max_retries=config.max_retries,
         status=resp.status_code,
         error_code=error_code_of(resp.content) if resp.status_code == 409 else None,
+        idempotent=idempotent,
         retry_after=resp.headers.get("retry-after"),
         max_wait=config.max_wait,
     )
@@ -249,12 +259,12 @@ class SyncTransport(Transport[Response, Iterator[Any]]):
             try:
                 resp = self.http.request(**_prepare(self.config, req, key))
             except httpx.TransportError as e:
-                wait = _delay(self.config, attempt, None)
+                wait = _delay(self.config, attempt, req, None, e)
                 if wait is None:
                     raise ConnectionFailed(f"{req.method} {req.path}: {e}") from e
                 sleep(wait)
                 continue
-            wait = _delay(self.config, attempt, resp) if resp.status_code >= 400 else None
+            wait = _delay(self.config, attempt, req, resp) if resp.status_code >= 400 else None
             if wait is None:
                 return _finish(resp)
             sleep(wait)
@@ -288,12 +298,12 @@ class AsyncTransport(Transport[Coroutine[Any, Any, Response], AsyncIterator[Any]
             try:
                 resp = await self.http.request(**_prepare(self.config, req, key))
             except httpx.TransportError as e:
-                wait = _delay(self.config, attempt, None)
+                wait = _delay(self.config, attempt, req, None, e)
                 if wait is None:
                     raise ConnectionFailed(f"{req.method} {req.path}: {e}") from e
                 await self._sleep(wait)
                 continue
-            wait = _delay(self.config, attempt, resp) if resp.status_code >= 400 else None
+            wait = _delay(self.config, attempt, req, resp) if resp.status_code >= 400 else None
             if wait is None:
                 return _finish(resp)
             await self._sleep(wait)

@@ -10,6 +10,10 @@ Policy (why each rule):
   while a lost race (162) can succeed on the next try.
 - `Retry-After` from the server wins over our own backoff; a wait longer than `max_wait` is not
   worth blocking a caller for, so we give up and let the error surface.
+- A POST is not idempotent unless the server honours its `Idempotency-Key` (which we send, but
+  cannot assume), so it is repeated only when the server surely did not act on it: it was never
+  delivered (connect errors, status None), or the answer says so (408, 429, 503, a lost-race 409).
+  A 500/502/504 or a read timeout after sending could hide a completed create.
 - Otherwise exponential backoff with "equal jitter" (half fixed, half random), so a herd of clients
   spreads out but no retry is instantaneous.
 """
@@ -22,22 +26,21 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 NEVER_RETRIED = frozenset({501, 505})
+NOT_PROCESSED = frozenset({408, 429, 503})
 DUPLICATE_CODE = 163
 
 
-def is_retryable(status: int | None, error_code: int | None = None) -> bool:
-    """True when an attempt that ended with `status` (None: no answer at all) may succeed if repeated.
+def is_retryable(status: int | None, error_code: int | None = None, *, idempotent: bool = True) -> bool:
+    """True when an attempt that ended with `status` (None: never delivered) may succeed if repeated.
 
-    >>> is_retryable(503), is_retryable(404)
-    (True, False)
+    >>> is_retryable(503), is_retryable(404), is_retryable(500, idempotent=False)
+    (True, False, False)
     """
-    if status is None:
-        return True
-    if status in (408, 429):
+    if status is None or status in NOT_PROCESSED:
         return True
     if status == 409:
         return error_code != DUPLICATE_CODE
-    return status >= 500 and status not in NEVER_RETRIED
+    return idempotent and status >= 500 and status not in NEVER_RETRIED
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -82,6 +85,7 @@ def next_delay(
     max_retries: int,
     status: int | None,
     error_code: int | None = None,
+    idempotent: bool = True,
     retry_after: str | None = None,
     max_wait: float = 60.0,
     base: float = 0.5,
@@ -94,7 +98,7 @@ def next_delay(
     >>> next_delay(1, max_retries=2, status=429, retry_after="3")
     3.0
     """
-    if attempt > max_retries or not is_retryable(status, error_code):
+    if attempt > max_retries or not is_retryable(status, error_code, idempotent=idempotent):
         return None
     told = parse_retry_after(retry_after, now)
     if told is not None:
