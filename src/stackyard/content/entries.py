@@ -22,7 +22,7 @@ from stackyard.errors import Conflict, Forbidden, invalid, not_found
 from stackyard.ids import now, uid
 from stackyard.store import events
 from stackyard.store.engine import Row, Tx, jdump, jload
-from stackyard.store.query import compile_query, order_by, prepare
+from stackyard.store.query import compile_query
 
 CREATE_FAILED = 119
 UPDATE_FAILED = 120
@@ -412,60 +412,6 @@ def fetch(
     if snapshot is None:
         raise not_found()
     return render(r, version=snapshot)
-
-
-@dataclass
-class Listing:
-    """What a list request asks for, parsed by the route."""
-
-    query: dict[str, Any] = field(default_factory=dict)
-    locale: str | None = None
-    include_fallback: bool = False
-    skip: int = 0
-    limit: int = 100
-    asc: str | None = None
-    desc: str | None = None
-
-
-def find(tx: Tx, access: StackAccess, ct_uid: str, ask: Listing) -> tuple[list[dict[str, Any]], int]:
-    """A page of the content type's entries in a locale (optionally with fallback), and the total."""
-    ct = content_type(tx, access, ct_uid, "read")
-    code = locale_of(tx, access, ask.locale)
-    prepare(tx)
-    where = compile_query(tx.dialect, ct.schema, ask.query)
-    if ask.asc or ask.desc:
-        name = str(ask.asc or ask.desc)
-        sort = order_by(tx.dialect, ct.schema, name, ask.asc is None)
-        order_sql, order_params = sort.sql + ", uid", sort.params
-    else:
-        order_sql, order_params = "updated_at DESC, uid", []
-    base: list[Any] = [access.api_key, access.branch, ct.uid]
-    if ask.include_fallback:
-        chain = locales.chain(tx, access.api_key, code, access.branch) or [code]
-        rank = " ".join("WHEN ? THEN " + str(i) for i in range(len(chain)))
-        source = (
-            f"(SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.uid ORDER BY CASE e.locale {rank} END) AS rn "
-            "FROM entries e WHERE e.api_key = ? AND e.branch = ? AND e.content_type_uid = ? "
-            f"AND e.locale IN ({', '.join('?' * len(chain))})) AS t"
-        )
-        params: list[Any] = [*chain, *base, *chain]
-        cond = "t.rn = 1"
-    else:
-        source = "entries"
-        params = [*base, code]
-        cond = "api_key = ? AND branch = ? AND content_type_uid = ? AND locale = ?"
-    total = tx.scalar(
-        f"SELECT COUNT(*) AS n FROM {source} WHERE {cond} AND {where.sql}", *params, *where.params
-    )
-    found = tx.all(
-        f"SELECT * FROM {source} WHERE {cond} AND {where.sql} ORDER BY {order_sql} LIMIT ? OFFSET ?",
-        *params,
-        *where.params,
-        *order_params,
-        ask.limit,
-        ask.skip,
-    )
-    return [render(r) for r in found], int(total or 0)
 
 
 def delete(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str, codes: list[str] | None) -> list[str]:

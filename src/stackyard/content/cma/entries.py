@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stackyard.content import entries, entry_io, entry_locales, entry_versions
+from stackyard.content import entries, entry_io, entry_lists, entry_locales, entry_versions
 from stackyard.errors import BadRequest, invalid
 from stackyard.server.routing import Req, Router
 from stackyard.store.query import parse_param
@@ -34,7 +34,7 @@ def _project(entry: dict[str, Any], only: list[str], excepts: list[str]) -> dict
 @router.get(BASE)
 def find(r: Req) -> Any:
     skip, limit = r.page()
-    ask = entries.Listing(
+    ask = entry_lists.Listing(
         query=parse_param(r.param("query")),
         locale=r.param("locale"),
         include_fallback=r.flag("include_fallback"),
@@ -44,7 +44,7 @@ def find(r: Req) -> Any:
         desc=r.param("desc") or None,
     )
     with r.db.read() as tx:
-        items, count = entries.find(tx, r.access(tx), r.path["ct"], ask)
+        items, count = entry_lists.find(tx, r.access(tx), r.path["ct"], ask)
     only, excepts = _fields(r, "only[BASE][]"), _fields(r, "except[BASE][]")
     out: dict[str, Any] = {"entries": [_project(e, only, excepts) for e in items]}
     if r.flag("include_count"):
