@@ -473,3 +473,16 @@ def test_custom_role_governs_entries_per_content_type(live: Live, model: httpx.C
         # and another content type's entries are out of reach
         assert c.get(E.format("author") + "/" + author["uid"]).status_code == 403
         assert c.get(E.format("author")).status_code == 403
+
+
+def test_a_field_removed_from_the_schema_does_not_block_saves(model: httpx.Client) -> None:
+    entry = create(model, "author", {"title": "Old", "age": 3})
+    schema = model.get("/v3/content_types/author").json()["content_type"]["schema"]
+    r = model.put(
+        "/v3/content_types/author",
+        json={"content_type": {"schema": [f for f in schema if f["uid"] != "age"]}},
+    )
+    assert r.status_code == 200, r.text
+    r = model.put(E.format("author") + "/" + entry["uid"], json={"entry": {"title": "New"}})
+    assert r.status_code == 200, r.text
+    assert "age" not in r.json()["entry"]

@@ -351,23 +351,32 @@ def update(
     current = next((r for r in existing if r["locale"] == code), None)
     if current is None:
         base = fallback(tx, access, existing, code)
-        merged, op_errors = entry_ops.apply(ct.schema, jload(base["data"]), body)
+        stored = _known(ct, jload(base["data"]))
+        merged, op_errors = entry_ops.apply(ct.schema, stored, body)
         if op_errors:
             raise invalid(op_errors, "Entry update failed. Please enter valid data.", UPDATE_FAILED)
-        w = check(tx, access, ct, {**jload(base["data"]), **merged}, code, create=False, exclude=entry_uid)
+        w = check(tx, access, ct, {**stored, **merged}, code, create=False, exclude=entry_uid)
         if w.tags is None:
             w.tags = jload(base["tags"])
         r = store(tx, access, ct, entry_uid, code, w, previous=None, localized=True)
         record(tx, access, ct, "localize", r)
         return "localize", render(r)
     _stale(body, current)
-    merged, op_errors = entry_ops.apply(ct.schema, jload(current["data"]), body)
+    stored = _known(ct, jload(current["data"]))
+    merged, op_errors = entry_ops.apply(ct.schema, stored, body)
     if op_errors:
         raise invalid(op_errors, "Entry update failed. Please enter valid data.", UPDATE_FAILED)
-    w = check(tx, access, ct, {**jload(current["data"]), **merged}, code, create=False, exclude=entry_uid)
+    w = check(tx, access, ct, {**stored, **merged}, code, create=False, exclude=entry_uid)
     r = store(tx, access, ct, entry_uid, code, w, previous=current)
     record(tx, access, ct, "update", r)
     return "update", render(r)
+
+
+def _known(ct: Target, data: dict[str, Any]) -> dict[str, Any]:
+    """Stored values of fields the content type still has: a field removed from the schema since
+    must not make every later save of the entry fail as "not a field of this content type"."""
+    names = {f.get("uid") for f in ct.schema if isinstance(f, dict)} | {"title"}
+    return {k: v for k, v in data.items() if k in names}
 
 
 def fallback(tx: Tx, access: StackAccess, existing: list[Row], code: str) -> Row:
