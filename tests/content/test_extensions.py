@@ -84,3 +84,15 @@ def test_extension_used_by_a_field_cannot_be_deleted(cma) -> None:
     assert r.status_code == 422 and r.json()["errors"] == {
         "schema.1.extension_uid": ["is not an extension of this stack."]
     }
+
+
+def test_wrong_types_are_client_errors(cma) -> None:
+    for key in ("title", "type", "data_type", "src", "multiple", "tags", "config", "scope"):
+        for value in (1, [], {"a": []}, [{}], 2.5):
+            if (key == "tags" and value == []) or (key in ("config", "scope") and isinstance(value, dict)):
+                continue  # no tags; any object
+            body = {**FIELD, key: value}
+            r = cma.post("/v3/extensions", json={"extension": body})
+            assert r.status_code == 422, (body, r.text)
+            assert set(r.json()) == {"error_message", "error_code", "errors"}
+    assert cma.get("/v3/extensions").json()["extensions"] == []

@@ -52,3 +52,16 @@ def test_label_validation(cma) -> None:
         "parent": ["a label cannot be its own parent or ancestor."]
     }
     assert cma.get(f"/v3/labels/{a['uid']}").json()["label"]["parent"] == []
+
+
+def test_wrong_types_are_client_errors(cma) -> None:
+    bad_values = [None, 1, [], {}, [1], [{}], "x" * 101]
+    for key in ("name", "parent", "content_types"):
+        for value in bad_values:
+            body = {"name": "ok", key: value}
+            r = cma.post("/v3/labels", json={"label": body})
+            if r.status_code == 201:  # an empty list or null parent/content_types is fine
+                assert key != "name" and value in (None, []), (body, r.text)
+                cma.delete(f"/v3/labels/{r.json()['label']['uid']}")
+                continue
+            assert r.status_code == 422 and key in r.json()["errors"], (body, r.text)

@@ -89,3 +89,14 @@ def test_metadata_publish(live: Live, cma, api_key) -> None:
     with live.db.read() as tx:
         types = [e["type"] for e in tx.all("SELECT type FROM events WHERE api_key = ? ORDER BY seq", api_key)]
     assert types[-2:] == ["metadata.publish", "metadata.unpublish"]
+
+
+def test_wrong_types_are_client_errors(live: Live, cma, api_key) -> None:
+    body = setup(live, cma, api_key)
+    for key in ("entity_uid", "type", "_content_type_uid", "extension_uid", "locale", "presets"):
+        for value in (1, [], {"a": 1}, [1]):
+            if key == "presets" and value == []:
+                continue  # no presets
+            r = cma.post("/v3/metadata", json={"metadata": {**body, key: value}})
+            assert r.status_code == 422, (key, value, r.text)
+    assert cma.get("/v3/metadata").json()["metadata"] == []

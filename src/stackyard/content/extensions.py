@@ -95,10 +95,14 @@ def _validate(
     multiple = merged.get("multiple", False)
     if not isinstance(multiple, bool):
         add(errors, "multiple", "must be true or false.")
-    tags = merged.get("tags") or []
+    tags = merged.get("tags")
+    if tags is None:
+        tags = []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         add(errors, "tags", "must be a list of strings.")
-    config = merged.get("config") or {}
+    config = merged.get("config")
+    if config is None or config == "":
+        config = {}
     if isinstance(config, str):
         try:
             config = json.loads(config)
@@ -106,7 +110,9 @@ def _validate(
             config = None
     if not isinstance(config, dict):
         add(errors, "config", "must be an object (or a JSON string of one).")
-    scope = merged.get("scope") or {}
+    scope = merged.get("scope")
+    if scope is None:
+        scope = {}
     if not isinstance(scope, dict):
         add(errors, "scope", 'must be an object, e.g. {"content_types": ["$all"]}.')
     else:
