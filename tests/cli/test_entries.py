@@ -58,6 +58,12 @@ def test_entry_lifecycle(blog: Run, tmp_path: Path) -> None:
     r = cli("entry", "import", "blog", str(out), "-j")
     assert r.code == 0, r.err
     assert r.json()["title"] == "Hello again"
+    # and importing into an existing entry makes a new version of it
+    new_uid = r.json()["uid"]
+    out.write_text(json.dumps({**json.loads(out.read_text()), "title": "Imported again"}))
+    r = cli("entry", "import", "blog", str(out), "--into", new_uid, "-j", "-a", "uid", "title", "_version")
+    assert r.code == 0, r.err
+    assert r.json() == {"uid": new_uid, "title": "Imported again", "_version": 2}
 
 
 def test_localize_and_unlocalize(blog: Run) -> None:

@@ -142,9 +142,8 @@ def _localize(ctx: Ctx, args: argparse.Namespace) -> Any:
 
 
 def _import_entry(ctx: Ctx, args: argparse.Namespace) -> Any:
-    return _entry(ctx, args, None).imports(
-        args.path, **_params(args, "locale"), overwrite=args.overwrite or None
-    )
+    target = _entry(ctx, args, args.into)
+    return target.imports(args.path, **_params(args, "locale"), overwrite=args.overwrite or None)
 
 
 LOCALE_ARG = arg("--locale", default=None, help="Locale code (default: the master locale).")
@@ -265,6 +264,13 @@ ENTRY = Resource(
                 arg("path", type=_existing, help="The JSON file to import."),
                 LOCALE_ARG,
                 arg("--overwrite", action="store_true", help="Replace the entry with the same UID."),
+                arg(
+                    "--into",
+                    metavar="UID",
+                    type=nonempty,
+                    default=None,
+                    help="Import as a new version of this entry.",
+                ),
             ),
         ),
     ),
