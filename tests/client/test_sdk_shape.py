@@ -8,7 +8,10 @@ import sys
 
 import stackyard.client.management as management
 from stackyard.client.management import (
+    assets,
     auditlog,
+    branches,
+    bulk,
     client,
     content_types,
     entries,
@@ -19,14 +22,22 @@ from stackyard.client.management import (
     locales,
     metadata,
     organizations,
+    publish_queue,
+    releases,
     roles,
     stack,
+    taxonomies,
     tokens,
     user,
+    webhooks,
+    workflows,
 )
 
 MODULES = [
+    assets,
     auditlog,
+    branches,
+    bulk,
     client,
     content_types,
     entries,
@@ -37,10 +48,15 @@ MODULES = [
     locales,
     metadata,
     organizations,
+    publish_queue,
+    releases,
     roles,
     stack,
+    taxonomies,
     tokens,
     user,
+    webhooks,
+    workflows,
 ]
 
 
@@ -130,6 +146,55 @@ def test_the_seed_names_exist() -> None:
         (s.locale("fr-fr"), ["set_fallback", "update_fallback"]),
         (s.extension(), ["upload"]),
         (s.metadata("m"), ["publish", "unpublish"]),
+        (s, ["assets", "branch", "branch_alias", "bulk_operation", "publish_queue", "releases", "webhooks"]),
+        (s, ["workflows", "taxonomy"]),
+        (
+            s.assets("a"),
+            ["find", "fetch", "delete", "specific_folder", "subfolders", "upload", "replace", "generate"],
+        ),
+        (s.assets("a"), ["download", "rte", "version_naming", "version", "version_delete", "references"]),
+        (
+            s.assets("a"),
+            ["specific_asset_type", "update_asset_revision", "update", "publish", "unpublish", "folder"],
+        ),
+        (
+            s.assets("a"),
+            ["folder_by_name", "get_subfolders", "create_folder", "update_or_move", "delete_folder"],
+        ),
+        (s.assets("a"), ["folder_collection"]),
+        (s.branch("b"), ["find", "fetch", "create", "delete"]),
+        (s.branch_alias("b"), ["find", "fetch", "assign", "delete"]),
+        (
+            s.bulk_operation(),
+            ["publish", "unpublish", "delete", "update", "add_items", "update_items", "job_status"],
+        ),
+        (s.publish_queue("q"), ["find", "fetch", "cancel"]),
+        (s.releases("r"), ["find", "fetch", "create", "update", "delete", "deploy", "clone", "item"]),
+        (
+            s.releases("r").item(),
+            ["find", "create", "create_multiple", "update", "delete", "delete_multiple", "move"],
+        ),
+        (s.webhooks("w"), ["find", "fetch", "create", "update", "delete", "imports", "export", "executions"]),
+        (s.webhooks("w"), ["retry", "logs"]),
+        (
+            s.workflows("w"),
+            ["find", "fetch", "create", "update", "delete", "disable", "enable", "set_workflow_stage"],
+        ),
+        (
+            s.workflows("w"),
+            ["create_publish_rule", "update_publish_rule", "delete_publish_rule", "fetch_publish_rule"],
+        ),
+        (
+            s.workflows("w"),
+            ["fetch_publish_rules", "fetch_publish_rule_content_type", "publish_request_approval"],
+        ),
+        (s.workflows("w"), ["fetch_tasks", "logs"]),
+        (s.taxonomy("t"), ["find", "fetch", "create", "update", "delete", "terms"]),
+        (
+            s.taxonomy("t").terms("x"),
+            ["find", "fetch", "create", "update", "delete", "search", "move", "ancestors"],
+        ),
+        (s.taxonomy("t").terms("x"), ["descendants"]),
     ]:
         for name in names:
             assert callable(getattr(obj, name)), f"{type(obj).__name__}.{name}"

@@ -12,6 +12,7 @@ async client) and what `iterate()` answers (`It`), so one set of classes serves 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any, Generic, Self, TypeVar
 
@@ -113,6 +114,16 @@ class Collection(Resource[R, It]):
         self.uid = uid
         if uid is not None:
             segment(uid, self.what)  # an empty uid fails here, at the call that names it
+
+    def _named(self, uid: Any) -> Self:
+        """This object, or a copy naming another uid (for the seed's `label().fetch("uid")` style)."""
+        if uid is None:
+            return self
+        other = copy.copy(self)
+        other._headers, other._params = dict(self._headers), dict(self._params)
+        segment(uid, self.what)
+        other.uid = uid
+        return other
 
     def _one(self, *rest: str) -> str:
         """The path of this object (plus sub-path words), or ValueError when no uid was given."""

@@ -20,13 +20,6 @@ class Label(Collection[R, It]):
     envelope = "labels"
     what = "label uid"
 
-    def _named(self, label_uid: str | None) -> Label[R, It]:
-        if label_uid is None:
-            return self
-        other: Label[R, It] = Label(self._t, label_uid, self._headers)
-        other._params = dict(self._params)
-        return other
-
     def fetch(self, label_uid: str | None = None) -> R:
         """This label (or the one named here).
 

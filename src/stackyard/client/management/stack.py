@@ -12,7 +12,10 @@ from typing import Any, TypeVar
 from .._http import Transport
 from .._path import segment
 from ._resource import PAGE_SIZE, Resource, body
+from .assets import Asset
 from .auditlog import Auditlog
+from .branches import Branch, BranchAlias
+from .bulk import BulkOperation
 from .content_types import ContentType
 from .environments import Environment
 from .extensions import Extension
@@ -20,8 +23,13 @@ from .global_fields import GlobalField
 from .labels import Label
 from .locales import Locale
 from .metadata import Metadata
+from .publish_queue import PublishQueue
+from .releases import Release
 from .roles import Role
+from .taxonomies import Taxonomy
 from .tokens import DeliveryToken, ManagementToken
+from .webhooks import Webhook
+from .workflows import Workflow
 
 R = TypeVar("R")
 It = TypeVar("It")
@@ -277,3 +285,74 @@ class Stack(Resource[R, It]):
         >>> client.stack("blt1").metadata().find().json()["metadata"]  # doctest: +SKIP
         """
         return Metadata(self._t, metadata_uid, self._headers)
+
+    def assets(self, asset_uid: str | None = None, branch: str | None = None) -> Asset[R, It]:
+        """Assets and folders, or one asset by uid; `branch` sends the `branch` header.
+
+        >>> client.stack("blt1").assets("blt2").fetch().json()["asset"]  # doctest: +SKIP
+        """
+        return Asset(self._t, asset_uid, self._headers, branch)
+
+    def branch(self, branch_uid: str | None = None) -> Branch[R, It]:
+        """Branches, or one by uid.
+
+        >>> client.stack("blt1").branch().find().json()["branches"]  # doctest: +SKIP
+        """
+        return Branch(self._t, branch_uid, self._headers)
+
+    branches = branch
+
+    def branch_alias(self, alias_uid: str | None = None) -> BranchAlias[R, It]:
+        """Branch aliases, or one by uid.
+
+        >>> client.stack("blt1").branch_alias().find().json()["branch_aliases"]  # doctest: +SKIP
+        """
+        return BranchAlias(self._t, alias_uid, self._headers)
+
+    alias = branch_alias
+
+    def bulk_operation(self) -> BulkOperation[R, It]:
+        """Bulk publish, unpublish, delete and workflow updates.
+
+        >>> client.stack("blt1").bulk_operation().job_status("job1")  # doctest: +SKIP
+        """
+        return BulkOperation(self._t, self._headers)
+
+    def publish_queue(self, publish_queue_uid: str | None = None) -> PublishQueue[R, It]:
+        """The publish queue, or one item of it.
+
+        >>> client.stack("blt1").publish_queue().find().json()["queue"]  # doctest: +SKIP
+        """
+        return PublishQueue(self._t, publish_queue_uid, self._headers)
+
+    def releases(
+        self, release_uid: str | None = None, headers: dict[str, str] | None = None
+    ) -> Release[R, It]:
+        """Releases, or one by uid; `headers` apply to this object's calls only.
+
+        >>> client.stack("blt1").releases().find().json()["releases"]  # doctest: +SKIP
+        """
+        return Release(self._t, release_uid, {**self._headers, **(headers or {})})
+
+    def webhooks(self, webhook_uid: str | None = None) -> Webhook[R, It]:
+        """Webhooks, or one by uid.
+
+        >>> client.stack("blt1").webhooks().find().json()["webhooks"]  # doctest: +SKIP
+        """
+        return Webhook(self._t, webhook_uid, self._headers)
+
+    def workflows(self, workflow_uid: str | None = None) -> Workflow[R, It]:
+        """Workflows and publish rules, or one workflow by uid.
+
+        >>> client.stack("blt1").workflows().find().json()["workflows"]  # doctest: +SKIP
+        """
+        return Workflow(self._t, workflow_uid, self._headers)
+
+    def taxonomy(self, taxonomy_uid: str | None = None) -> Taxonomy[R, It]:
+        """Taxonomies, or one by uid.
+
+        >>> client.stack("blt1").taxonomy().find().json()["taxonomies"]  # doctest: +SKIP
+        """
+        return Taxonomy(self._t, taxonomy_uid, self._headers)
+
+    taxonomies = taxonomy
