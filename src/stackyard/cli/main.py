@@ -181,6 +181,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except UsageError as e:
         print(f"stackyard: {e}", file=sys.stderr)
         code = e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        code = 130
     except APIError as e:
         detail = "".join(
             f"\n  {k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
