@@ -60,3 +60,26 @@ class User(Resource[R, It]):
         >>> client.user().reset_password({"user": {"reset_password_token": "t", "password": "p", "password_confirmation": "p"}})  # doctest: +SKIP
         """
         return self._call("POST", "user/reset_password", json=body(data))
+
+    # -- two-factor login (a Stackyard addition to the API) -------------------------------------
+
+    def two_factor_setup(self) -> R:
+        """Start two-factor enrolment; the answer holds the TOTP `secret` (shown once).
+
+        >>> client.user().two_factor_setup().json()["tfa"]["secret"]  # doctest: +SKIP
+        """
+        return self._call("POST", "user/two_factor")
+
+    def two_factor_enable(self, tfa_token: str) -> R:
+        """Turn two-factor login on, confirming with a current code.
+
+        >>> client.user().two_factor_enable("123456")  # doctest: +SKIP
+        """
+        return self._call("POST", "user/two_factor/enable", json={"user": {"tfa_token": str(tfa_token)}})
+
+    def two_factor_disable(self, tfa_token: str) -> R:
+        """Turn two-factor login off, confirming with a current code.
+
+        >>> client.user().two_factor_disable("123456")  # doctest: +SKIP
+        """
+        return self._call("POST", "user/two_factor/disable", json={"user": {"tfa_token": str(tfa_token)}})
