@@ -75,6 +75,8 @@ def test_share_with_existing_and_unknown_users(live: Live, cma) -> None:
     with live.client(authtoken=known.authtoken, api_key=cma.headers["api_key"]) as c:
         assert c.get("/v3/stacks").json()["stack"]["api_key"] == cma.headers["api_key"]
     assert known.uid in cma.get("/v3/stacks").json()["stack"]["user_uids"]
+    stack = cma.get("/v3/stacks", params={"include_collaborators": "true"}).json()["stack"]
+    assert {u["email"] for u in stack["collaborators"]} == set(users)
 
 
 def test_share_is_validated_and_all_or_nothing(cma) -> None:

@@ -16,7 +16,12 @@ def fetch_or_list(r: Req) -> Any:
     """With an api_key header: that stack. Without: every stack the user can open."""
     with r.db.read() as tx:
         if r.headers.get("api_key"):
-            return {"stack": stacks.fetch(tx, r.access(tx))}
+            access = r.access(tx)
+            stack = stacks.fetch(tx, access)
+            if r.flag("include_collaborators"):
+                # What the JavaScript SDK's stack.users() reads.
+                stack["collaborators"] = stack_members.members(tx, access)
+            return {"stack": stack}
         skip, limit = r.page()
         found = stacks.find(tx, r.user(tx))
     out: dict[str, Any] = {"stacks": found[skip : skip + limit]}
