@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from stackyard.access.caller import Caller, StackAccess
+from stackyard.content import tokens
+from stackyard.errors import Forbidden
 from stackyard.ids import digest
 from tests.access.helpers import custom_role, management_token, member
 from tests.conftest import Live
@@ -200,7 +205,7 @@ def test_nobody_grants_what_they_lack(live: Live, cma) -> None:
 def test_demo_step_makes_a_production_delivery_token(live: Live, owner, api_key) -> None:
     from stackyard.access.caller import Caller
     from stackyard.access.resolve import stack_access
-    from stackyard.content import demo, environments, tokens
+    from stackyard.content import demo, environments
 
     assert tokens.demo_delivery_token in demo.STEPS
     caller = Caller(kind="user", user_uid=owner.uid, request_id="test")
@@ -215,3 +220,23 @@ def test_demo_step_makes_a_production_delivery_token(live: Live, owner, api_key)
         rows = tx.all("SELECT token_hash, scope FROM delivery_tokens WHERE api_key = ?", api_key)
     assert [r["token_hash"] for r in rows] == [digest(second["delivery_token"])]
     assert "production" in str(rows[0]["scope"])
+
+
+def test_scope_beyond_the_creators_standing_is_forbidden() -> None:
+    """Built-in creators hold every token module, so the check is shown on narrower standings."""
+    stack = {"api_key": "k", "uid": "s", "org_uid": "o", "name": "S", "owner_uid": "u"}
+    reader = StackAccess(
+        caller=Caller(kind="user"),
+        stack=stack,
+        level="custom",
+        rules=({"module": "environment", "environments": ["$all"], "acl": {"read": True}},),
+    )
+    # reading what one reads is fine; writing it, or reaching another branch, is not
+    scope = tokens._management_scope(reader, [ENV_READ])
+    assert scope[0] == {"module": "environment", "acl": {"read": True, "write": False}}
+    with pytest.raises(Forbidden):
+        tokens._management_scope(reader, [{"module": "environment", "acl": {"read": True, "write": True}}])
+    with pytest.raises(Forbidden):
+        tokens._management_scope(reader, [{"module": "locale", "acl": {"read": True}}])
+    with pytest.raises(Forbidden):
+        tokens._management_scope(reader, [ENV_READ, {"module": "branch", "branches": ["dev"]}])
