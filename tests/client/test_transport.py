@@ -10,9 +10,12 @@ import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stackyard.client import ConnectionFailed
 from stackyard.client.management import AsyncClient, Client
@@ -367,3 +370,35 @@ def test_a_post_lost_after_sending_is_not_repeated_but_an_unsent_one_is() -> Non
     with pytest.raises(ServerError):
         client.stack("K").environments().create({"environment": {"name": "x"}})
     assert len(crashed.requests) == 1
+
+
+def test_an_upload_leaves_no_content_type_behind(tmp_path: Any) -> None:
+    # the official SDK drops or overwrites Content-Type for good after uploads and imports (§1.4)
+    rec = Recorder()
+    client, _ = make(rec)
+    stack = client.stack("K")
+    f = tmp_path / "x.json"
+    f.write_text("{}")
+    stack.assets().upload(str(f))
+    stack.content_types().imports(str(f))
+    stack.content_types("ct").entry().create({"entry": {"title": "t"}})
+    stack.webhooks("w").delete()
+    stack.environments().create({"environment": {"name": "e"}})
+    kinds = [r.headers.get("content-type", "") for r in rec.requests]
+    assert kinds[0].startswith("multipart/form-data; boundary=") and kinds[1].startswith(
+        "multipart/form-data; boundary="
+    )
+    assert kinds[2] == kinds[4] == "application/json"
+    assert kinds[3] == ""  # a DELETE with no body says nothing about one
+
+
+@given(uid=st.text(min_size=1).filter(lambda s: s.strip() and s not in (".", "..")))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_id_travels_as_exactly_one_path_segment(uid: str) -> None:
+    rec = Recorder()
+    client, _ = make(rec)
+    client.stack("K").content_types(uid).entry("e1").fetch()
+    raw = rec.requests[0].url.raw_path.decode("ascii").split("?")[0]
+    parts = raw.split("/")
+    assert parts[:3] == ["", "v3", "content_types"] and parts[4:] == ["entries", "e1"]
+    assert unquote(parts[3]) == uid
