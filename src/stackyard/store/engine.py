@@ -64,6 +64,15 @@ def reads_only() -> Iterator[None]:
         _READS_ONLY.reset(token)
 
 
+# Prepared statements kept per connection. The app has a few hundred distinct statements (more with
+# the query compiler); the drivers' defaults (SQLite 128, psycopg 100) would keep re-preparing them.
+STATEMENT_CACHE = 1024
+
+
+def _configure_pg(conn: Any) -> None:
+    conn.prepared_max = STATEMENT_CACHE
+
+
 class Tx:
     """One transaction. Methods take SQL with `?` placeholders and positional parameters."""
 
@@ -146,6 +155,7 @@ class Database:
                 min_size=1,
                 max_size=pool_size,
                 kwargs={"row_factory": dict_row, "autocommit": False},
+                configure=_configure_pg,
                 open=True,
             )
         elif parsed.scheme == "sqlite":
@@ -168,7 +178,13 @@ class Database:
 
     # -- SQLite connections: one per thread, shared writer lock --------------------------------
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn = sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=30,
+            cached_statements=STATEMENT_CACHE,
+        )
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
