@@ -74,6 +74,7 @@ def test_entry_lifecycle(model: httpx.Client, live: Live) -> None:
     one = E.format("article") + "/" + entry["uid"]
     # when it is fetched, updated twice and listed
     assert model.get(one).json()["entry"] == entry
+    assert model.get(one, params={"include_branch": "true"}).json()["entry"]["_branch"] == "main"
     r = model.put(one, params={"locale": "en-us"}, json={"entry": {"body": "new", "tags": ["x"]}})
     assert r.status_code == 200 and r.json()["notice"] == "Entry updated successfully."
     assert r.json()["entry"]["_version"] == 2 and r.json()["entry"]["title"] == "Hello"

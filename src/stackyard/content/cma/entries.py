@@ -20,6 +20,14 @@ def _fields(r: Req, key: str) -> list[str]:
     return [v for v in r.query.getlist(key) if v]
 
 
+def _shown(r: Req, entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry as the request asks: projected, and with `_branch` for `include_branch=true`."""
+    entry = _project(entry, _fields(r, "only[BASE][]"), _fields(r, "except[BASE][]"))
+    if r.flag("include_branch"):
+        entry["_branch"] = r.headers.get("branch") or "main"
+    return entry
+
+
 def _project(entry: dict[str, Any], only: list[str], excepts: list[str]) -> dict[str, Any]:
     """`only[BASE][]` keeps the named top-level fields (and uid); `except[BASE][]` drops them."""
     if only:
@@ -45,8 +53,7 @@ def find(r: Req) -> Any:
     )
     with r.db.read() as tx:
         items, count = entry_lists.find(tx, r.access(tx), r.path["ct"], ask)
-    only, excepts = _fields(r, "only[BASE][]"), _fields(r, "except[BASE][]")
-    out: dict[str, Any] = {"entries": [_project(e, only, excepts) for e in items]}
+    out: dict[str, Any] = {"entries": [_shown(r, e) for e in items]}
     if r.flag("include_count"):
         out["count"] = count
     return out
@@ -68,7 +75,7 @@ def fetch(r: Req) -> Any:
             include_fallback=r.flag("include_fallback"),
             version=number,
         )
-    return {"entry": _project(entry, _fields(r, "only[BASE][]"), _fields(r, "except[BASE][]"))}
+    return {"entry": _shown(r, entry)}
 
 
 @router.post(BASE)
@@ -76,7 +83,7 @@ def create(r: Req) -> Any:
     data = r.envelope("entry")
     with r.db.write() as tx:
         entry = entries.create(tx, r.access(tx), r.path["ct"], data, r.param("locale"))
-    return 201, {"notice": entries.NOTICES["create"], "entry": entry}
+    return 201, {"notice": entries.NOTICES["create"], "entry": _shown(r, entry)}
 
 
 @router.put(ONE)
@@ -84,7 +91,7 @@ def update(r: Req) -> Any:
     data = r.envelope("entry")
     with r.db.write() as tx:
         kind, entry = entries.update(tx, r.access(tx), r.path["ct"], r.path["uid"], data, r.param("locale"))
-    return {"notice": entries.NOTICES[kind], "entry": entry}
+    return {"notice": entries.NOTICES[kind], "entry": _shown(r, entry)}
 
 
 @router.delete(ONE)
