@@ -54,6 +54,7 @@ def test_endpoint_from_host_scheme_and_base_url(monkeypatch: pytest.MonkeyPatch)
     assert Client(host="contentstack.com", region="eu").endpoint == "https://eu-api.contentstack.com/v3/"
     assert Client(base_url="http://127.0.0.1:8080/").endpoint == "http://127.0.0.1:8080/v3/"
     assert Client(base_url="http://127.0.0.1:8080/v3").endpoint == "http://127.0.0.1:8080/v3/"
+    assert Client(base_url="127.0.0.1:8080", scheme="http://").endpoint == "http://127.0.0.1:8080/v3/"
     monkeypatch.setenv("STACKYARD_URL", "http://elsewhere:9000")
     assert Client().endpoint == "http://elsewhere:9000/v3/"
     monkeypatch.delenv("STACKYARD_URL")

@@ -30,7 +30,6 @@ R = TypeVar("R")
 It = TypeVar("It")
 
 DEFAULT_URL = "http://127.0.0.1:8080"
-OFFICIAL_HOST = "api.contentstack.io"
 
 
 def endpoint(base_url: str | None, host: str | None, scheme: str, region: str | None, version: str) -> str:
@@ -41,6 +40,8 @@ def endpoint(base_url: str | None, host: str | None, scheme: str, region: str | 
     """
     if base_url:
         root = base_url.rstrip("/")
+        if "://" not in root:
+            root = (scheme if "://" in scheme else scheme + "://") + root
         return root + "/" if root.endswith("/" + version) else f"{root}/{version}/"
     if host:
         scheme = scheme if "://" in scheme else scheme + "://"
@@ -80,9 +81,7 @@ class _Base(Generic[R, It]):
         if early_access:
             extra["x-header-ea"] = ", ".join(early_access)
         return Config(
-            base_url=endpoint(
-                base_url, None if host == OFFICIAL_HOST and base_url else host, scheme, region, version
-            ),
+            base_url=endpoint(base_url, host, scheme, region, version),
             headers=extra,
             timeout=timeout,
             max_retries=max_retries,
