@@ -379,3 +379,17 @@ def test_malformed_bodies_are_client_errors(cma) -> None:
     r = cma.put("/v3/content_types/fixed", json=ct("renamed"))
     assert r.status_code == 422 and r.json()["errors"] == {"uid": ["cannot be changed."]}
     assert cma.get("/v3/content_types").json()["content_types"][0]["uid"] == "fixed"
+
+
+def test_concurrent_creates_of_one_uid_make_one_content_type(live: Live, owner, api_key) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(_: int) -> int:
+        with live.client(authtoken=owner.authtoken, api_key=api_key) as c:
+            return c.post("/v3/content_types", json=ct("race")).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(create, range(6)))
+    assert statuses == [201, 422, 422, 422, 422, 422]
+    with live.db.read() as tx:
+        assert tx.scalar("SELECT COUNT(*) AS n FROM content_types WHERE api_key = ?", api_key) == 1

@@ -113,9 +113,11 @@ def _prepare(
 def _write(tx: Tx, access: StackAccess, clean: dict[str, Any], refs: Refs, *, insert: bool) -> None:
     t, actor = now(), access.caller.actor
     if insert:
-        tx.run(
+        # ON CONFLICT: a concurrent create of the same uid (PostgreSQL) is a 422, not a 500.
+        inserted = tx.run(
             "INSERT INTO global_fields (api_key, branch, uid, title, description, schema, options, field_rules, "
-            "created_by, updated_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, '{}', '[]', ?, ?, ?, ?)",
+            "created_by, updated_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, '{}', '[]', ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             access.api_key,
             access.branch,
             clean["uid"],
@@ -127,6 +129,8 @@ def _write(tx: Tx, access: StackAccess, clean: dict[str, Any], refs: Refs, *, in
             t,
             t,
         )
+        if not inserted:
+            raise invalid({"uid": ["is not unique."]}, CREATE_FAILED, content_types.INVALID_CODE)
     else:
         tx.run(
             "UPDATE global_fields SET title = ?, description = ?, schema = ?, version = version + 1, updated_by = ?, "

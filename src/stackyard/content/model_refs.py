@@ -22,7 +22,7 @@ def save(tx: Tx, api_key: str, branch: str, user_kind: str, user_uid: str, refs:
     for kind, uid in targets:
         tx.run(
             "INSERT INTO content_model_refs (api_key, branch, user_kind, user_uid, target_kind, target_uid) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             api_key,
             branch,
             user_kind,
