@@ -154,3 +154,26 @@ def test_labels_extensions_and_metadata(sdk: Client, api_key: str, tmp_path: Pat
     assert "notice" in stack.metadata(created["uid"]).delete().json()
     assert "notice" in stack.extension(ext_uid).delete().json()
     assert "notice" in stack.label().delete(label["uid"]).json()
+
+
+def test_entry_publish_and_unpublish(sdk: Client, api_key: str) -> None:
+    stack = sdk.stack(api_key)
+    stack.environments().create({"environment": {"name": "production"}})
+    stack.content_types().create(content_type("blog"))
+    uid = stack.content_types("blog").entry().create({"entry": {"title": "Live"}}).json()["entry"]["uid"]
+    entry = stack.content_types("blog").entry(uid)
+    target = {
+        "entry": {"environments": ["production"], "locales": ["en-us"]},
+        "locale": "en-us",
+        "version": 1,
+    }
+    try:
+        published = entry.publish(target)
+    except NotFound as e:
+        if e.error_code == 116:  # the route is not served yet: nothing to check until it is
+            pytest.skip("the server does not serve entry publishing yet")
+        raise
+    assert published.json()["notice"] == "The requested action has been performed."
+    details = entry.add_param("include_publish_details", True).fetch().json()["entry"]["publish_details"]
+    assert len(details) == 1 and details[0]["locale"] == "en-us" and details[0]["environment"]
+    assert entry.unpublish(target).json()["notice"] == "The requested action has been performed."
