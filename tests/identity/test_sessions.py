@@ -139,6 +139,9 @@ def test_two_factor_login(live: Live, owner: User) -> None:
     status, body = login(live, owner.email, owner.password, tfa_token=wrong_code(secret))
     assert status == 422
     assert body == {"error_message": "Invalid verification code", "error_code": 295, "errors": []}
+    # digits from other scripts are not digits of a code (pyotp would NFKC-normalize them)
+    superscript = pyotp.TOTP(secret).now().translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    assert login(live, owner.email, owner.password, tfa_token=superscript)[1]["error_code"] == 295
     # with the right code
     status, body = login(live, owner.email, owner.password, tfa_token=pyotp.TOTP(secret).now())
     assert status == 200 and body["user"]["tfa_status"] == "verified"

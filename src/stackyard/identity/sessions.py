@@ -102,7 +102,12 @@ def _failed(tx: Tx, user_uid: str, settings: Settings) -> Attempt:
 
 def _code_ok(tfa_secret: str | None, code: object) -> bool:
     """A current TOTP code (one step of clock drift either way)."""
-    if not tfa_secret or not isinstance(code, str) or not code.isdigit() or len(code) != 6:
+    if (
+        not tfa_secret
+        or not isinstance(code, str)
+        or not (code.isascii() and code.isdigit())
+        or len(code) != 6
+    ):
         return False
     return bool(pyotp.TOTP(tfa_secret).verify(code, valid_window=1))
 
