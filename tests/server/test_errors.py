@@ -177,6 +177,8 @@ def test_access_log_holds_no_credentials(
         )
         c.get(f"/v3/user?authtoken={owner.authtoken}&password=hunter22")
         c.get(f"/v3/user/activate/{activation}/x")
+        ownership = "own" + "f" * 32
+        c.get(f"/v3/stacks/accept_ownership/{ownership}", params={"uid": owner.uid})
     lines = [rec.getMessage() for rec in caplog.records if rec.name == "stackyard.access"]
     assert len(lines) >= 6
     text = "\n".join(lines)
@@ -185,6 +187,7 @@ def test_access_log_holds_no_credentials(
         owner.password,
         activation,
         reset,
+        ownership,
         "invited password",
         "hunter22",
         "p" * 12,
