@@ -132,8 +132,8 @@ def share(tx: Tx, caller: Caller, org_uid: str, data: dict[str, Any]) -> list[di
 
     New addresses get an inactive account and an activation mail; existing users join at once.
     Nobody grants beyond their own standing: only org owners and admins invite, nobody is made
-    owner this way, and stack roles need the right to manage that stack's users. The whole request
-    is validated before anything is written.
+    owner this way, and stack roles need the right to manage that stack's users. The body's shape
+    is checked before anything is written, and a grant refused halfway rolls the whole request back.
     """
     user_uid = str(caller.user_uid)
     org, role = _visible_row(tx, user_uid, org_uid)
