@@ -90,6 +90,7 @@ VALID: list[tuple[str, list[Any]]] = [
     ("instances", [f(multiple=True, min_instance=1, max_instance=2)]),
     ("custom field", [f(extension_uid="bltext", field_metadata={"extension": True})]),
     ("same uid at different levels", [f("a"), f("g", "group", schema=[f("a")])]),
+    ("system names inside a group", [f("g", "group", schema=[f("tags"), f("uid")])]),
 ]
 
 
@@ -113,6 +114,14 @@ INVALID: list[tuple[str, Any, dict[str, list[str]]]] = [
         },
     ),
     ("duplicate uid", [f("a"), f("a")], {"schema.1.uid": ["is not unique."]}),
+    (
+        "reserved uid",
+        [f("tags"), f("locale")],
+        {
+            "schema.0.uid": ["is reserved for a system field of entries."],
+            "schema.1.uid": ["is reserved for a system field of entries."],
+        },
+    ),
     (
         "duplicate nested uid",
         [f("g", "group", schema=[f("a"), f("a")])],

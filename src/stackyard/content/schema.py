@@ -22,6 +22,27 @@ UID_MAX = 64
 MAX_DEPTH = 8
 MAX_FIELDS = 1000
 ASSETS = "sys_assets"
+# Entry keys the system owns: a top-level field may not take one of these names.
+RESERVED = frozenset(
+    {
+        "uid",
+        "id",
+        "api_key",
+        "locale",
+        "tags",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "created_by",
+        "updated_by",
+        "publish_details",
+        "acl",
+        "sys_acl",
+        "default_acl",
+        "inbuilt_class",
+        "content_type_uid",
+    }
+)
 
 # Field visibility rule operators by operand type (Contentstack's names).
 _TEXT_OPS = frozenset(
@@ -105,6 +126,8 @@ class _Walk:
                 add(self.errors, at, "must be a field object.")
                 continue
             self._uid(f.get("uid"), f"{at}.uid", seen)
+            if depth == 1 and one_of(f.get("uid"), RESERVED):
+                add(self.errors, f"{at}.uid", "is reserved for a system field of entries.")
             if not one_of(f.get("data_type"), DATA_TYPES):
                 add(
                     self.errors,
