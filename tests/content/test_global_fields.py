@@ -106,3 +106,19 @@ def test_export_and_import(cma) -> None:
     assert r.json()["global_field"]["uid"] == "seo_copy"
     r = cma.post("/v3/global_fields/import", files={"other": ("gf.json", b"{}", "application/json")})
     assert r.status_code == 422 and "global_field" in r.json()["errors"]
+
+
+def test_references_through_global_fields(cma) -> None:
+    # given article embeds byline (a global field), and byline refers to author
+    assert cma.post("/v3/content_types", json=ct("author")).status_code == 201
+    ref = {"display_name": "Author", "uid": "author", "data_type": "reference", "reference_to": ["author"]}
+    assert cma.post("/v3/global_fields", json=gf("byline", ref)).status_code == 201
+    assert cma.post("/v3/global_fields", json=gf("meta", embed("byline"))).status_code == 201
+    assert cma.post("/v3/content_types", json=ct("article", embed("meta"))).status_code == 201
+    # then author's references name article, found through both global fields
+    assert cma.get("/v3/content_types/author/references").json() == {"references": ["article"]}
+    # and a referenced content type that goes away leaves the global field valid to read
+    assert cma.delete("/v3/content_types/author", params={"force": "true"}).status_code == 200
+    assert cma.get("/v3/global_fields/byline").json()["global_field"]["schema"][0]["reference_to"] == [
+        "author"
+    ]
