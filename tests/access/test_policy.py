@@ -135,3 +135,25 @@ def test_branches() -> None:
     assert branch_allowed(scoped, "dev") and not branch_allowed(scoped, "main")
     every = access("custom", [{"module": "branch", "branches": ["$all"], "acl": {"read": True}}])
     assert branch_allowed(every, "feature-x")
+
+
+def test_custom_role_binds_entries_to_the_rules_content_types() -> None:
+    from stackyard.access.caller import Caller, StackAccess
+    from stackyard.access.policy import allowed
+
+    rules = (
+        {
+            "module": "content_type",
+            "content_types": ["article"],
+            "acl": {"read": True, "sub_acl": {"read": True, "create": True}},
+        },
+    )
+    access = StackAccess(
+        caller=Caller(kind="user", user_uid="u"),
+        stack={"api_key": "k", "org_uid": "o"},
+        level="custom",
+        rules=rules,
+    )
+    assert allowed(access, "entry", "create", "article")
+    assert not allowed(access, "entry", "create", "author")
+    assert not allowed(access, "entry", "delete", "article")

@@ -487,3 +487,10 @@ def test_a_field_removed_from_the_schema_does_not_block_saves(model: httpx.Clien
     r = model.put(E.format("author") + "/" + entry["uid"], json={"entry": {"title": "New"}})
     assert r.status_code == 200, r.text
     assert "age" not in r.json()["entry"]
+
+
+def test_version_numbers_must_be_ascii_digits(model: httpx.Client) -> None:
+    # "¹" passes str.isdigit() but is no version number: a clear 400, not a server error
+    entry = create(model, "article", {"title": "Versioned"})
+    r = model.delete(E.format("article") + f"/{entry['uid']}/versions/%C2%B9/name")
+    assert r.status_code == 400 and r.json()["errors"] == {"version": ["is not valid."]}

@@ -120,8 +120,9 @@ def _custom_allows(rules: tuple[dict[str, Any], ...], module: str, action: str, 
     for rule in rules:
         if rule.get("module") != base:
             continue
-        targets = rule.get(RULE_TARGETS.get(base, ""), [_ALL])
-        if uid is not None and _ALL not in targets and uid not in targets and module == base:
+        targets = rule.get(RULE_TARGETS.get(base, "")) or [_ALL]
+        # Entries are named by their content type's uid, so the rule's content types bind them too.
+        if uid is not None and module in (base, "entry") and _ALL not in targets and uid not in targets:
             continue
         acl = rule.get("acl") or {}
         if module == "entry":

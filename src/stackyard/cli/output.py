@@ -88,6 +88,7 @@ def _dig(obj: Any, path: str) -> Any:
             current = current.get(part, _MISSING)
         elif (
             isinstance(current, list)
+            and part.lstrip("-").isascii()
             and part.lstrip("-").isdigit()
             and -len(current) <= int(part) < len(current)
         ):

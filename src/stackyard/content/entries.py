@@ -18,7 +18,7 @@ from stackyard import audit
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require
 from stackyard.content import content_types, entry_ops, locales, validation
-from stackyard.errors import Conflict, Forbidden, invalid, not_found
+from stackyard.errors import Conflict, invalid, not_found
 from stackyard.ids import now, uid
 from stackyard.store import events
 from stackyard.store.engine import Row, Tx, jdump, jload
@@ -48,24 +48,7 @@ def content_type(tx: Tx, access: StackAccess, ct_uid: str, action: str) -> Targe
     """The content type (422/118 when missing), after checking the caller may `action` its entries."""
     ct = content_types.load(tx, access.api_key, access.branch, ct_uid)
     require(access, "entry", action, ct_uid)
-    if access.level == "custom" and not _custom_may(access, ct_uid, action):
-        raise Forbidden(f"You don't have the permission to {action} entries of '{ct_uid}'.")
     return Target(ct_uid, str(ct.get("title", ct_uid)), list(ct.get("schema") or []))
-
-
-def _custom_may(access: StackAccess, ct_uid: str, action: str) -> bool:
-    """A custom role grants entry actions per content type: a content_type rule naming this one (or
-    $all) whose `acl.sub_acl` holds the action. (The policy's entry check does not look at targets.)"""
-    for rule in access.rules:
-        if rule.get("module") != "content_type":
-            continue
-        targets = rule.get("content_types") or ["$all"]
-        if "$all" not in targets and ct_uid not in targets:
-            continue
-        sub = (rule.get("acl") or {}).get("sub_acl") or {}
-        if sub.get(action) or (action == "publish" and sub.get("update")):
-            return True
-    return False
 
 
 def locale_of(tx: Tx, access: StackAccess, code: str | None) -> str:

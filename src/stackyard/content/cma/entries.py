@@ -144,7 +144,7 @@ def versions(r: Req) -> Any:
 
 def _version_number(r: Req) -> int:
     raw = r.path["n"]
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_VERSION:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_VERSION:
         raise BadRequest(
             "The version must be a whole number of 1 or more.", errors={"version": ["is not valid."]}
         )
