@@ -64,7 +64,7 @@ def run(settings: Settings) -> None:
     uvicorn.run(
         target,
         factory=app is None,
-        workers=workers if app is None else None,
+        workers=workers,
         http=_http_protocol(),
         host=settings.host,
         port=settings.port,

@@ -13,6 +13,7 @@ pool. SQL is written once with `?` placeholders; `Tx` rewrites them for psycopg.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: processes sharing a file meet only SQLite's busy timeout
+    fcntl = None  # type: ignore[assignment]
 
 Row = dict[str, Any]
 
@@ -173,6 +179,7 @@ class Database:
             self._group: _Group | None = None
             self._waiting = 0
             self._waiting_lock = threading.Lock()
+            self._lock_fd: int | None = None
         else:
             raise ValueError(f"unsupported database URL {url!r}: use sqlite:///file or postgresql://...")
 
@@ -263,7 +270,12 @@ class Database:
             conn = self._writer
             group = self._group
             if group is None:
-                conn.execute("BEGIN IMMEDIATE")
+                self._between_processes(lock=True)
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                except BaseException:
+                    self._between_processes(lock=False)
+                    raise
                 group = self._group = _Group()
             failure: BaseException | None = None
             try:
@@ -294,6 +306,7 @@ class Database:
             except BaseException as e:
                 self._abort(conn, group, e)
                 raise
+            self._between_processes(lock=False)
             group.done.set()
             if failure is not None:
                 raise failure
@@ -308,8 +321,25 @@ class Database:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+        self._between_processes(lock=False)
         group.error = error
         group.done.set()
+
+    def _between_processes(self, *, lock: bool) -> None:
+        """Take or drop an exclusive lock on `<db>-writelock` around a group's transaction.
+
+        Server processes on one file (`--workers`) then queue for the write lock in the kernel and
+        are woken as soon as it is free, instead of SQLite's busy handler sleeping and retrying
+        (up to 100 ms at a time, long enough for one busy process to starve the others). Other
+        programs on the file still meet SQLite's own locking and busy timeout.
+        """
+        if fcntl is None or self.path == ":memory:":
+            return
+        if self._lock_fd is None:
+            if not lock:
+                return
+            self._lock_fd = os.open(self.path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX if lock else fcntl.LOCK_UN)
 
     def integrity_check(self) -> str:
         """SQLite's own integrity check ('ok' when sound); PostgreSQL answers 'ok' when reachable."""
@@ -333,3 +363,6 @@ class Database:
             self._local = threading.local()
             self._writer = None
             self._group = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
