@@ -91,3 +91,45 @@ def test_a_write_that_fails_alone_leaves_the_next_one_working(tmp_path) -> None:
             fresh.close()
     finally:
         db.close()
+
+
+def test_two_handles_on_one_file_take_turns(tmp_path) -> None:
+    # given two handles on one SQLite file, as two server processes (--workers 2) have
+    url = f"sqlite:///{tmp_path}/two.db"
+    first, second = Database(url), Database(url)
+    try:
+        with first.write() as tx:
+            tx.run("CREATE TABLE two (k TEXT PRIMARY KEY)")
+        stored: list[str] = []
+        lock = threading.Lock()
+
+        def writer(db: Database, name: str) -> None:
+            for i in range(40):
+                try:
+                    with db.write() as tx:
+                        tx.run("INSERT INTO two (k) VALUES (?)", f"{name}-{i}")
+                        if i % 7 == 0:
+                            raise Boom  # a failed group member must not keep the other handle waiting
+                except Boom:
+                    continue
+                with lock:
+                    stored.append(f"{name}-{i}")
+
+        # when threads write through both at once, some failing
+        threads = [
+            threading.Thread(target=writer, args=(db, f"{n}{t}"))
+            for n, db in (("a", first), ("b", second))
+            for t in range(4)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not any(t.is_alive() for t in threads), "a writer is stuck"
+        # then both handles see exactly the writes that returned
+        for db in (first, second):
+            with db.read() as tx:
+                assert {r["k"] for r in tx.all("SELECT k FROM two")} == set(stored)
+    finally:
+        first.close()
+        second.close()
