@@ -239,3 +239,14 @@ def test_nul_characters_and_non_json_numbers_are_refused(live: Live, owner: User
             c.post("/v3/environments", content=b'{"environment": {"name": "x", "n": NaN}}'), 400, 101
         )
         assert c.get("/v3/environments").json()["environments"] == []
+
+
+def test_trailing_slash_is_a_json_404_not_a_redirect(live: Live) -> None:
+    with live.client() as c:
+        r = c.get("/v3/environments/")
+    assert r.status_code == 404 and r.json()["error_code"] == 116
+
+
+def test_skip_beyond_any_list_is_a_400(cma: httpx.Client) -> None:
+    r = cma.get("/v3/environments", params={"skip": str(2**63)})
+    assert r.status_code == 400 and "skip" in r.json()["errors"]

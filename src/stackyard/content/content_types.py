@@ -348,9 +348,12 @@ def update(tx: Tx, access: StackAccess, uid: str, data: dict[str, Any]) -> dict[
 def _delete_entries(tx: Tx, access: StackAccess, uid: str) -> int:
     """Remove the content type's entries (forced delete), with an entry.delete event for each."""
     key, branch = access.api_key, access.branch
+    # Lock the entries before events.append locks the stack row: entry updates take the same two
+    # locks in that order, so a forced delete racing an update cannot deadlock on PostgreSQL.
+    lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
     rows = tx.all(
         "SELECT uid, locale, version, title FROM entries WHERE api_key = ? AND branch = ? AND content_type_uid = ? "
-        "ORDER BY uid, locale",
+        "ORDER BY uid, locale" + lock,
         key,
         branch,
         uid,

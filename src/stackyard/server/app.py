@@ -89,6 +89,8 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
+    # A trailing-slash miss is a JSON 404 like any other, not a 307 with an empty body.
+    app.router.redirect_slashes = False
     app.state.stackyard = state
     wrapped: Any = RequestContext(
         app, max_body_bytes=settings.max_body_bytes, log_requests=settings.access_log

@@ -34,6 +34,7 @@ from stackyard.access.caller import Caller, StackAccess
 from stackyard.access.resolve import authenticate, require_user, stack_access
 from stackyard.errors import APIError, BadRequest, RateLimited, ServerError, UnprocessableEntity
 from stackyard.server.body import Part, looks_multipart, parse_json, parse_multipart
+from stackyard.store.conflicts import as_conflict
 from stackyard.store.engine import NeedsThread, Tx, reads_only
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("stackyard.server")
 Handler = Callable[["Req"], Any]
+# Beyond any real list, and inside the 64-bit integers both databases bind for OFFSET.
+MAX_SKIP = 2**31 - 1
 _TRUE = frozenset({"true", "1", "yes", "on"})
 
 
@@ -131,7 +134,7 @@ class Req:
     def page(self) -> tuple[int, int]:
         """(skip, limit) from the query, bounded by the page-size settings."""
         s = self.settings
-        return self.int_param("skip", 0), self.int_param(
+        return self.int_param("skip", 0, maximum=MAX_SKIP), self.int_param(
             "limit", s.page_size_default, minimum=1, maximum=s.page_size_max
         )
 
@@ -269,7 +272,10 @@ def endpoint(app_state: AppState, handler: Handler) -> Callable[[Request], Any]:
             return _render(result, req)
         except APIError as err:
             return error_response(err, request_id, req.response_headers)
-        except Exception:
+        except Exception as exc:
+            conflict = as_conflict(exc)
+            if conflict is not None:
+                return error_response(conflict, request_id, req.response_headers)
             log.exception(
                 "unhandled error in %s %s (request %s)", request.method, request.url.path, request_id
             )
