@@ -211,7 +211,7 @@ def test_demo_step_makes_a_production_delivery_token(live: Live, owner, api_key)
     caller = Caller(kind="user", user_uid=owner.uid, request_id="test")
     with live.db.write() as tx:
         access = stack_access(tx, caller, api_key)
-        environments.create(tx, access, {"name": "production"})
+        production = environments.create(tx, access, {"name": "production"})
         first = tokens.demo_delivery_token(tx, access)
         second = tokens.demo_delivery_token(tx, access)
     # the step answers the secret; running it again replaces the token
@@ -219,7 +219,7 @@ def test_demo_step_makes_a_production_delivery_token(live: Live, owner, api_key)
     with live.db.read() as tx:
         rows = tx.all("SELECT token_hash, scope FROM delivery_tokens WHERE api_key = ?", api_key)
     assert [r["token_hash"] for r in rows] == [digest(second["delivery_token"])]
-    assert "production" in str(rows[0]["scope"])
+    assert production["uid"] in str(rows[0]["scope"])
 
 
 def test_scope_beyond_the_creators_standing_is_forbidden() -> None:
@@ -240,3 +240,23 @@ def test_scope_beyond_the_creators_standing_is_forbidden() -> None:
         tokens._management_scope(reader, [{"module": "locale", "acl": {"read": True}}])
     with pytest.raises(Forbidden):
         tokens._management_scope(reader, [ENV_READ, {"module": "branch", "branches": ["dev"]}])
+
+
+def test_delivery_scope_follows_a_renamed_environment_but_not_a_recreated_one(cma) -> None:
+    _envs(cma, "production")
+    scope = [{"module": "environment", "environments": ["production"], "acl": {"read": True}}]
+    token = cma.post("/v3/stacks/delivery_tokens", json={"token": {"name": "Site", "scope": scope}}).json()[
+        "token"
+    ]
+    one = f"/v3/stacks/delivery_tokens/{token['uid']}"
+
+    def scoped() -> list[str]:
+        return [e["name"] for e in cma.get(one).json()["token"]["scope"][0]["environments"]]
+
+    # when the environment is renamed, the token still reads it, under its new name
+    assert cma.put("/v3/environments/production", json={"environment": {"name": "live"}}).status_code == 200
+    assert scoped() == ["live"]
+    # when it is deleted and another is created with the old name, the token does not gain it
+    assert cma.delete("/v3/environments/live").status_code == 200
+    _envs(cma, "live")
+    assert scoped() == []

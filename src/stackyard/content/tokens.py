@@ -3,8 +3,9 @@
 A token's secret is a high-entropy value shown once, in the create answer; only its SHA-256 is
 stored (DESIGN §4), so a lost token is replaced, never recovered.
 
-Delivery tokens read published content of the environments in their scope (stored by name, which
-is what CDA requests send) and of their branches. Management tokens get modules of
+Delivery tokens read published content of the environments in their scope and of their branches.
+Environments are stored by uid, so renaming one keeps the token's access and a deleted one that is
+re-created under the same name does not silently regain it; answers show the environment objects. Management tokens get modules of
 `policy.TOKEN_MODULES`, each with read or read and write, an optional expiry and branches.
 Nobody grants what they lack: every module, action, environment and branch in a scope must be
 within the creator's own standing, or the write is refused with 403.
@@ -49,18 +50,18 @@ def _render_scope(tx: Tx, kind: Kind, api_key: str, scope: list[dict[str, Any]])
     out = []
     for rule in scope:
         if rule.get("module") == "environment":
-            names = list(rule.get("environments") or [])
+            uids = list(rule.get("environments") or [])
             rows = (
                 tx.all(
-                    f"SELECT * FROM environments WHERE api_key = ? AND name IN ({', '.join('?' * len(names))})",
+                    f"SELECT * FROM environments WHERE api_key = ? AND uid IN ({', '.join('?' * len(uids))})",
                     api_key,
-                    *names,
+                    *uids,
                 )
-                if names
+                if uids
                 else []
             )
-            by_name = {r["name"]: environments.render(r) for r in rows}
-            rule = {**rule, "environments": [by_name[n] for n in names if n in by_name]}
+            by_uid = {r["uid"]: environments.render(r) for r in rows}
+            rule = {**rule, "environments": [by_uid[u] for u in uids if u in by_uid]}
         out.append(rule)
     return out
 
@@ -153,8 +154,8 @@ def _delivery_scope(tx: Tx, access: StackAccess, scope: Any) -> list[dict[str, A
                     raise Forbidden(
                         f"You cannot grant access to the environment '{name}': you lack it yourself."
                     )
-                elif env["name"] not in envs:
-                    envs.append(str(env["name"]))
+                elif env["uid"] not in envs:
+                    envs.append(str(env["uid"]))
         else:
             made = _branch_rule(access, str(module), rule, path, errors)
             if made is not None:
