@@ -1,8 +1,9 @@
 """What every bench shares: a real `stackyard serve` on a fresh database, a logged-in owner with a
 stack, the load generator in separate processes, and the summary written to bench/results/.
 
-The server runs exactly as a user runs it (the console script, a subprocess, its own settings), so the
-figures include uvicorn, middleware, the access log and the rate limiter. The load generator is
+The server runs as `stackyard serve` runs it (its `run` function, in a subprocess, with settings from
+STACKYARD_* variables), so the figures include uvicorn, middleware, the access log and the rate
+limiter. The load generator is
 another process (or several), so it competes for the same two cores but never for the server's GIL.
 """
 
