@@ -14,6 +14,7 @@ import asyncio
 import json as jsonlib
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
@@ -249,6 +250,9 @@ class SyncTransport(Transport[Response, Iterator[Any]]):
         self.http = httpx.Client(
             base_url=config.base_url, timeout=config.timeout, verify=config.verify, transport=transport
         )
+        # Code written for the official SDK never closes its client: give the sockets back when the
+        # client is collected instead of leaking them until the process ends.
+        self._closer = weakref.finalize(self, self.http.close)
 
     def send(self, req: Request) -> Response:
         key = _idempotency_key(req)
@@ -278,7 +282,7 @@ class SyncTransport(Transport[Response, Iterator[Any]]):
                 return
 
     def close(self) -> None:
-        self.http.close()
+        self._closer()
 
 
 class AsyncTransport(Transport[Coroutine[Any, Any, Response], AsyncIterator[Any]]):
