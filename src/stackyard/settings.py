@@ -39,6 +39,10 @@ class Settings:
     rate_limit_reads: int = _setting(20000, "Read requests per second allowed per organization.")
     rate_limit_writes: int = _setting(2000, "Write requests per second allowed per organization.")
     rate_limit_burst_seconds: float = _setting(2.0, "Seconds of traffic a bucket can hold as burst.")
+    auth_attempts_per_minute: int = _setting(
+        30,
+        "Logins, password resets and activations allowed per minute from one client address (0: no limit).",
+    )
     session_ttl_seconds: int = _setting(14 * 24 * 3600, "Lifetime of a login authtoken.")
     max_failed_logins: int = _setting(5, "Failed logins in a row before an account is locked.")
     lockout_seconds: int = _setting(900, "How long a locked account stays locked.")

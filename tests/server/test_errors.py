@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -148,6 +149,40 @@ def test_rate_limit_answers_429_with_retry_after(serve: Callable[..., Live]) -> 
         assert body["error_message"] == "Too many requests"
         assert 1 <= int(r.headers["retry-after"]) <= 5
         assert r.headers["x-ratelimit-limit"] == "1" and r.headers["x-ratelimit-remaining"] == "0"
+
+
+def test_account_calls_are_throttled_per_client_address(serve: Callable[..., Live]) -> None:
+    # given a server allowing 3 account calls a minute from one address
+    live = serve(auth_attempts_per_minute=3)
+    owner = make_user(live, "sprayed@example.com")  # one login
+    with live.client() as c:
+        bad = {"user": {"email": "sprayed@example.com", "password": "wrong password"}}
+        assert c.post("/v3/user-session", json=bad).status_code == 422
+        assert (
+            c.post("/v3/user/forgot_password", json={"user": {"email": "x@example.com"}}).status_code == 200
+        )
+        # when a fourth arrives within the minute, then it is refused before any password check
+        r = c.post(
+            "/v3/user-session", json={"user": {"email": "sprayed@example.com", "password": owner.password}}
+        )
+        assert_error(r, 429, 429)
+        assert 1 <= int(r.headers["retry-after"]) <= 60
+    # and calls made with a session are not counted against it
+    with live.client(authtoken=owner.authtoken) as c:
+        assert c.get("/v3/user").status_code == 200
+
+
+def test_rate_limiter_forgets_only_refilled_buckets() -> None:
+    from stackyard.server import ratelimit
+
+    limiter = ratelimit.RateLimiter({"auth": (1.0, 2.0)})
+    assert limiter.take("k", "read") is None  # an unlimited kind
+    for key in ("a", "b"):
+        verdict = limiter.take(key, "auth")
+        assert verdict is not None and verdict.allowed and verdict.remaining == 1
+    limiter._buckets[("a", "auth")][1] -= 10  # a: idle long enough to refill; b: still spent
+    limiter._prune(time.monotonic())
+    assert set(limiter._buckets) == {("b", "auth")}
 
 
 def test_access_log_holds_no_credentials(

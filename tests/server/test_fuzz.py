@@ -56,7 +56,9 @@ HEADER_TEXT = st.text(alphabet=string.ascii_letters + string.digits + " -_.:/=+"
 @pytest.fixture
 def settings(tmp_path: Any) -> Settings:
     """No lockout: random logins must not lock the owner out halfway through."""
-    return Settings(data_dir=str(tmp_path), access_log=False, max_failed_logins=10**6)
+    return Settings(
+        data_dir=str(tmp_path), access_log=False, max_failed_logins=10**6, auth_attempts_per_minute=10**6
+    )
 
 
 @dataclass

@@ -10,6 +10,7 @@ import httpx
 from starlette.applications import Starlette
 
 from stackyard.server.app import AppState
+from stackyard.server.ratelimit import RateLimiter
 from stackyard.server.routing import Req, Router, build_routes
 from stackyard.settings import Settings
 from stackyard.store import migrations
@@ -49,7 +50,9 @@ def test_reads_stay_on_the_loop_and_a_writing_get_moves_to_a_thread(tmp_path) ->
             tx.run("INSERT INTO touches (n) VALUES (?)", before)
         return {"before": before}
 
-    state = AppState(settings=Settings(data_dir=str(tmp_path), access_log=False), db=db, limiter=None)
+    state = AppState(
+        settings=Settings(data_dir=str(tmp_path), access_log=False), db=db, limiter=RateLimiter({})
+    )
     app = Starlette(routes=build_routes(state, [router]))
     here = threading.current_thread().name
     try:

@@ -14,6 +14,7 @@ router = Router()
 
 @router.post("/v3/user-session")
 def login(r: Req) -> Any:
+    r.throttle_account_call()
     data = r.envelope("user")
     with r.db.write() as tx:
         attempt = sessions.login(tx, data, r.settings)
@@ -56,6 +57,7 @@ def update_user(r: Req) -> Any:
 
 @router.post("/v3/user/activate/{token}")
 def activate(r: Req) -> Any:
+    r.throttle_account_call()
     data = r.envelope("user")
     with r.db.write() as tx:
         users.activate(tx, r.path["token"], data)
@@ -64,6 +66,7 @@ def activate(r: Req) -> Any:
 
 @router.post("/v3/user/forgot_password")
 def forgot_password(r: Req) -> Any:
+    r.throttle_account_call()
     data = r.envelope("user")
     with r.db.write() as tx:
         users.forgot_password(
@@ -76,6 +79,7 @@ def forgot_password(r: Req) -> Any:
 
 @router.post("/v3/user/reset_password")
 def reset_password(r: Req) -> Any:
+    r.throttle_account_call()
     data = r.envelope("user")
     with r.db.write() as tx:
         users.reset_password(tx, data)

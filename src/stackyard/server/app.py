@@ -30,7 +30,7 @@ log = logging.getLogger("stackyard.server")
 class AppState:
     settings: Settings
     db: Database
-    limiter: RateLimiter | None
+    limiter: RateLimiter
 
 
 def all_routers() -> list[Router]:
@@ -50,11 +50,11 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         group_commit=settings.sqlite_group_commit,
     )
     migrations.upgrade(db)
-    limiter = None
+    limits: dict[str, tuple[float, float]] = {"auth": (settings.auth_attempts_per_minute / 60, 60.0)}
     if settings.rate_limit_enabled:
-        limiter = RateLimiter(
-            settings.rate_limit_reads, settings.rate_limit_writes, settings.rate_limit_burst_seconds
-        )
+        limits["read"] = (settings.rate_limit_reads, settings.rate_limit_burst_seconds)
+        limits["write"] = (settings.rate_limit_writes, settings.rate_limit_burst_seconds)
+    limiter = RateLimiter(limits)
     state = AppState(settings=settings, db=db, limiter=limiter)
 
     async def healthz(request: Request) -> Response:

@@ -156,12 +156,18 @@ class Req:
         self._limit("org:" + access.org_uid)
         return access
 
-    def _limit(self, key: str) -> None:
-        limiter = self.app.limiter
-        if limiter is None or key in self._limited:
+    def throttle_account_call(self) -> None:
+        """Limit unauthenticated account calls (login, password reset, activation) per client address,
+        so passwords cannot be sprayed and argon2 cannot be made to burn the server's CPU."""
+        self._limit("addr:" + self.remote_addr, "auth")
+
+    def _limit(self, key: str, kind: str | None = None) -> None:
+        if key in self._limited:
             return  # a handler re-run on a thread (see `endpoint`) does not pay twice
         self._limited.add(key)
-        verdict = limiter.take(key, "read" if self.method in ("GET", "HEAD") else "write")
+        verdict = self.app.limiter.take(key, kind or ("read" if self.method in ("GET", "HEAD") else "write"))
+        if verdict is None:
+            return
         self.response_headers["X-RateLimit-Limit"] = str(verdict.limit)
         self.response_headers["X-RateLimit-Remaining"] = str(verdict.remaining)
         if not verdict.allowed:

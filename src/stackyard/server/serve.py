@@ -157,6 +157,7 @@ def worker_app() -> Any:
     settings = settings.replace(
         rate_limit_reads=max(1, settings.rate_limit_reads // n),
         rate_limit_writes=max(1, settings.rate_limit_writes // n),
+        auth_attempts_per_minute=-(-settings.auth_attempts_per_minute // n),
     )
     return create_app(settings)
 

@@ -132,6 +132,7 @@ def transfer_ownership(r: Req) -> Any:
 @router.get("/v3/stacks/accept_ownership/{token}")
 def accept_ownership(r: Req) -> Any:
     """The mailed token is the credential; `api_key` and `uid` come as query parameters (SDK)."""
+    r.throttle_account_call()
     api_key = r.param("api_key") or r.headers.get("api_key")
     with r.db.write() as tx:
         stack_members.accept_ownership(tx, r.caller(tx), r.path["token"], api_key, r.param("uid"))
