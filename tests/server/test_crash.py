@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -30,9 +31,10 @@ WRITERS = 6
 class Server:
     """`python -m stackyard serve` on a given database, restartable on the same data."""
 
-    def __init__(self, db_url: str, data_dir: Path) -> None:
+    def __init__(self, db_url: str, data_dir: Path, extra: list[str] | None = None) -> None:
         self.db_url = db_url
         self.data_dir = data_dir
+        self.extra = extra or []
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
@@ -45,15 +47,19 @@ class Server:
             "STACKYARD_ACCESS_LOG": "false",
         }
         cmd = [sys.executable, "-m", "stackyard", "serve", "--port", str(port)]
-        cmd += ["--data-dir", str(self.data_dir), "--database-url", self.db_url]
+        cmd += ["--data-dir", str(self.data_dir), "--database-url", self.db_url, *self.extra]
+        tls = "--tls-cert" in self.extra
         with open(self.data_dir / "server.log", "ab") as log:
             self.process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        verify: Any = True
+        if tls:
+            verify = ssl.create_default_context(cafile=self.extra[self.extra.index("--tls-cert") + 1])
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.process.poll() is None, (self.data_dir / "server.log").read_text()[-3000:]
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/healthz", timeout=1, verify=verify).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -75,9 +81,12 @@ class Server:
                 self.process.wait()
 
 
-def login(url: str) -> str:
+def login(url: str, verify: Any = True) -> str:
     r = httpx.post(
-        url + "/v3/user-session", json={"user": {"email": EMAIL, "password": PASSWORD}}, timeout=30
+        url + "/v3/user-session",
+        json={"user": {"email": EMAIL, "password": PASSWORD}},
+        timeout=30,
+        verify=verify,
     )
     assert r.status_code == 200, r.text
     return str(r.json()["user"]["authtoken"])
