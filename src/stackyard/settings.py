@@ -47,6 +47,9 @@ class Settings:
     max_failed_logins: int = _setting(5, "Failed logins in a row before an account is locked.")
     lockout_seconds: int = _setting(900, "How long a locked account stays locked.")
     reset_token_ttl_seconds: int = _setting(3600, "Lifetime of a password reset token.")
+    ownership_token_ttl_seconds: int = _setting(
+        7 * 24 * 3600, "Lifetime of a mailed stack ownership transfer token."
+    )
     page_size_default: int = _setting(100, "Items per page when a list request gives no limit.")
     page_size_max: int = _setting(1000, "Largest limit a list request may ask for.")
     smtp_url: str = _setting("", "smtp://user:pass@host:port to send mail; empty keeps mail in the outbox.")

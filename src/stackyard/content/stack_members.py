@@ -24,7 +24,6 @@ from stackyard.store import events
 from stackyard.store.engine import Row, Tx, jdump, jload
 
 # How long a mailed ownership-transfer token stays valid.
-OWNERSHIP_TOKEN_TTL = timedelta(days=7)
 SHARE_LIMIT = 100
 SETTINGS_SECTIONS = frozenset(stacks.DEFAULT_STACK_SETTINGS)
 SETTINGS_BYTES = 64 * 1024
@@ -228,7 +227,9 @@ def update_user_roles(tx: Tx, access: StackAccess, data: dict[str, Any]) -> None
 
 
 # -- ownership -------------------------------------------------------------------------------------
-def transfer_ownership(tx: Tx, access: StackAccess, email: Any, public_url: str = "") -> None:
+def transfer_ownership(
+    tx: Tx, access: StackAccess, email: Any, public_url: str = "", ttl_seconds: int = 7 * 24 * 3600
+) -> None:
     """Mail the recipient a one-time token; nothing changes until they accept it."""
     require(access, "stack_owner", "manage")
     try:
@@ -242,7 +243,7 @@ def transfer_ownership(tx: Tx, access: StackAccess, email: Any, public_url: str 
     if target["uid"] == owner_uid:
         raise invalid({"transfer_to": ["already owns this stack."]})
     token = secret("own")
-    expires = parse_time(now()) + OWNERSHIP_TOKEN_TTL
+    expires = parse_time(now()) + timedelta(seconds=ttl_seconds)
     tx.run("DELETE FROM ownership_transfers WHERE api_key = ?", access.api_key)
     tx.run(
         "INSERT INTO ownership_transfers (token_hash, api_key, from_uid, to_uid, created_at, expires_at) "

@@ -125,7 +125,13 @@ router.post("/v3/stacks/users/roles")(update_user_roles)
 def transfer_ownership(r: Req) -> Any:
     data = r.json()
     with r.db.write() as tx:
-        stack_members.transfer_ownership(tx, r.access(tx), data.get("transfer_to"), r.settings.public_url)
+        stack_members.transfer_ownership(
+            tx,
+            r.access(tx),
+            data.get("transfer_to"),
+            r.settings.public_url,
+            r.settings.ownership_token_ttl_seconds,
+        )
     return {"notice": "Email has been successfully sent to the user."}
 
 
