@@ -160,7 +160,9 @@ class Database:
                 url,
                 min_size=1,
                 max_size=pool_size,
-                kwargs={"row_factory": dict_row, "autocommit": False},
+                # Writes open their own transaction (`transaction()` sends BEGIN/COMMIT); reads run
+                # as single statements, see `read`.
+                kwargs={"row_factory": dict_row, "autocommit": True},
                 configure=_configure_pg,
                 open=True,
             )
@@ -209,7 +211,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        """A read-only transaction with a consistent snapshot."""
+        """Reads. On SQLite, one transaction: every statement sees the same snapshot. On PostgreSQL,
+        statements in autocommit mode, each seeing all data committed before it started: what a
+        READ COMMITTED transaction gave anyway, without the BEGIN and COMMIT round trips."""
         if self.dialect == "sqlite":
             conn = self._sqlite()
             conn.execute("BEGIN")
@@ -218,7 +222,7 @@ class Database:
             finally:
                 conn.execute("COMMIT")
         else:
-            with self._pool.connection() as pconn, pconn.transaction():
+            with self._pool.connection() as pconn:
                 yield Tx(pconn, "postgresql")
 
     @property
