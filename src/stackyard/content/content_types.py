@@ -279,12 +279,27 @@ def fetch(
     return _shown(tx, _get(tx, access, uid, "read"), inline, include_branch)
 
 
-def _write(tx: Tx, access: StackAccess, clean: dict[str, Any], refs: Refs, *, insert: bool) -> None:
-    t, actor = now(), access.caller.actor
+_TABLES = {model_refs.CONTENT_TYPE: "content_types", model_refs.GLOBAL_FIELD: "global_fields"}
+
+
+def write_model(
+    tx: Tx,
+    access: StackAccess,
+    kind: str,
+    clean: dict[str, Any],
+    refs: Refs,
+    *,
+    insert: bool,
+    create_failed: str,
+) -> None:
+    """Store a validated content type or global field (their tables share columns), with the model
+    references it makes, its event and its audit entry. `kind` is model_refs.CONTENT_TYPE or GLOBAL_FIELD."""
+    table, t, actor = _TABLES[kind], now(), access.caller.actor
+    options, field_rules = jdump(clean.get("options", {})), jdump(clean.get("field_rules", []))
     if insert:
         # ON CONFLICT: a concurrent create of the same uid (PostgreSQL) is a 422, not a 500.
         inserted = tx.run(
-            "INSERT INTO content_types (api_key, branch, uid, title, description, schema, options, field_rules, "
+            f"INSERT INTO {table} (api_key, branch, uid, title, description, schema, options, field_rules, "
             "created_by, updated_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
             access.api_key,
@@ -293,55 +308,55 @@ def _write(tx: Tx, access: StackAccess, clean: dict[str, Any], refs: Refs, *, in
             clean["title"],
             clean["description"],
             jdump(clean["schema"]),
-            jdump(clean["options"]),
-            jdump(clean["field_rules"]),
+            options,
+            field_rules,
             actor,
             actor,
             t,
             t,
         )
         if not inserted:
-            raise invalid({"uid": ["is not unique."]}, CREATE_FAILED, INVALID_CODE)
+            raise invalid({"uid": ["is not unique."]}, create_failed, INVALID_CODE)
     else:
         tx.run(
-            "UPDATE content_types SET title = ?, description = ?, schema = ?, options = ?, field_rules = ?, "
+            f"UPDATE {table} SET title = ?, description = ?, schema = ?, options = ?, field_rules = ?, "
             "version = version + 1, updated_by = ?, updated_at = ? WHERE api_key = ? AND branch = ? AND uid = ?",
             clean["title"],
             clean["description"],
             jdump(clean["schema"]),
-            jdump(clean["options"]),
-            jdump(clean["field_rules"]),
+            options,
+            field_rules,
             actor,
             t,
             access.api_key,
             access.branch,
             clean["uid"],
         )
-    model_refs.save(tx, access.api_key, access.branch, model_refs.CONTENT_TYPE, clean["uid"], refs)
+    model_refs.save(tx, access.api_key, access.branch, kind, clean["uid"], refs)
     event = "create" if insert else "update"
     events.append(
         tx,
         access.api_key,
-        f"content_type.{event}",
-        "content_type",
+        f"{kind}.{event}",
+        kind,
         clean["uid"],
         {"title": clean["title"]},
         branch=access.branch,
     )
-    audit.record_stack(tx, access, "content_type", event, {"uid": clean["uid"], "title": clean["title"]})
+    audit.record_stack(tx, access, kind, event, {"uid": clean["uid"], "title": clean["title"]})
 
 
 def create(tx: Tx, access: StackAccess, data: dict[str, Any]) -> dict[str, Any]:
     require(access, "content_type", "create")
     clean, refs = _prepare(tx, access, data, None)
-    _write(tx, access, clean, refs, insert=True)
+    write_model(tx, access, model_refs.CONTENT_TYPE, clean, refs, insert=True, create_failed=CREATE_FAILED)
     return load(tx, access.api_key, access.branch, clean["uid"])
 
 
 def update(tx: Tx, access: StackAccess, uid: str, data: dict[str, Any]) -> dict[str, Any]:
     current = _get(tx, access, uid, "update")
     clean, refs = _prepare(tx, access, data, current)
-    _write(tx, access, clean, refs, insert=False)
+    write_model(tx, access, model_refs.CONTENT_TYPE, clean, refs, insert=False, create_failed=CREATE_FAILED)
     return load(tx, access.api_key, access.branch, uid)
 
 

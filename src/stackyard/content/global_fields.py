@@ -16,9 +16,8 @@ from stackyard.content import content_types, model_refs
 from stackyard.content.fields import Errors
 from stackyard.content.schema import Owner, Refs, check_schema
 from stackyard.errors import NotFound, UnprocessableEntity, invalid
-from stackyard.ids import now
 from stackyard.store import events
-from stackyard.store.engine import Row, Tx, jdump, jload
+from stackyard.store.engine import Row, Tx, jload
 
 CREATE_FAILED = "Global Field creation failed. Please enter valid data."
 UPDATE_FAILED = "Global Field could not be updated. Please enter valid data."
@@ -110,54 +109,6 @@ def _prepare(
     return {"uid": uid, "title": title, "description": description, "schema": schema}, refs
 
 
-def _write(tx: Tx, access: StackAccess, clean: dict[str, Any], refs: Refs, *, insert: bool) -> None:
-    t, actor = now(), access.caller.actor
-    if insert:
-        # ON CONFLICT: a concurrent create of the same uid (PostgreSQL) is a 422, not a 500.
-        inserted = tx.run(
-            "INSERT INTO global_fields (api_key, branch, uid, title, description, schema, options, field_rules, "
-            "created_by, updated_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, '{}', '[]', ?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            access.api_key,
-            access.branch,
-            clean["uid"],
-            clean["title"],
-            clean["description"],
-            jdump(clean["schema"]),
-            actor,
-            actor,
-            t,
-            t,
-        )
-        if not inserted:
-            raise invalid({"uid": ["is not unique."]}, CREATE_FAILED, content_types.INVALID_CODE)
-    else:
-        tx.run(
-            "UPDATE global_fields SET title = ?, description = ?, schema = ?, version = version + 1, updated_by = ?, "
-            "updated_at = ? WHERE api_key = ? AND branch = ? AND uid = ?",
-            clean["title"],
-            clean["description"],
-            jdump(clean["schema"]),
-            actor,
-            t,
-            access.api_key,
-            access.branch,
-            clean["uid"],
-        )
-    model_refs.save(tx, access.api_key, access.branch, model_refs.GLOBAL_FIELD, clean["uid"], refs)
-    event = "create" if insert else "update"
-    events.append(
-        tx,
-        access.api_key,
-        f"global_field.{event}",
-        "global_field",
-        clean["uid"],
-        {"title": clean["title"]},
-        branch=access.branch,
-    )
-    audit.record_stack(tx, access, "global_field", event, {"uid": clean["uid"], "title": clean["title"]})
-
-
 def _load(tx: Tx, access: StackAccess, uid: str) -> dict[str, Any]:
     r = tx.one(
         "SELECT * FROM global_fields WHERE api_key = ? AND branch = ? AND uid = ?",
@@ -172,14 +123,18 @@ def _load(tx: Tx, access: StackAccess, uid: str) -> dict[str, Any]:
 def create(tx: Tx, access: StackAccess, data: dict[str, Any]) -> dict[str, Any]:
     require(access, "global_field", "create")
     clean, refs = _prepare(tx, access, data, None)
-    _write(tx, access, clean, refs, insert=True)
+    content_types.write_model(
+        tx, access, model_refs.GLOBAL_FIELD, clean, refs, insert=True, create_failed=CREATE_FAILED
+    )
     return _load(tx, access, clean["uid"])
 
 
 def update(tx: Tx, access: StackAccess, uid: str, data: dict[str, Any]) -> dict[str, Any]:
     current = _get(tx, access, uid, "update")
     clean, refs = _prepare(tx, access, data, current)
-    _write(tx, access, clean, refs, insert=False)
+    content_types.write_model(
+        tx, access, model_refs.GLOBAL_FIELD, clean, refs, insert=False, create_failed=CREATE_FAILED
+    )
     return _load(tx, access, uid)
 
 
