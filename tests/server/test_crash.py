@@ -55,6 +55,14 @@ class Server:
         verify: Any = True
         if tls:
             verify = ssl.create_default_context(cafile=self.extra[self.extra.index("--tls-cert") + 1])
+        try:
+            self._wait_healthy(verify)
+        except BaseException:
+            self.stop()  # a server that never became healthy must not outlive the test
+            raise
+
+    def _wait_healthy(self, verify: Any) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.process.poll() is None, (self.data_dir / "server.log").read_text()[-3000:]
