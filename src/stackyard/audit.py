@@ -91,11 +91,8 @@ def find(
 ) -> tuple[list[dict[str, Any]], int]:
     """Newest first, for one stack or one organization; answers (page, total)."""
     column, value = ("api_key", api_key) if api_key is not None else ("org_uid", org_uid)
-    total = tx.scalar(f"SELECT COUNT(*) AS n FROM audit_logs WHERE {column} = ?", value)
-    rows = tx.all(
-        f"SELECT * FROM audit_logs WHERE {column} = ? ORDER BY seq DESC LIMIT ? OFFSET ?", value, limit, skip
-    )
-    return [render(r) for r in rows], int(total or 0)
+    rows, total = tx.page("audit_logs", f"{column} = ?", (value,), "seq DESC", skip, limit)
+    return [render(r) for r in rows], total
 
 
 def fetch(tx: Tx, api_key: str, log_uid: str) -> dict[str, Any]:

@@ -259,18 +259,10 @@ def find(
 ) -> tuple[list[dict[str, Any]], int]:
     cond, params = visible(access, "content_type", "uid")
     where = f"api_key = ? AND branch = ? AND {cond}"
-    total = tx.scalar(
-        f"SELECT COUNT(*) AS n FROM content_types WHERE {where}", access.api_key, access.branch, *params
+    rows, total = tx.page(
+        "content_types", where, (access.api_key, access.branch, *params), "created_at, uid", skip, limit
     )
-    rows = tx.all(
-        f"SELECT * FROM content_types WHERE {where} ORDER BY created_at, uid LIMIT ? OFFSET ?",
-        access.api_key,
-        access.branch,
-        *params,
-        limit,
-        skip,
-    )
-    return [_shown(tx, r, inline, include_branch) for r in rows], int(total or 0)
+    return [_shown(tx, r, inline, include_branch) for r in rows], total
 
 
 def fetch(

@@ -74,17 +74,10 @@ def _validate(
 
 def find(tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
     cond, params = visible(access, "environment", "uid")
-    total = tx.scalar(
-        f"SELECT COUNT(*) AS n FROM environments WHERE api_key = ? AND {cond}", access.api_key, *params
+    rows, total = tx.page(
+        "environments", f"api_key = ? AND {cond}", (access.api_key, *params), "created_at, name", skip, limit
     )
-    rows = tx.all(
-        f"SELECT * FROM environments WHERE api_key = ? AND {cond} ORDER BY created_at, name LIMIT ? OFFSET ?",
-        access.api_key,
-        *params,
-        limit,
-        skip,
-    )
-    return [render(r) for r in rows], int(total or 0)
+    return [render(r) for r in rows], total
 
 
 def fetch(tx: Tx, access: StackAccess, name: str) -> dict[str, Any]:

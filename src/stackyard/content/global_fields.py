@@ -72,18 +72,10 @@ def find(
 ) -> tuple[list[dict[str, Any]], int]:
     cond, params = visible(access, "global_field", "uid")
     where = f"api_key = ? AND branch = ? AND {cond}"
-    total = tx.scalar(
-        f"SELECT COUNT(*) AS n FROM global_fields WHERE {where}", access.api_key, access.branch, *params
+    rows, total = tx.page(
+        "global_fields", where, (access.api_key, access.branch, *params), "created_at, uid", skip, limit
     )
-    rows = tx.all(
-        f"SELECT * FROM global_fields WHERE {where} ORDER BY created_at, uid LIMIT ? OFFSET ?",
-        access.api_key,
-        access.branch,
-        *params,
-        limit,
-        skip,
-    )
-    return [render(tx, r, include_branch=include_branch) for r in rows], int(total or 0)
+    return [render(tx, r, include_branch=include_branch) for r in rows], total
 
 
 def fetch(tx: Tx, access: StackAccess, uid: str, *, include_branch: bool = False) -> dict[str, Any]:

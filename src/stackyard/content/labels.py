@@ -119,18 +119,10 @@ def _validate(tx: Tx, access: StackAccess, data: dict[str, Any], current: Row | 
 def find(tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
     cond, params = visible(access, "label", "uid")
     where = f"api_key = ? AND branch = ? AND {cond}"
-    total = tx.scalar(
-        f"SELECT COUNT(*) AS n FROM labels WHERE {where}", access.api_key, access.branch, *params
+    rows, total = tx.page(
+        "labels", where, (access.api_key, access.branch, *params), "created_at, uid", skip, limit
     )
-    rows = tx.all(
-        f"SELECT * FROM labels WHERE {where} ORDER BY created_at, uid LIMIT ? OFFSET ?",
-        access.api_key,
-        access.branch,
-        *params,
-        limit,
-        skip,
-    )
-    return [render(r) for r in rows], int(total or 0)
+    return [render(r) for r in rows], total
 
 
 def fetch(tx: Tx, access: StackAccess, label_uid: str) -> dict[str, Any]:

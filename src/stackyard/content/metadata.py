@@ -140,17 +140,10 @@ def _validate(tx: Tx, access: StackAccess, data: dict[str, Any], current: Row | 
 
 def find(tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
     cond, params = visible(access, "metadata", "uid")
-    total = tx.scalar(
-        f"SELECT COUNT(*) AS n FROM metadata WHERE api_key = ? AND {cond}", access.api_key, *params
+    rows, total = tx.page(
+        "metadata", f"api_key = ? AND {cond}", (access.api_key, *params), "created_at, uid", skip, limit
     )
-    rows = tx.all(
-        f"SELECT * FROM metadata WHERE api_key = ? AND {cond} ORDER BY created_at, uid LIMIT ? OFFSET ?",
-        access.api_key,
-        *params,
-        limit,
-        skip,
-    )
-    return [render(r) for r in rows], int(total or 0)
+    return [render(r) for r in rows], total
 
 
 def fetch(tx: Tx, access: StackAccess, meta_uid: str) -> dict[str, Any]:

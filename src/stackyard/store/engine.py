@@ -111,6 +111,19 @@ class Tx:
             return None
         return next(iter(row.values()))
 
+    def page(
+        self, table: str, where: str, params: tuple[Any, ...], order: str, skip: int, limit: int
+    ) -> tuple[list[Row], int]:
+        """One page of `table`'s rows matching `where` in `order`, and how many match in all.
+
+        `table`, `where` and `order` are SQL written by the caller (never user text); values go in `params`.
+        """
+        total = self.scalar(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", *params)
+        rows = self.all(
+            f"SELECT * FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", *params, limit, skip
+        )
+        return rows, int(total or 0)
+
     def run(self, sql: str, *params: Any) -> int:
         """Execute a statement; answers the number of rows it touched."""
         cur = self._exec(sql, params)
