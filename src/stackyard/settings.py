@@ -56,7 +56,43 @@ class Settings:
     mail_from: str = _setting("stackyard@localhost", "From address of outgoing mail.")
     public_url: str = _setting("", "Base URL users reach the server at (used in mail links).")
     db_pool_size: int = _setting(16, "PostgreSQL connections kept open per process.")
+    jobs_enabled: bool = _setting(
+        True, "Run background jobs inside this server process; `stackyard worker` runs only jobs."
+    )
+    job_threads: int = _setting(4, "Threads running job handlers in each process that runs jobs.")
+    job_lease_seconds: float = _setting(
+        30.0,
+        "How long a claimed job stays reserved without a heartbeat; the jobs of a process that died "
+        "are taken over by another once it lapses.",
+    )
+    job_poll_seconds: float = _setting(
+        1.0, "Seconds between looks for due jobs when no enqueue wakes the job runner."
+    )
+    job_max_attempts: int = _setting(
+        5, "Attempts before a failing job is given up (unless the job sets its own)."
+    )
+    job_batch: int = _setting(32, "Most jobs one process claims in one transaction.")
     access_log: bool = _setting(True, "Write one structured (JSON) access log line per request.")
+    allow_private_outbound: bool = _setting(
+        False,
+        "Let the outbound client (webhooks, automation http actions, edge origin fetches) reach "
+        "loopback and private addresses.",
+    )
+    outbound_connect_timeout_seconds: float = _setting(
+        5.0, "Seconds an outbound HTTP call may take to connect."
+    )
+    outbound_read_timeout_seconds: float = _setting(
+        10.0, "Seconds an outbound HTTP call may wait for the next bytes of the response."
+    )
+    outbound_total_timeout_seconds: float = _setting(
+        30.0, "Seconds an outbound HTTP call may take in all, redirects included."
+    )
+    outbound_max_response_bytes: int = _setting(
+        10 * 1024 * 1024, "Largest outbound HTTP response body read; larger ones fail the call."
+    )
+    outbound_max_redirects: int = _setting(
+        0, "Redirects an outbound HTTP call follows (each hop checked again); 0 follows none."
+    )
     workers: int = _setting(
         1,
         "Server processes sharing the port (use the cores; SQLite still has one writer at a time, "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stackyard.cli import payload
-from stackyard.cli.main import UsageError
+from stackyard.cli.errors import UsageError
 
 FIELDS = [
     payload.field_of("NAME", key="name", help="n", verbs=("create",)),

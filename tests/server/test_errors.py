@@ -173,7 +173,7 @@ def test_account_calls_are_throttled_per_client_address(serve: Callable[..., Liv
 
 
 def test_rate_limiter_forgets_only_refilled_buckets() -> None:
-    from stackyard.server import ratelimit
+    from stackyard.core import ratelimit
 
     limiter = ratelimit.RateLimiter({"auth": (1.0, 2.0)})
     assert limiter.take("k", "read") is None  # an unlimited kind

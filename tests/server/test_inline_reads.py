@@ -9,9 +9,9 @@ import anyio
 import httpx
 from starlette.applications import Starlette
 
+from stackyard.api.routing import Req, Router, build_routes
+from stackyard.core.ratelimit import RateLimiter
 from stackyard.server.app import AppState
-from stackyard.server.ratelimit import RateLimiter
-from stackyard.server.routing import Req, Router, build_routes
 from stackyard.settings import Settings
 from stackyard.store import migrations
 from stackyard.store.engine import Database

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from stackyard.access.caller import Caller, StackAccess
 from stackyard.access.resolve import stack_access
-from stackyard.content import stacks
 from stackyard.errors import BadRequest
 from stackyard.identity import organizations, users
+from stackyard.stacks import stacks
 from stackyard.store import query_eval
 from stackyard.store.engine import Database, jdump
 from stackyard.store.query import compile_query, order_by, parse_param, prepare

@@ -44,7 +44,7 @@ def load_session(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    from stackyard.cli.main import CLIError
+    from stackyard.cli.errors import CLIError
 
     try:
         data = json.loads(text)

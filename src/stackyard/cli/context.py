@@ -11,7 +11,7 @@ import sys
 from typing import Any, TextIO
 
 from stackyard.cli.config import DEFAULT_URL, Credentials
-from stackyard.cli.main import UsageError
+from stackyard.cli.errors import UsageError
 from stackyard.cli.output import Format
 
 URL_HELP = f"Server URL (default: $STACKYARD_URL, else the server you logged in to, else {DEFAULT_URL})."

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stackyard.cli.main import UsageError
+from stackyard.cli.errors import UsageError
 
 
 def add_body_options(parser: argparse.ArgumentParser, what: str) -> None:

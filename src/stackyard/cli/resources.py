@@ -18,7 +18,7 @@ from typing import Any
 
 from stackyard.cli import output, payload
 from stackyard.cli.context import Ctx, add_connection_options
-from stackyard.cli.main import CLIError
+from stackyard.cli.errors import CLIError
 from stackyard.cli.payload import Field
 
 Call = Callable[[Ctx, argparse.Namespace], Any]

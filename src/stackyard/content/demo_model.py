@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.access.caller import StackAccess
-from stackyard.content import content_types, global_fields
+from stackyard.content.model import content_types, global_fields
 from stackyard.store.engine import Tx
 
 

@@ -6,12 +6,12 @@ as stack admins in every stack of their organization; members see only stacks sh
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from stackyard import audit
 from stackyard.access.caller import Caller
-from stackyard.access.resolve import stack_access
-from stackyard.errors import Forbidden, PreconditionFailed, UnprocessableEntity, invalid, not_found
+from stackyard.core import audit, spine
+from stackyard.errors import Forbidden, UnprocessableEntity, invalid, not_found
 from stackyard.identity import mail, users
 from stackyard.ids import now, uid
 from stackyard.store.engine import Row, Tx, jdump, jload
@@ -124,16 +124,21 @@ def stacks(tx: Tx, user_uid: str, org_uid: str) -> list[Row]:
 
 
 MAX_INVITES = 100
+# (tx, caller, org_uid, api_key, member_uid, role_uids): give an invited member roles in a stack.
+GrantStack = Callable[[Tx, Caller, str, str, str, Any], None]
 MAX_MESSAGE = 2000
 
 
-def share(tx: Tx, caller: Caller, org_uid: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+def share(
+    tx: Tx, caller: Caller, org_uid: str, data: dict[str, Any], grant: GrantStack
+) -> list[dict[str, Any]]:
     """Invite users by email with org roles and, per stack, stack roles (`organizations(uid).add_users`).
 
     New addresses get an inactive account and an activation mail; existing users join at once.
     Nobody grants beyond their own standing: only org owners and admins invite, nobody is made
     owner this way, and stack roles need the right to manage that stack's users. The body's shape
     is checked before anything is written, and a grant refused halfway rolls the whole request back.
+    `grant` gives the stack roles (stack administration sits above identity, so it is passed in).
     """
     user_uid = str(caller.user_uid)
     org, role = _visible_row(tx, user_uid, org_uid)
@@ -147,7 +152,7 @@ def share(tx: Tx, caller: Caller, org_uid: str, data: dict[str, Any]) -> list[di
         member_uid, joined = _member_for(tx, email, str(org["name"]), message)
         _join(tx, org_uid, member_uid, org_role)
         for api_key, role_uids in grants.items():
-            _grant_stack(tx, caller, org_uid, api_key, member_uid, role_uids)
+            grant(tx, caller, org_uid, api_key, member_uid, role_uids)
         invitation = uid()
         tx.run(
             "INSERT INTO invitations (uid, org_uid, email, org_roles, stack_roles, message, invited_by, "
@@ -173,14 +178,8 @@ def share(tx: Tx, caller: Caller, org_uid: str, data: dict[str, Any]) -> list[di
                 "invited_by": user_uid,
             }
         )
-        audit.record(
-            tx,
-            caller,
-            "organization",
-            "share",
-            org_uid=org_uid,
-            metadata={"email": email, "org_role": org_role, "stacks": sorted(grants)},
-        )
+        shared = {"email": email, "org_role": org_role, "stacks": sorted(grants)}
+        spine.record_org(tx, caller, "organization.share", org_uid, shared)
     return out
 
 
@@ -278,19 +277,6 @@ def _join(tx: Tx, org_uid: str, member_uid: str, org_role: str) -> None:
         )
 
 
-def _grant_stack(tx: Tx, caller: Caller, org_uid: str, api_key: str, member_uid: str, role_uids: Any) -> None:
-    """Stack roles for the new member, in a stack of this organization the caller may share."""
-    from stackyard.content.stacks import add_member
-
-    try:
-        access = stack_access(tx, caller, api_key)
-    except PreconditionFailed:
-        access = None
-    if access is None or access.org_uid != org_uid:
-        raise invalid({"share.stacks": [f"{api_key[:100]} is not a stack of this organization."]})
-    add_member(tx, access, member_uid, role_uids)
-
-
 def transfer_ownership(tx: Tx, caller: Caller, org_uid: str, email: object) -> None:
     """Make another member the owner; the old owner stays as an admin."""
     user_uid = str(caller.user_uid)
@@ -311,9 +297,7 @@ def transfer_ownership(tx: Tx, caller: Caller, org_uid: str, email: object) -> N
     tx.run(
         "UPDATE organizations SET owner_uid = ?, updated_at = ? WHERE uid = ?", target["uid"], now(), org_uid
     )
-    audit.record(
-        tx, caller, "organization", "transfer_ownership", org_uid=org_uid, metadata={"to": target["uid"]}
-    )
+    spine.record_org(tx, caller, "organization.transfer_ownership", org_uid, {"to": target["uid"]})
 
 
 def logs(tx: Tx, user_uid: str, org_uid: str, skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,11 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stackyard.api.routing import JSONResponse, Router, build_routes, error_response
+from stackyard.api.state import AppState
+from stackyard.core.ratelimit import RateLimiter
 from stackyard.errors import APIError
 from stackyard.server import openapi
 from stackyard.server.middleware import RequestContext
-from stackyard.server.ratelimit import RateLimiter
-from stackyard.server.routing import JSONResponse, Router, build_routes, error_response
 from stackyard.settings import Settings
 from stackyard.store import migrations
 from stackyard.store.engine import Database
@@ -26,17 +26,10 @@ from stackyard.store.engine import Database
 log = logging.getLogger("stackyard.server")
 
 
-@dataclass
-class AppState:
-    settings: Settings
-    db: Database
-    limiter: RateLimiter
-
-
 def all_routers() -> list[Router]:
     """Every domain's routers. A new resource module adds its router here."""
-    from stackyard.content.cma import ROUTERS as CMA
-    from stackyard.identity.routes import router as identity
+    from stackyard.api.cma import ROUTERS as CMA
+    from stackyard.api.cma.identity import router as identity
 
     return [identity, *CMA]
 

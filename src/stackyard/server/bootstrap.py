@@ -9,9 +9,9 @@ from typing import Any
 
 from stackyard.access.caller import Caller
 from stackyard.access.resolve import stack_access
-from stackyard.content import environments, locales, stacks
 from stackyard.identity import organizations, users
 from stackyard.settings import Settings
+from stackyard.stacks import environments, locales, stacks
 from stackyard.store.engine import Database
 
 DEMO_EMAIL = "demo@stackyard.local"

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stackyard import __version__
-from stackyard.server.routing import JSONResponse, Router
+from stackyard.api.routing import JSONResponse, Router
 
 _PATH_PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 _ENVELOPE = re.compile(r"""r\.envelope\(\s*["'](\w+)["']([^)]*)\)""")

@@ -13,10 +13,11 @@ pool. SQL is written once with `?` placeholders; `Tx` rewrites them for psycopg.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
@@ -80,11 +81,40 @@ def _configure_pg(conn: Any) -> None:
 
 
 class Tx:
-    """One transaction. Methods take SQL with `?` placeholders and positional parameters."""
+    """One transaction. Methods take SQL with `?` placeholders and positional parameters.
+
+    A write transaction also carries work to do at its end: `before_commit` callbacks run last
+    inside it (the event spine appends its buffered events there, so the counters it locks are held
+    only for the commit), `after_commit` callbacks once it is durable (waking consumers).
+    """
 
     def __init__(self, conn: Any, dialect: str) -> None:
         self._conn = conn
         self.dialect = dialect
+        self.state: dict[str, Any] = {}
+        self._before: dict[str, Callable[[Tx], None]] = {}
+        self._after: list[Callable[[], None]] = []
+
+    def before_commit(self, key: str, fn: Callable[[Tx], None]) -> None:
+        """Run `fn(tx)` at the end of this transaction, inside it; once per `key`."""
+        self._before.setdefault(key, fn)
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run `fn()` once this transaction is committed (never if it rolls back)."""
+        self._after.append(fn)
+
+    def _finish(self) -> None:
+        while self._before:
+            key = next(iter(self._before))
+            self._before.pop(key)(self)
+
+    def _committed(self) -> None:
+        for fn in self._after:
+            try:
+                fn()
+            except Exception:  # a wake-up that fails must not turn a durable write into an error
+                logging.getLogger("stackyard.store").exception("after-commit callback failed")
+        self._after.clear()
 
     def _exec(self, sql: str, params: tuple[Any, ...]) -> Any:
         if self.dialect == "postgresql":
@@ -128,6 +158,16 @@ class Tx:
         """Execute a statement; answers the number of rows it touched."""
         cur = self._exec(sql, params)
         return int(cur.rowcount)
+
+    def run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Execute one statement for each parameter tuple (one round of the driver, not one per row)."""
+        if not rows:
+            return
+        if self.dialect == "postgresql":
+            with self._conn.cursor() as cur:
+                cur.executemany(_to_pyformat(sql), rows)
+        else:
+            self._conn.executemany(sql, rows)
 
     def script(self, sql: str) -> None:
         for statement in split_statements(sql):
@@ -252,18 +292,24 @@ class Database:
             conn = self._sqlite()
             with self._write_lock:
                 conn.execute("BEGIN IMMEDIATE")
+                tx = Tx(conn, "sqlite")
                 try:
-                    yield Tx(conn, "sqlite")
+                    yield tx
+                    tx._finish()
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
+            tx._committed()
         elif self.dialect == "sqlite":
             with self._grouped() as tx:
                 yield tx
         else:
             with self._pool.connection() as pconn, pconn.transaction():
-                yield Tx(pconn, "postgresql")
+                tx = Tx(pconn, "postgresql")
+                yield tx
+                tx._finish()
+            tx._committed()
 
     @contextmanager
     def _grouped(self) -> Iterator[Tx]:
@@ -295,10 +341,12 @@ class Database:
                     raise
                 group = self._group = _Group()
             failure: BaseException | None = None
+            tx = Tx(conn, "sqlite")
             try:
                 conn.execute("SAVEPOINT unit")
                 try:
-                    yield Tx(conn, "sqlite")
+                    yield tx
+                    tx._finish()
                 except BaseException as e:
                     failure = e
                     conn.execute("ROLLBACK TO unit")
@@ -316,6 +364,7 @@ class Database:
                     raise failure
                 if group.error is not None:
                     raise GroupCommitFailed(f"the shared commit failed: {group.error}") from group.error
+                tx._committed()
                 return
             self._group = None
             try:
@@ -327,6 +376,9 @@ class Database:
             group.done.set()
             if failure is not None:
                 raise failure
+            holding = False
+            self._write_lock.release()
+            tx._committed()
         finally:
             if holding:
                 self._write_lock.release()

@@ -16,7 +16,7 @@ from typing import Any
 
 from stackyard.cli import config
 from stackyard.cli.context import Ctx
-from stackyard.cli.main import CLIError, UsageError
+from stackyard.cli.errors import CLIError, UsageError
 from stackyard.cli.resources import Verb, add_verb, arg, nonempty
 from stackyard.errors import Unauthorized, UnprocessableEntity
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from stackyard.cli import payload
 from stackyard.cli.context import Ctx
-from stackyard.cli.main import UsageError
+from stackyard.cli.errors import UsageError
 from stackyard.cli.payload import field_of
 from stackyard.cli.resources import PAGE_ARGS, Resource, Verb, arg, body_of, list_params, nonempty
 

@@ -1,0 +1,379 @@
+"""Routes as plain functions of a `Req`, run in a worker thread (or, for SQLite reads, on the event
+loop), rendered in one place.
+
+    router = Router()
+
+    @router.get("/v3/environments/{name}")
+    def fetch(r: Req) -> dict:
+        with r.db.read() as tx:
+            access = r.access(tx)
+            return {"environment": environments.fetch(tx, access, r.path["name"])}
+
+A handler answers a dict (200), a `(status, dict)` pair, or a Starlette Response. Any APIError it
+raises becomes the Contentstack error body; anything else becomes a logged 500 with the request id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, NoMatchFound, Route, get_route_path
+from starlette.types import Receive, Scope, Send
+
+from stackyard.access.caller import Caller, StackAccess
+from stackyard.access.resolve import authenticate, require_user, stack_access
+from stackyard.api.body import Part, looks_multipart, parse_json, parse_multipart
+from stackyard.errors import APIError, BadRequest, RateLimited, ServerError, UnprocessableEntity
+from stackyard.store.conflicts import as_conflict
+from stackyard.store.engine import NeedsThread, Tx, reads_only
+
+if TYPE_CHECKING:
+    from stackyard.api.state import AppState
+
+log = logging.getLogger("stackyard.server")
+Handler = Callable[["Req"], Any]
+# Beyond any real list, and inside the 64-bit integers both databases bind for OFFSET.
+MAX_SKIP = 2**31 - 1
+_TRUE = frozenset({"true", "1", "yes", "on"})
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
+@dataclass
+class Req:
+    """What a handler sees of a request: parsed parts, the app's services and the caller."""
+
+    app: AppState
+    method: str
+    path: dict[str, str]
+    query: Any  # starlette QueryParams (multi-valued)
+    headers: Any  # starlette Headers (case-insensitive)
+    body: bytes
+    request_id: str
+    remote_addr: str
+    response_headers: dict[str, str] = field(default_factory=dict)
+    _caller: Caller | None = None
+    _limited: set[str] = field(default_factory=set)
+
+    @property
+    def db(self) -> Any:
+        return self.app.db
+
+    @property
+    def settings(self) -> Any:
+        return self.app.settings
+
+    # -- body ---------------------------------------------------------------------------------
+    def json(self) -> dict[str, Any]:
+        """The body as a JSON object, whatever Content-Type the client sent."""
+        if looks_multipart(self.body):
+            raise BadRequest("Expected a JSON body, got multipart data.", error_code=101)
+        data = parse_json(self.body)
+        if not isinstance(data, dict):
+            raise BadRequest("The request body must be a JSON object.", error_code=101)
+        return data
+
+    def envelope(self, key: str, *, required: bool = True) -> dict[str, Any]:
+        """`body[key]` as an object, e.g. `{"environment": {...}}` -> the inner dict."""
+        data = self.json()
+        inner = data.get(key)
+        if inner is None and not required:
+            return {}
+        if not isinstance(inner, dict):
+            raise UnprocessableEntity(
+                f"The request body needs a '{key}' object.",
+                errors={key: ["is required and must be an object."]},
+            )
+        return inner
+
+    def parts(self) -> list[Part]:
+        """The parts of a multipart body (boundary from the header or the body)."""
+        return parse_multipart(self.body, self.headers.get("content-type"))
+
+    # -- query --------------------------------------------------------------------------------
+    def param(self, name: str, default: str | None = None) -> str | None:
+        return self.query.get(name, default)
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        """A boolean query parameter; `true`, `True` and `1` are all true (the SDK sends `True`)."""
+        value = self.query.get(name)
+        if value is None:
+            return default
+        return value.strip().lower() in _TRUE
+
+    def int_param(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise BadRequest(
+                f"'{name}' must be an integer.", errors={name: ["must be an integer."]}
+            ) from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            raise BadRequest(f"'{name}' must be {bound}.", errors={name: [f"must be {bound}."]})
+        return value
+
+    def page(self) -> tuple[int, int]:
+        """(skip, limit) from the query, bounded by the page-size settings."""
+        s = self.settings
+        return self.int_param("skip", 0, maximum=MAX_SKIP), self.int_param(
+            "limit", s.page_size_default, minimum=1, maximum=s.page_size_max
+        )
+
+    # -- caller -------------------------------------------------------------------------------
+    def caller(self, tx: Tx) -> Caller:
+        if self._caller is None:
+            self._caller = authenticate(tx, self.headers, self.request_id, self.remote_addr)
+        return self._caller
+
+    def user(self, tx: Tx) -> str:
+        """The logged-in user's uid (401 otherwise); also spends from the rate limit."""
+        uid = require_user(self.caller(tx))
+        self._limit("user:" + uid)
+        return uid
+
+    def access(self, tx: Tx) -> StackAccess:
+        """The caller's standing in the stack named by the `api_key` header."""
+        access = stack_access(tx, self.caller(tx), self.headers.get("api_key"), self.headers.get("branch"))
+        self._limit("org:" + access.org_uid)
+        return access
+
+    def throttle_account_call(self) -> None:
+        """Limit unauthenticated account calls (login, password reset, activation) per client address,
+        so passwords cannot be sprayed and argon2 cannot be made to burn the server's CPU."""
+        self._limit("addr:" + self.remote_addr, "auth")
+
+    def _limit(self, key: str, kind: str | None = None) -> None:
+        if key in self._limited:
+            return  # a handler re-run on a thread (see `endpoint`) does not pay twice
+        self._limited.add(key)
+        verdict = self.app.limiter.take(key, kind or ("read" if self.method in ("GET", "HEAD") else "write"))
+        if verdict is None:
+            return
+        self.response_headers["X-RateLimit-Limit"] = str(verdict.limit)
+        self.response_headers["X-RateLimit-Remaining"] = str(verdict.remaining)
+        if not verdict.allowed:
+            raise RateLimited(retry_after=verdict.retry_after)
+
+
+class Router:
+    """A list of routes declared with decorators, one Router per resource module."""
+
+    def __init__(self) -> None:
+        self.routes: list[tuple[str, str, Handler]] = []
+
+    def add(self, method: str, path: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.routes.append((method, path, fn))
+            return fn
+
+        return register
+
+    def get(self, path: str) -> Callable[[Handler], Handler]:
+        return self.add("GET", path)
+
+    def post(self, path: str) -> Callable[[Handler], Handler]:
+        return self.add("POST", path)
+
+    def put(self, path: str) -> Callable[[Handler], Handler]:
+        return self.add("PUT", path)
+
+    def delete(self, path: str) -> Callable[[Handler], Handler]:
+        return self.add("DELETE", path)
+
+
+def error_response(err: APIError, request_id: str, headers: dict[str, str] | None = None) -> Response:
+    out = dict(headers or {})
+    if isinstance(err, RateLimited):
+        out["Retry-After"] = str(max(1, round(err.retry_after + 0.5)))
+    out["X-Request-Id"] = request_id
+    return JSONResponse(err.body(), status_code=err.status, headers=out)
+
+
+def _render(result: Any, req: Req) -> Response:
+    if isinstance(result, Response):
+        for k, v in req.response_headers.items():
+            result.headers[k] = v
+        return result
+    status = 200
+    if isinstance(result, tuple):
+        status, result = result
+    return JSONResponse(result, status_code=status, headers=req.response_headers)
+
+
+_EXECUTOR: ThreadPoolExecutor | None = None
+_EXECUTOR_LOCK = threading.Lock()
+HANDLER_THREADS = 40  # as many as Starlette's own thread pool (anyio's default limiter)
+
+
+async def in_thread(handler: Handler, req: Req) -> Any:
+    """`handler(req)` on a worker thread, with the caller's context variables.
+
+    What `starlette.concurrency.run_in_threadpool` does, on a plain thread pool, which costs about
+    half as much CPU per call. As there, a cancelled request still waits for its handler to finish
+    (a write transaction is never abandoned half-way).
+    """
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        with _EXECUTOR_LOCK:
+            if _EXECUTOR is None:
+                _EXECUTOR = ThreadPoolExecutor(HANDLER_THREADS, thread_name_prefix="stackyard-handler")
+    future = asyncio.get_running_loop().run_in_executor(_EXECUTOR, copy_context().run, handler, req)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait([future])
+        raise
+
+
+def endpoint(app_state: AppState, handler: Handler) -> Callable[[Request], Any]:
+    inline = app_state.settings.inline_reads and app_state.db.reads_are_local
+
+    async def call(req: Req) -> Any:
+        """GETs on SQLite run right here: a few local reads cost less than the thread hop and the GIL
+        hand-offs it brings. Should such a handler try to write, it starts over on a thread."""
+        if inline and req.method in ("GET", "HEAD"):
+            try:
+                with reads_only():
+                    return handler(req)
+            except NeedsThread:
+                pass
+        return await in_thread(handler, req)
+
+    async def run(request: Request) -> Response:
+        scope = request.scope
+        request_id = scope.get("state", {}).get("request_id", "")
+        client = scope.get("client")
+        req = Req(
+            app=app_state,
+            method=request.method,
+            path=dict(request.path_params),
+            query=request.query_params,
+            headers=request.headers,
+            body=await request.body(),
+            request_id=request_id,
+            remote_addr=client[0] if client else "",
+        )
+        try:
+            _refuse_nul(req)
+            result = await call(req)
+            return _render(result, req)
+        except APIError as err:
+            return error_response(err, request_id, req.response_headers)
+        except Exception as exc:
+            conflict = as_conflict(exc)
+            if conflict is not None:
+                return error_response(conflict, request_id, req.response_headers)
+            log.exception(
+                "unhandled error in %s %s (request %s)", request.method, request.url.path, request_id
+            )
+            return error_response(ServerError(), request_id)
+
+    run.__name__ = handler.__name__
+    return run
+
+
+def _refuse_nul(req: Req) -> None:
+    """NUL characters mean nothing in a uid or a query, and PostgreSQL cannot store them: refuse
+    them up front (400) rather than let a query fail deep in a handler (500)."""
+    if any("\x00" in v for v in req.path.values()) or any(
+        "\x00" in k or "\x00" in v for k, v in req.query.multi_items()
+    ):
+        raise BadRequest("The URL contains a NUL character.", errors={"url": ["must not contain NUL."]})
+
+
+def _specificity(path: str) -> tuple[int, ...]:
+    """Literal segments before parameters, so /content_types/import wins over /content_types/{uid}."""
+    return tuple(1 if seg.startswith("{") else 0 for seg in path.strip("/").split("/"))
+
+
+def build_routes(app_state: AppState, routers: list[Router]) -> list[BaseRoute]:
+    table = [(m, p, h) for r in routers for (m, p, h) in r.routes]
+    table.sort(key=lambda t: _specificity(t[1]))
+    routes = [Route(p, endpoint(app_state, h), methods=[m]) for (m, p, h) in table]
+    if any(":path}" in r.path for r in routes):
+        return list(routes)  # a parameter may span segments: keep Starlette's plain scan
+    return [IndexedRoutes(routes)]
+
+
+def _shape(path: str) -> tuple[int, tuple[str, ...]]:
+    """How many slashes a path has, and its first two segments."""
+    return path.count("/"), tuple(path.split("/")[1:3])
+
+
+class IndexedRoutes(BaseRoute):
+    """Our routes, tried in the same order as a flat list, but only those that could match.
+
+    A `{param}` never spans a `/`, so a route matches only paths with as many slashes as its own,
+    and, when its first two segments are literal (`/v3/environments/...`), only paths that begin
+    with them. Starlette would otherwise try every route's regex on every request; with a hundred
+    routes that costs more than the handler of a short read.
+    """
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = routes
+        # (slashes, literal head, or None when a parameter is among the first two segments)
+        shapes: list[tuple[int, tuple[str, ...] | None]] = []
+        for r in routes:
+            count, head = _shape(r.path)
+            shapes.append((count, None if any("{" in seg for seg in head) else head))
+        self._generic: dict[int, list[Route]] = {}
+        self._by_head: dict[tuple[int, tuple[str, ...]], list[Route]] = {}
+        for count, literal in set(shapes):
+            if literal is not None:
+                self._by_head[(count, literal)] = [
+                    r for r, (c, h) in zip(routes, shapes, strict=True) if c == count and h in (literal, None)
+                ]
+        for r, (count, maybe) in zip(routes, shapes, strict=True):
+            if maybe is None:
+                self._generic.setdefault(count, []).append(r)
+
+    def _candidates(self, path: str) -> list[Route]:
+        count, head = _shape(path)
+        found = self._by_head.get((count, head))
+        return found if found is not None else self._generic.get(count, [])
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        partial: tuple[Route, Scope] | None = None
+        for route in self._candidates(get_route_path(scope)):
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return Match.FULL, {**child, "stackyard.route": route}
+            if match is Match.PARTIAL and partial is None:
+                partial = (route, child)
+        if partial is not None:
+            return Match.PARTIAL, {**partial[1], "stackyard.route": partial[0]}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route: Route = scope["stackyard.route"]
+        scope["route"] = route
+        await route.handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        for route in self.routes:
+            try:
+                return route.url_path_for(name, **path_params)
+            except NoMatchFound:
+                continue
+        raise NoMatchFound(name, path_params)

@@ -1,0 +1,1 @@
+"""Assets: storage backends, uploads, folders, versions and image transforms (see the assets issue)."""

@@ -1,0 +1,1 @@
+"""Content modelling: the schema language, fields, content types, global fields, extensions, labels and metadata."""

@@ -1,0 +1,1 @@
+"""Publishing: snapshots of entries and assets per environment and locale, schedules, bulk jobs, releases and the publish queue (see the publishing issue)."""

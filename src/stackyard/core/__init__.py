@@ -1,0 +1,1 @@
+"""What every domain shares: the event spine, durable jobs, the outbound HTTP client, per-process caches."""

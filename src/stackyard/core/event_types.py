@@ -1,0 +1,104 @@
+"""Every event type of the spine, with the shape of its payload (`data`).
+
+An event is `<module>.<action>`; its module names what changed (`entry`, `environment`...), and the
+audit entry recorded with it carries the same module and the action as its `event_type`. Every type
+is also an automation trigger type `stackyard.<type>` (DESIGN §7), so this table is public: a type
+is added here, never invented at a write site, and its payload keys are fixed.
+
+    EVENT_TYPES["environment.create"].payload == {"name": "str"}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# JSON type names a payload value may take (`"str|null"` allows either).
+_PY = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict, "null": type(None)}
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    description: str
+    payload: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def module(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def action(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    def check(self, data: Mapping[str, Any]) -> None:
+        """Raise ValueError unless `data` has exactly this type's keys, each of its declared type."""
+        if set(data) != set(self.payload):
+            raise ValueError(f"{self.name}: payload keys {sorted(data)}, expected {sorted(self.payload)}")
+        for key, kinds in self.payload.items():
+            value = data[key]
+            allowed = tuple(_PY[k] for k in kinds.split("|"))
+            if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+                raise ValueError(f"{self.name}: {key} must be {kinds}, got {type(value).__name__}")
+
+
+def _crud(module: str, what: str, payload: Mapping[str, str]) -> list[EventType]:
+    return [EventType(f"{module}.{a}", f"{what} {a}d.", payload) for a in ("create", "update", "delete")]
+
+
+# Entry events carry the content type, locale and version as dimensions of the event itself.
+_ENTRY = {"title": "str|null"}
+_TYPES: list[EventType] = [
+    EventType("stack.create", "A stack was created.", {"name": "str"}),
+    EventType("stack.update", "A stack's name or description changed.", {"name": "str"}),
+    EventType("stack.delete", "A stack was deleted, with everything in it.", {"name": "str"}),
+    EventType("stack.settings", "A stack's settings changed.", {"sections": "list"}),
+    EventType("stack.reset_settings", "A stack's settings were reset.", {"sections": "list"}),
+    EventType("stack.share", "A user was given roles in a stack.", {"user_uid": "str", "roles": "list"}),
+    EventType("stack.unshare", "A user was removed from a stack.", {"user_uid": "str"}),
+    EventType("stack.update_user_roles", "Members' roles were replaced.", {"users": "list"}),
+    EventType("stack.transfer_ownership", "Ownership was offered to a member.", {"to": "str"}),
+    EventType("stack.accept_ownership", "A member accepted ownership.", {"from": "str", "to": "str"}),
+    *_crud("environment", "An environment was", {"name": "str"}),
+    *_crud("locale", "A locale was", {"code": "str", "name": "str"}),
+    *_crud("role", "A role was", {"name": "str"})[:2],
+    EventType("role.delete", "A role was deleted.", {"name": "str", "users": "list"}),
+    *_crud("delivery_token", "A delivery token was", {"name": "str"}),
+    *_crud("management_token", "A management token was", {"name": "str"}),
+    *_crud("content_type", "A content type was", {"title": "str"})[:2],
+    EventType(
+        "content_type.delete",
+        "A content type was deleted (with its entries when forced).",
+        {"title": "str", "entries_deleted": "int"},
+    ),
+    *_crud("global_field", "A global field was", {"title": "str"}),
+    *_crud("extension", "An extension was", {"title": "str"}),
+    *_crud("label", "A label was", {"name": "str"}),
+    *_crud("metadata", "Metadata of an entry or asset was", {"entity_uid": "str"}),
+    EventType(
+        "metadata.publish",
+        "Metadata was published.",
+        {"entity_uid": "str", "environments": "list", "locales": "list"},
+    ),
+    EventType(
+        "metadata.unpublish",
+        "Metadata was unpublished.",
+        {"entity_uid": "str", "environments": "list", "locales": "list"},
+    ),
+    EventType("entry.create", "An entry was created (its master locale version).", _ENTRY),
+    EventType("entry.update", "An entry was saved in one locale.", _ENTRY),
+    EventType("entry.localize", "An entry got its own version in a locale.", _ENTRY),
+    EventType("entry.unlocalize", "An entry's locale version now falls back again.", _ENTRY),
+    EventType("entry.delete", "An entry was deleted in one locale.", _ENTRY),
+    EventType("entry.import", "An entry was imported from a file.", _ENTRY),
+    EventType("entry.version_name", "A version of an entry was named.", {"name": "str|null"}),
+    EventType("entry.version_unname", "A version's name was removed.", {"name": "str|null"}),
+    EventType(
+        "organization.share",
+        "A user was invited to an organization.",
+        {"email": "str", "org_role": "str", "stacks": "list"},
+    ),
+    EventType("organization.transfer_ownership", "An organization got a new owner.", {"to": "str"}),
+]
+EVENT_TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}

@@ -1,0 +1,1 @@
+"""Stack administration: stacks, members, roles, tokens, environments, locales and stack settings."""
