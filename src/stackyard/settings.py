@@ -108,6 +108,25 @@ class Settings:
         "On SQLite, run GET handlers on the event loop instead of a worker thread (short reads are "
         "faster without the thread hop; a GET that writes is re-run on a thread).",
     )
+    sqlite_change_check_ms: int = _setting(
+        5,
+        "On SQLite, milliseconds between checks for events committed by other processes (one "
+        "PRAGMA data_version each; the event clock is read only when it changed).",
+    )
+    event_check_seconds: float = _setting(
+        10.0,
+        "Seconds without a wake-up after which event consumers look at the log anyway (a safety "
+        "net; commits wake them at once).",
+    )
+    event_listen_retry_seconds: float = _setting(
+        1.0, "Seconds before a lost PostgreSQL LISTEN connection for event wake-ups is opened again."
+    )
+    consumer_batch: int = _setting(100, "Most events an event consumer handles and acknowledges at once.")
+    consumer_retry_seconds: float = _setting(
+        1.0,
+        "Seconds before a consumer retries a batch its handler failed on (doubling each time, up to "
+        "event_check_seconds).",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -11,6 +11,7 @@ from stackyard.settings import describe
 def register(sub: Any) -> None:
     """Add the server-side commands to the top-level parser."""
     _serve_parser(sub)
+    _worker_parser(sub)
     _db_parser(sub)
     _mail_parser(sub)
 
@@ -21,6 +22,12 @@ def _serve_parser(sub: Any) -> None:
         help="Run the Stackyard server.",
         description="Run the Stackyard server. Every option can also be set as STACKYARD_<NAME>.",
     )
+    _add_settings(p)
+    p.set_defaults(func=_cmd_serve)
+
+
+def _add_settings(p: argparse.ArgumentParser) -> None:
+    """One option per setting (`--name-with-dashes`), booleans with a `--no-` twin."""
     for name, default, help_text in describe():
         flag = "--" + name.replace("_", "-")
         if isinstance(default, bool):
@@ -35,7 +42,24 @@ def _serve_parser(sub: Any) -> None:
             p.add_argument(
                 flag, dest=name, type=type(default), default=None, help=f"{help_text} (default: {default!r})"
             )
-    p.set_defaults(func=_cmd_serve)
+
+
+def _worker_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "worker",
+        help="Run background jobs only (no HTTP), beside the servers.",
+        description="Run background jobs (scheduled publishing, bulk jobs, deliveries...) without serving "
+        "HTTP, until SIGTERM. Takes the same settings as `serve`; the job_* ones matter here.",
+    )
+    _add_settings(p)
+    p.set_defaults(func=_cmd_worker)
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from stackyard.server.worker import run_worker
+
+    run_worker(_settings_from(args))
+    return 0
 
 
 def _settings_from(args: argparse.Namespace) -> Any:

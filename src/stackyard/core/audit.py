@@ -7,16 +7,24 @@ Entries never hold credentials: metadata passes through `safe()`, which drops se
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from stackyard.errors import not_found
 from stackyard.ids import now, uid
 from stackyard.store.engine import Row, Tx, jdump, jload
 
-if TYPE_CHECKING:
-    from stackyard.core.spine import Actor
-
 _SECRET_KEYS = ("password", "token", "secret", "authtoken", "authorization", "tfa", "otp")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change: a user uid or a token uid (never a secret), and the request it came in."""
+
+    uid: str
+    kind: str
+    request_id: str = ""
+    remote_addr: str = ""
 
 
 def safe(metadata: dict[str, Any]) -> dict[str, Any]:

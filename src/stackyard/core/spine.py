@@ -17,18 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from stackyard.core import audit, events
+from stackyard.core.audit import Actor
 from stackyard.core.event_types import EVENT_TYPES
 from stackyard.store.engine import Tx
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who made a change: a user uid or a token uid (never a secret), and the request it came in."""
-
-    uid: str
-    kind: str
-    request_id: str = ""
-    remote_addr: str = ""
 
 
 class Caller(Protocol):

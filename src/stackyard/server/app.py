@@ -18,6 +18,7 @@ from stackyard.api.state import AppState
 from stackyard.core.ratelimit import RateLimiter
 from stackyard.errors import APIError
 from stackyard.server import openapi
+from stackyard.server.background import Background
 from stackyard.server.middleware import RequestContext
 from stackyard.settings import Settings
 from stackyard.store import migrations
@@ -73,9 +74,14 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        if owns_db:
-            db.close()
+        background = Background(db, settings)
+        await background.start()
+        try:
+            yield
+        finally:
+            await background.stop()
+            if owns_db:
+                db.close()
 
     app = Starlette(
         routes=routes,

@@ -92,10 +92,10 @@ class Tx:
         self._conn = conn
         self.dialect = dialect
         self.state: dict[str, Any] = {}
-        self._before: dict[str, Callable[[Tx], None]] = {}
+        self._before: dict[str, Callable[[Tx], object]] = {}
         self._after: list[Callable[[], None]] = []
 
-    def before_commit(self, key: str, fn: Callable[[Tx], None]) -> None:
+    def before_commit(self, key: str, fn: Callable[[Tx], object]) -> None:
         """Run `fn(tx)` at the end of this transaction, inside it; once per `key`."""
         self._before.setdefault(key, fn)
 
