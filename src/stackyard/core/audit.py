@@ -14,6 +14,7 @@ from stackyard.errors import not_found
 from stackyard.ids import now, uid
 from stackyard.store.engine import Row, Tx, jdump, jload
 
+_PENDING = "audit.pending"
 _SECRET_KEYS = ("password", "token", "secret", "authtoken", "authorization", "tfa", "otp")
 
 
@@ -46,25 +47,24 @@ def write(
     branch: str | None,
     metadata: dict[str, Any],
 ) -> str:
-    """Append an entry; answers its uid. Only `core.spine.record` calls this."""
+    """Add an entry, inserted with the transaction's other entries at its end (one `executemany`);
+    answers its uid. Only `core.spine.record` calls this."""
     entry_uid = uid()
-    tx.run(
+    row = (entry_uid, org_uid, api_key, branch, module, event_type, actor.uid, actor.kind)
+    pending: list[tuple[Any, ...]] | None = tx.state.get(_PENDING)
+    if pending is None:
+        pending = tx.state[_PENDING] = []
+        tx.before_commit(_PENDING, _flush)
+    pending.append((*row, actor.request_id, actor.remote_addr, jdump(safe(metadata)), now()))
+    return entry_uid
+
+
+def _flush(tx: Tx) -> None:
+    tx.run_many(
         "INSERT INTO audit_logs (uid, org_uid, api_key, branch, module, event_type, actor_uid, actor_kind, "
         "request_id, remote_addr, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        entry_uid,
-        org_uid,
-        api_key,
-        branch,
-        module,
-        event_type,
-        actor.uid,
-        actor.kind,
-        actor.request_id,
-        actor.remote_addr,
-        jdump(safe(metadata)),
-        now(),
+        tx.state.pop(_PENDING, []),
     )
-    return entry_uid
 
 
 def render(row: Row) -> dict[str, Any]:

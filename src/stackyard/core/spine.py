@@ -84,6 +84,17 @@ def record(
     kind = _checked(type, data)
     payload = dict(data or {})
     actor = actor_of(scope.caller)
+    # The audit entries are flushed first, so the event counters are taken last, just before COMMIT.
+    audit.write(
+        tx,
+        actor,
+        kind.module,
+        kind.action,
+        api_key=scope.api_key,
+        org_uid=scope.org_uid,
+        branch=scope.branch,
+        metadata=_metadata(uid, payload, content_type, locale, environment, version),
+    )
     events.buffer(
         tx,
         events.Pending(
@@ -102,16 +113,6 @@ def record(
             request_id=actor.request_id,
             data=payload,
         ),
-    )
-    audit.write(
-        tx,
-        actor,
-        kind.module,
-        kind.action,
-        api_key=scope.api_key,
-        org_uid=scope.org_uid,
-        branch=scope.branch,
-        metadata=_metadata(uid, payload, content_type, locale, environment, version),
     )
 
 
