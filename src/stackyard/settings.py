@@ -31,10 +31,17 @@ class Settings:
         "", "On first start with an empty database, create the owner with this email."
     )
     admin_password: str = _setting("", "Password for the first owner (with --admin-email).")
+    admin_password_file: str = _setting(
+        "", "File holding the first owner's password (keeps it out of `ps` and the environment)."
+    )
     demo: bool = _setting(
         False, "Create a demo organization, stack, environments, locales, token and content."
     )
     max_body_bytes: int = _setting(10 * 1024 * 1024, "Largest request body accepted; larger ones get 413.")
+    max_upload_bytes: int = _setting(
+        1024**3,
+        "Largest body a streaming route (uploads) accepts, spooled to disk under the data dir; larger get 413.",
+    )
     rate_limit_enabled: bool = _setting(True, "Apply per-organization rate limits.")
     rate_limit_reads: int = _setting(20000, "Read requests per second allowed per organization.")
     rate_limit_writes: int = _setting(2000, "Write requests per second allowed per organization.")
@@ -46,12 +53,25 @@ class Settings:
     session_ttl_seconds: int = _setting(14 * 24 * 3600, "Lifetime of a login authtoken.")
     max_failed_logins: int = _setting(5, "Failed logins in a row before an account is locked.")
     lockout_seconds: int = _setting(900, "How long a locked account stays locked.")
+    password_hash_time_cost: int = _setting(
+        3, "argon2id passes per password hash (new hashes; stored ones keep the cost they were made with)."
+    )
+    password_hash_memory_kib: int = _setting(65536, "argon2id memory per password hash, in KiB.")
     reset_token_ttl_seconds: int = _setting(3600, "Lifetime of a password reset token.")
     ownership_token_ttl_seconds: int = _setting(
         7 * 24 * 3600, "Lifetime of a mailed stack ownership transfer token."
     )
     page_size_default: int = _setting(100, "Items per page when a list request gives no limit.")
     page_size_max: int = _setting(1000, "Largest limit a list request may ask for.")
+    cache_entries: int = _setting(
+        5000,
+        "Values (content type schemas, stack roles, token scopes) each process keeps cached, least "
+        "recently used dropped first; changes reach every process through the event log. 0 turns it off.",
+    )
+    cache_catch_up_events: int = _setting(
+        1000,
+        "Most new events a process's cache reads to drop what they changed; behind by more, it starts empty.",
+    )
     smtp_url: str = _setting("", "smtp://user:pass@host:port to send mail; empty keeps mail in the outbox.")
     mail_from: str = _setting("stackyard@localhost", "From address of outgoing mail.")
     public_url: str = _setting("", "Base URL users reach the server at (used in mail links).")
