@@ -11,7 +11,8 @@
           ├── PayloadTooLarge     413
           ├── UnprocessableEntity 422  validation failed; `errors` says which field
           ├── RateLimited         429  `retry_after` seconds
-          └── ServerError         5xx
+          ├── ServerError         5xx
+          └── NotSupported        501  an API (or part of one) this server does not serve yet
 
 The server raises these in services and renders them in one handler; the SDK turns every non-2xx
 response into the same classes with `error_from_response`. Numeric `error_code`s are Contentstack's
@@ -54,6 +55,8 @@ CODES: dict[int, tuple[int, str]] = {
     295: (422, "Invalid verification code"),
     429: (429, "Too many requests"),
     500: (500, "Something went wrong on the server. The error was logged."),
+    # Ours, not Contentstack's: numbered after the status, like 429 and 500.
+    501: (501, "This is not supported by this server yet."),
 }
 
 
@@ -148,6 +151,13 @@ class RateLimited(APIError):
 class ServerError(APIError):
     status = 500
     default_code = 500
+
+
+class NotSupported(APIError):
+    """A request for an API or feature that has not landed yet (e.g. content delivery)."""
+
+    status = 501
+    default_code = 501
 
 
 _BY_STATUS: dict[int, type[APIError]] = {

@@ -9,8 +9,24 @@ loop), rendered in one place.
             access = r.access(tx)
             return {"environment": environments.fetch(tx, access, r.path["name"])}
 
-A handler answers a dict (200), a `(status, dict)` pair, or a Starlette Response. Any APIError it
-raises becomes the Contentstack error body; anything else becomes a logged 500 with the request id.
+A handler answers a dict (200), a `(status, dict)` pair, or a Starlette Response (a
+`StreamingResponse` for events or large downloads is passed through unbuffered). Any APIError it
+raises becomes the error body of its router's API (`api.errors`); anything else becomes a logged
+500 with the request id.
+
+Bodies are read whole, up to `max_body_bytes`, into `r.body`. A route declared with `stream=True`
+takes bodies up to `max_upload_bytes` instead, spooled to disk before the handler starts, and reads
+them from `r.upload` in chunks (`api.body.Upload`):
+
+    router = Router()
+
+    @router.post("/v3/assets", stream=True)
+    def upload(r: Req) -> dict:
+        with open(destination, "wb") as out:
+            return {"size": r.upload.copy_to(out)}
+
+Each Router belongs to one API (`Router(api="st2")`; "cma" by default) and its routes answer only
+requests classified as that API (`api.dispatch`).
 """
 
 from __future__ import annotations
@@ -23,16 +39,18 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, NoMatchFound, Route, get_route_path
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Route
 
 from stackyard.access.caller import Caller, StackAccess
 from stackyard.access.resolve import authenticate, require_user, stack_access
-from stackyard.api.body import Part, looks_multipart, parse_json, parse_multipart
+from stackyard.api.body import Part, Upload, looks_multipart, parse_json, parse_multipart, read_within, spool
+from stackyard.api.dispatch import APIS, APIRoutes, IndexedRoutes, api_of_path, planned_endpoint
+from stackyard.api.errors import error_response
 from stackyard.errors import APIError, BadRequest, RateLimited, ServerError, UnprocessableEntity
 from stackyard.store.conflicts import as_conflict
 from stackyard.store.engine import NeedsThread, Tx, reads_only
@@ -67,6 +85,7 @@ class Req:
     request_id: str
     remote_addr: str
     response_headers: dict[str, str] = field(default_factory=dict)
+    _upload: Upload | None = None
     _caller: Caller | None = None
     _limited: set[str] = field(default_factory=set)
 
@@ -104,6 +123,13 @@ class Req:
     def parts(self) -> list[Part]:
         """The parts of a multipart body (boundary from the header or the body)."""
         return parse_multipart(self.body, self.headers.get("content-type"))
+
+    @property
+    def upload(self) -> Upload:
+        """The spooled body of a route declared with `stream=True` (`r.body` is empty there)."""
+        if self._upload is None:
+            raise RuntimeError("r.upload needs a route declared with stream=True")
+        return self._upload
 
     # -- query --------------------------------------------------------------------------------
     def param(self, name: str, default: str | None = None) -> str | None:
@@ -175,14 +201,26 @@ class Req:
 
 
 class Router:
-    """A list of routes declared with decorators, one Router per resource module."""
+    """A list of routes declared with decorators, one Router per resource module, all of one API."""
 
-    def __init__(self) -> None:
+    def __init__(self, api: str = "cma") -> None:
+        if api not in APIS:
+            raise ValueError(f"unknown API {api!r}; one of {', '.join(APIS)}")
+        self.api = api
         self.routes: list[tuple[str, str, Handler]] = []
+        self.streaming: set[tuple[str, str]] = set()  # (method, path) of routes that stream their body
+        # (method, path) this API will serve: answered 501 "not supported yet" until a route lands
+        self.planned: list[tuple[str, str]] = []
 
-    def add(self, method: str, path: str) -> Callable[[Handler], Handler]:
+    def plan(self, method: str, *paths: str) -> None:
+        """Declare paths the API will serve; each answers 501 in its shape until it has a route."""
+        self.planned += [(method, path) for path in paths]
+
+    def add(self, method: str, path: str, *, stream: bool = False) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.routes.append((method, path, fn))
+            if stream:
+                self.streaming.add((method, path))
             return fn
 
         return register
@@ -190,22 +228,14 @@ class Router:
     def get(self, path: str) -> Callable[[Handler], Handler]:
         return self.add("GET", path)
 
-    def post(self, path: str) -> Callable[[Handler], Handler]:
-        return self.add("POST", path)
+    def post(self, path: str, *, stream: bool = False) -> Callable[[Handler], Handler]:
+        return self.add("POST", path, stream=stream)
 
-    def put(self, path: str) -> Callable[[Handler], Handler]:
-        return self.add("PUT", path)
+    def put(self, path: str, *, stream: bool = False) -> Callable[[Handler], Handler]:
+        return self.add("PUT", path, stream=stream)
 
     def delete(self, path: str) -> Callable[[Handler], Handler]:
         return self.add("DELETE", path)
-
-
-def error_response(err: APIError, request_id: str, headers: dict[str, str] | None = None) -> Response:
-    out = dict(headers or {})
-    if isinstance(err, RateLimited):
-        out["Retry-After"] = str(max(1, round(err.retry_after + 0.5)))
-    out["X-Request-Id"] = request_id
-    return JSONResponse(err.body(), status_code=err.status, headers=out)
 
 
 def _render(result: Any, req: Req) -> Response:
@@ -244,8 +274,13 @@ async def in_thread(handler: Handler, req: Req) -> Any:
         raise
 
 
-def endpoint(app_state: AppState, handler: Handler) -> Callable[[Request], Any]:
-    inline = app_state.settings.inline_reads and app_state.db.reads_are_local
+def endpoint(
+    app_state: AppState, handler: Handler, *, api: str = "cma", stream: bool = False
+) -> Callable[[Request], Any]:
+    """The Starlette endpoint running `handler`; errors are rendered in `api`'s shape."""
+    settings = app_state.settings
+    inline = settings.inline_reads and app_state.db.reads_are_local and not stream
+    spool_dir = Path(settings.data_dir) / "tmp"
 
     async def call(req: Req) -> Any:
         """GETs on SQLite run right here: a few local reads cost less than the thread hop and the GIL
@@ -268,24 +303,41 @@ def endpoint(app_state: AppState, handler: Handler) -> Callable[[Request], Any]:
             path=dict(request.path_params),
             query=request.query_params,
             headers=request.headers,
-            body=await request.body(),
+            body=b"",
             request_id=request_id,
             remote_addr=client[0] if client else "",
         )
         try:
             _refuse_nul(req)
+            declared = request.headers.get("content-length")
+            if stream:
+                req._upload = await spool(
+                    request.stream(),
+                    declared,
+                    settings.max_upload_bytes,
+                    spool_dir,
+                    request.headers.get("content-type", ""),
+                )
+            else:
+                req.body = await read_within(request.stream(), declared, settings.max_body_bytes)
             result = await call(req)
             return _render(result, req)
         except APIError as err:
-            return error_response(err, request_id, req.response_headers)
+            return error_response(err, request_id, req.response_headers, api=api)
+        except ClientDisconnect:
+            gone = BadRequest("The client disconnected before the whole body arrived.")
+            return error_response(gone, request_id, api=api)
         except Exception as exc:
             conflict = as_conflict(exc)
             if conflict is not None:
-                return error_response(conflict, request_id, req.response_headers)
+                return error_response(conflict, request_id, req.response_headers, api=api)
             log.exception(
                 "unhandled error in %s %s (request %s)", request.method, request.url.path, request_id
             )
-            return error_response(ServerError(), request_id)
+            return error_response(ServerError(), request_id, api=api)
+        finally:
+            if req._upload is not None:
+                req._upload.close()
 
     run.__name__ = handler.__name__
     return run
@@ -306,74 +358,31 @@ def _specificity(path: str) -> tuple[int, ...]:
 
 
 def build_routes(app_state: AppState, routers: list[Router]) -> list[BaseRoute]:
-    table = [(m, p, h) for r in routers for (m, p, h) in r.routes]
-    table.sort(key=lambda t: _specificity(t[1]))
-    routes = [Route(p, endpoint(app_state, h), methods=[m]) for (m, p, h) in table]
-    if any(":path}" in r.path for r in routes):
-        return list(routes)  # a parameter may span segments: keep Starlette's plain scan
-    return [IndexedRoutes(routes)]
-
-
-def _shape(path: str) -> tuple[int, tuple[str, ...]]:
-    """How many slashes a path has, and its first two segments."""
-    return path.count("/"), tuple(path.split("/")[1:3])
-
-
-class IndexedRoutes(BaseRoute):
-    """Our routes, tried in the same order as a flat list, but only those that could match.
-
-    A `{param}` never spans a `/`, so a route matches only paths with as many slashes as its own,
-    and, when its first two segments are literal (`/v3/environments/...`), only paths that begin
-    with them. Starlette would otherwise try every route's regex on every request; with a hundred
-    routes that costs more than the handler of a short read.
-    """
-
-    def __init__(self, routes: list[Route]) -> None:
-        self.routes = routes
-        # (slashes, literal head, or None when a parameter is among the first two segments)
-        shapes: list[tuple[int, tuple[str, ...] | None]] = []
-        for r in routes:
-            count, head = _shape(r.path)
-            shapes.append((count, None if any("{" in seg for seg in head) else head))
-        self._generic: dict[int, list[Route]] = {}
-        self._by_head: dict[tuple[int, tuple[str, ...]], list[Route]] = {}
-        for count, literal in set(shapes):
-            if literal is not None:
-                self._by_head[(count, literal)] = [
-                    r for r, (c, h) in zip(routes, shapes, strict=True) if c == count and h in (literal, None)
-                ]
-        for r, (count, maybe) in zip(routes, shapes, strict=True):
-            if maybe is None:
-                self._generic.setdefault(count, []).append(r)
-
-    def _candidates(self, path: str) -> list[Route]:
-        count, head = _shape(path)
-        found = self._by_head.get((count, head))
-        return found if found is not None else self._generic.get(count, [])
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http":
-            return Match.NONE, {}
-        partial: tuple[Route, Scope] | None = None
-        for route in self._candidates(get_route_path(scope)):
-            match, child = route.matches(scope)
-            if match is Match.FULL:
-                return Match.FULL, {**child, "stackyard.route": route}
-            if match is Match.PARTIAL and partial is None:
-                partial = (route, child)
-        if partial is not None:
-            return Match.PARTIAL, {**partial[1], "stackyard.route": partial[0]}
-        return Match.NONE, {}
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route: Route = scope["stackyard.route"]
-        scope["route"] = route
-        await route.handle(scope, receive, send)
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        for route in self.routes:
-            try:
-                return route.url_path_for(name, **path_params)
-            except NoMatchFound:
-                continue
-        raise NoMatchFound(name, path_params)
+    """One route table per API (see `api.dispatch.APIRoutes`). Planned paths without a route answer
+    501; an API with neither routes nor planned paths answers 501 for all its paths. A router's
+    paths must lie under its API's prefixes."""
+    for r in routers:
+        for method, path in [(m, p) for (m, p, _) in r.routes] + r.planned:
+            home = api_of_path(path)
+            if home != ("cma" if r.api == "cda" else r.api):
+                raise ValueError(f"{method} {path} is a {home} path, not one of the {r.api} API")
+    tables: dict[str, IndexedRoutes] = {}
+    pending: set[str] = set()
+    for api in APIS:
+        mine = [r for r in routers if r.api == api]
+        table = [
+            (m, p, endpoint(app_state, h, api=api, stream=(m, p) in r.streaming))
+            for r in mine
+            for (m, p, h) in r.routes
+        ]
+        served = {(m, p) for (m, p, _) in table}
+        table += [(m, p, planned_endpoint(api)) for r in mine for (m, p) in r.planned if (m, p) not in served]
+        if not table:
+            if mine:
+                pending.add(api)
+            continue
+        table.sort(key=lambda t: _specificity(t[1]))
+        routes = [Route(p, run, methods=[m]) for (m, p, run) in table]
+        # A {p:path} parameter may span segments: such a table keeps Starlette's plain scan.
+        tables[api] = IndexedRoutes(routes, indexed=not any(":path}" in r.path for r in routes))
+    return [APIRoutes(tables, pending)]

@@ -13,10 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from stackyard.api.routing import JSONResponse, Router, build_routes, error_response
+from stackyard.api.dispatch import api_of
+from stackyard.api.errors import error_response, route_not_found
+from stackyard.api.routing import JSONResponse, Router, build_routes
 from stackyard.api.state import AppState
+from stackyard.core import cache
 from stackyard.core.ratelimit import RateLimiter
-from stackyard.errors import APIError
+from stackyard.errors import APIError, ServerError
 from stackyard.server import openapi
 from stackyard.server.background import Background
 from stackyard.server.middleware import RequestContext
@@ -28,15 +31,22 @@ log = logging.getLogger("stackyard.server")
 
 
 def all_routers() -> list[Router]:
-    """Every domain's routers. A new resource module adds its router here."""
+    """Every API's routers. A new resource module adds its router to its API package's ROUTERS."""
+    from stackyard.api.cda import ROUTERS as CDA
     from stackyard.api.cma import ROUTERS as CMA
     from stackyard.api.cma.identity import router as identity
+    from stackyard.api.st2 import ROUTERS as ST2
+    from stackyard.api.stackpath import ROUTERS as STACKPATH
 
-    return [identity, *CMA]
+    return [identity, *CMA, *CDA, *ST2, *STACKPATH]
 
 
-def create_app(settings: Settings, db: Database | None = None) -> Starlette:
-    """The whole server as one ASGI app. Applies migrations before accepting requests."""
+def create_app(
+    settings: Settings, db: Database | None = None, extra_routers: list[Router] | None = None
+) -> Starlette:
+    """The whole server as one ASGI app. Applies migrations before accepting requests.
+
+    `extra_routers` are served beside `all_routers()` (tests use it for routes of their own)."""
     owns_db = db is None
     db = db or Database(
         settings.resolved_database_url,
@@ -44,6 +54,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         group_commit=settings.sqlite_group_commit,
     )
     migrations.upgrade(db)
+    cache.configure(db, max_entries=settings.cache_entries, catch_up=settings.cache_catch_up_events)
     limits: dict[str, tuple[float, float]] = {"auth": (settings.auth_attempts_per_minute / 60, 60.0)}
     if settings.rate_limit_enabled:
         limits["read"] = (settings.rate_limit_reads, settings.rate_limit_burst_seconds)
@@ -55,17 +66,24 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         return JSONResponse({"status": "ok", "database": db.dialect})
 
     async def http_error(request: Request, exc: Exception) -> Response:
+        """Starlette's own answers (no route: 404, another method: 405 with Allow), in the API's shape."""
         assert isinstance(exc, HTTPException)
-        code = {404: 116, 405: 115}.get(exc.status_code, 100)
-        err = APIError(None if code != 100 else str(exc.detail), error_code=code, status=exc.status_code)
-        return error_response(err, request.scope.get("state", {}).get("request_id", ""))
+        api = api_of(request.scope)
+        if exc.status_code == 404:
+            err = route_not_found(api, request.url.path)
+        elif exc.status_code == 405:
+            err = APIError(error_code=115)
+        else:
+            err = APIError(str(exc.detail), status=exc.status_code)
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        return error_response(err, request_id, dict(exc.headers or {}), api=api)
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        err = APIError(error_code=500, status=500)
-        return error_response(err, request.scope.get("state", {}).get("request_id", ""))
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        return error_response(ServerError(), request_id, api=api_of(request.scope))
 
-    routers = all_routers()
+    routers = [*all_routers(), *(extra_routers or [])]
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         openapi.route(routers),
@@ -91,8 +109,12 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     # A trailing-slash miss is a JSON 404 like any other, not a 307 with an empty body.
     app.router.redirect_slashes = False
     app.state.stackyard = state
+    # The middleware refuses, unread, a body no route would take; each route applies its own limit.
+    streams = any(r.streaming for r in routers)
     wrapped: Any = RequestContext(
-        app, max_body_bytes=settings.max_body_bytes, log_requests=settings.access_log
+        app,
+        max_body_bytes=max(settings.max_body_bytes, settings.max_upload_bytes if streams else 0),
+        log_requests=settings.access_log,
     )
     wrapped.state = state
     return wrapped

@@ -1,4 +1,11 @@
-"""ASGI middleware: a request id on every response, the body size limit, and the access log."""
+"""ASGI middleware: the request's API and id, the outer body size limit, and the access log.
+
+The body limit here is the largest any route takes: a body declared larger is refused (413, in the
+shape of the request's API) before routing, unread. Each route then applies its own limit while it
+reads (`max_body_bytes`, or `max_upload_bytes` for streaming routes; see `api.body`), which covers
+chunked bodies too, as they are read and before the handler starts. Responses pass through message
+by message: nothing here collects a body, so streaming responses stay streaming.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,8 @@ import secrets
 import time
 from typing import Any
 
+from stackyard.api.dispatch import classify_scope
+from stackyard.api.errors import render
 from stackyard.errors import PayloadTooLarge
 
 access_log = logging.getLogger("stackyard.access")
@@ -27,7 +36,8 @@ def redact_path(path: str) -> str:
 
 
 class RequestContext:
-    """Adds `X-Request-Id`, refuses bodies over `max_body_bytes` with 413, logs one JSON line per request."""
+    """Classifies the request's API, adds `X-Request-Id`, refuses bodies declared over
+    `max_body_bytes` with 413, logs one JSON line per request."""
 
     def __init__(self, app: Any, *, max_body_bytes: int, log_requests: bool) -> None:
         self.app = app
@@ -41,7 +51,9 @@ class RequestContext:
         request_headers = dict(scope["headers"])
         incoming = request_headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SANE_ID.fullmatch(incoming) else secrets.token_hex(8)
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["api"] = api = classify_scope(scope)
         start = time.perf_counter()
         status_holder = [0]
         rid = request_id.encode()
@@ -54,43 +66,17 @@ class RequestContext:
                 message = {**message, "headers": headers}
             await send(message)
 
-        declared = request_headers.get(b"content-length")
-        too_large = False
-        if declared is not None:
-            try:
-                too_large = int(declared) > self.max_body
-            except ValueError:
-                too_large = False
-        elif b"transfer-encoding" in request_headers:
-            # A chunked body's size is known only once read: read it here, within the limit, so an
-            # oversized one is refused before a handler starts (raising mid-handler made it a 500).
-            body, too_large = await self._read_within_limit(receive)
-            if not too_large:
-                receive = _replay(body, receive)
-        if too_large:
-            await self._reject(send_with_id, request_id)
+        if _declared_over(request_headers.get(b"content-length"), self.max_body):
+            await self._reject(send_with_id, api, request_id)
         else:
-            received = [0]
-
-            async def limited_receive() -> dict:
-                message: dict = await receive()
-                if message["type"] == "http.request":
-                    received[0] += len(message.get("body", b""))
-                    if received[0] > self.max_body:
-                        raise _BodyTooLarge
-                return message
-
-            try:
-                await self.app(scope, limited_receive, send_with_id)
-            except _BodyTooLarge:
-                if status_holder[0] == 0:
-                    await self._reject(send_with_id, request_id)
+            await self.app(scope, receive, send_with_id)
         if self.log_requests and access_log.isEnabledFor(logging.INFO):
             line = json.dumps(
                 {
                     "request_id": request_id,
                     "method": scope["method"],
                     "path": redact_path(scope["path"]),
+                    "api": api,
                     "status": status_holder[0],
                     "ms": round((time.perf_counter() - start) * 1000, 2),
                     "remote": (scope.get("client") or ("",))[0],
@@ -102,49 +88,18 @@ class RequestContext:
                 access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, line, (), None)
             )
 
-    async def _read_within_limit(self, receive: Any) -> tuple[bytes, bool]:
-        """The whole body, or (what was read, True) as soon as it passes `max_body_bytes`."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return b"".join(chunks), False
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                return b"", True
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks), False
-
-    async def _reject(self, send: Any, request_id: str) -> None:
-        body = json.dumps(PayloadTooLarge().body()).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
+    async def _reject(self, send: Any, api: str, request_id: str) -> None:
+        status, headers, body = render(PayloadTooLarge(), api, request_id)
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        raw.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
-def _replay(body: bytes, receive: Any) -> Any:
-    """A `receive` that hands over an already read body once, then defers to the real one."""
-    pending = [body]
-
-    async def replay() -> dict:
-        if pending:
-            return {"type": "http.request", "body": pending.pop(), "more_body": False}
-        message: dict = await receive()
-        return message
-
-    return replay
+def _declared_over(declared: bytes | None, limit: int) -> bool:
+    if declared is None:
+        return False
+    try:
+        return int(declared) > limit
+    except ValueError:
+        return False

@@ -17,7 +17,9 @@ def find(r: Req) -> Any:
     with r.db.read() as tx:
         access = r.access(tx)
         require(access, "audit_log", "read")
-        logs, count = audit.find(tx, api_key=access.api_key, skip=skip, limit=limit)
+        logs, count = audit.find(
+            tx, api_key=access.api_key, skip=skip, limit=limit, count=r.flag("include_count")
+        )
     out: dict[str, Any] = {"logs": logs}
     if r.flag("include_count"):
         out["count"] = count

@@ -8,6 +8,7 @@ from typing import Any
 from stackyard.api.body import Part
 from stackyard.api.routing import Req, Router
 from stackyard.content.model import content_types
+from stackyard.core.readonly import writable
 from stackyard.errors import BadRequest, invalid
 
 router = Router()
@@ -24,6 +25,7 @@ def find(r: Req) -> Any:
             limit,
             inline=r.flag("include_global_field_schema"),
             include_branch=r.flag("include_branch"),
+            count=r.flag("include_count"),
         )
     out: dict[str, Any] = {"content_types": items}
     if r.flag("include_count"):
@@ -47,16 +49,20 @@ def fetch(r: Req) -> Any:
 @router.post("/v3/content_types")
 def create(r: Req) -> Any:
     data = r.envelope("content_type")
+    with r.db.read() as tx:
+        ahead = content_types.check(tx, r.access(tx), data)
     with r.db.write() as tx:
-        ct = content_types.create(tx, r.access(tx), data)
+        ct = content_types.create(tx, r.access(tx), data, ahead)
     return 201, {"notice": "Content Type created successfully.", "content_type": ct}
 
 
 @router.put("/v3/content_types/{uid}")
 def update(r: Req) -> Any:
-    data = r.envelope("content_type")
+    data = writable("content_type", r.envelope("content_type"))
+    with r.db.read() as tx:
+        ahead = content_types.check(tx, r.access(tx), data, r.path["uid"])
     with r.db.write() as tx:
-        ct = content_types.update(tx, r.access(tx), r.path["uid"], data)
+        ct = content_types.update(tx, r.access(tx), r.path["uid"], data, ahead)
     return {"notice": "Content Type updated successfully.", "content_type": ct}
 
 

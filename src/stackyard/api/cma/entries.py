@@ -10,6 +10,7 @@ from stackyard.content.entries import lists as entry_lists
 from stackyard.content.entries import localization as entry_locales
 from stackyard.content.entries import transfer as entry_io
 from stackyard.content.entries import versions as entry_versions
+from stackyard.core.readonly import writable
 from stackyard.errors import BadRequest, invalid
 from stackyard.store.query import parse_param
 
@@ -54,6 +55,7 @@ def find(r: Req) -> Any:
         limit=limit,
         asc=r.param("asc") or None,
         desc=r.param("desc") or None,
+        count=r.flag("include_count"),
     )
     with r.db.read() as tx:
         items, count = entry_lists.find(tx, r.access(tx), r.path["ct"], ask)
@@ -92,7 +94,7 @@ def create(r: Req) -> Any:
 
 @router.put(ONE)
 def update(r: Req) -> Any:
-    data = r.envelope("entry")
+    data = writable("entry", r.envelope("entry"))
     with r.db.write() as tx:
         kind, entry = entries.update(tx, r.access(tx), r.path["ct"], r.path["uid"], data, r.param("locale"))
     return {"notice": entries.NOTICES[kind], "entry": _shown(r, entry)}

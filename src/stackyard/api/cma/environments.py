@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.api.routing import Req, Router
+from stackyard.core.readonly import writable
 from stackyard.stacks import environments
 
 router = Router()
@@ -14,7 +15,7 @@ router = Router()
 def find(r: Req) -> Any:
     skip, limit = r.page()
     with r.db.read() as tx:
-        items, count = environments.find(tx, r.access(tx), skip, limit)
+        items, count = environments.find(tx, r.access(tx), skip, limit, count=r.flag("include_count"))
     out: dict[str, Any] = {"environments": items}
     if r.flag("include_count"):
         out["count"] = count
@@ -37,7 +38,7 @@ def create(r: Req) -> Any:
 
 @router.put("/v3/environments/{name}")
 def update(r: Req) -> Any:
-    data = r.envelope("environment")
+    data = writable("environment", r.envelope("environment"))
     with r.db.write() as tx:
         env = environments.update(tx, r.access(tx), r.path["name"], data)
     return {"notice": "Environment updated successfully.", "environment": env}

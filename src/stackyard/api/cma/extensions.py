@@ -14,6 +14,7 @@ from typing import Any
 from stackyard.api.body import Part, looks_multipart
 from stackyard.api.routing import Req, Router
 from stackyard.content.model import extensions
+from stackyard.core.readonly import writable
 from stackyard.errors import invalid
 
 router = Router()
@@ -81,7 +82,7 @@ def _body(r: Req) -> dict[str, Any]:
 def find(r: Req) -> Any:
     skip, limit = r.page()
     with r.db.read() as tx:
-        items, count = extensions.find(tx, r.access(tx), skip, limit)
+        items, count = extensions.find(tx, r.access(tx), skip, limit, count=r.flag("include_count"))
     out: dict[str, Any] = {"extensions": items}
     if r.flag("include_count"):
         out["count"] = count
@@ -104,7 +105,7 @@ def create(r: Req) -> Any:
 
 @router.put("/v3/extensions/{uid}")
 def update(r: Req) -> Any:
-    data = _body(r)
+    data = writable("extension", _body(r))
     with r.db.write() as tx:
         ext = extensions.update(tx, r.access(tx), r.path["uid"], data)
     return {"notice": "Extension updated successfully.", "extension": ext}

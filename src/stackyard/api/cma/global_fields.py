@@ -7,6 +7,7 @@ from typing import Any
 from stackyard.api.cma.content_types import uploaded_json
 from stackyard.api.routing import Req, Router
 from stackyard.content.model import global_fields
+from stackyard.core.readonly import writable
 
 router = Router()
 
@@ -16,7 +17,12 @@ def find(r: Req) -> Any:
     skip, limit = r.page()
     with r.db.read() as tx:
         items, count = global_fields.find(
-            tx, r.access(tx), skip, limit, include_branch=r.flag("include_branch")
+            tx,
+            r.access(tx),
+            skip,
+            limit,
+            include_branch=r.flag("include_branch"),
+            count=r.flag("include_count"),
         )
     out: dict[str, Any] = {"global_fields": items}
     if r.flag("include_count"):
@@ -34,16 +40,20 @@ def fetch(r: Req) -> Any:
 @router.post("/v3/global_fields")
 def create(r: Req) -> Any:
     data = r.envelope("global_field")
+    with r.db.read() as tx:
+        ahead = global_fields.check(tx, r.access(tx), data)
     with r.db.write() as tx:
-        gf = global_fields.create(tx, r.access(tx), data)
+        gf = global_fields.create(tx, r.access(tx), data, ahead)
     return 201, {"notice": "Global Field created successfully.", "global_field": gf}
 
 
 @router.put("/v3/global_fields/{uid}")
 def update(r: Req) -> Any:
-    data = r.envelope("global_field")
+    data = writable("global_field", r.envelope("global_field"))
+    with r.db.read() as tx:
+        ahead = global_fields.check(tx, r.access(tx), data, r.path["uid"])
     with r.db.write() as tx:
-        gf = global_fields.update(tx, r.access(tx), r.path["uid"], data)
+        gf = global_fields.update(tx, r.access(tx), r.path["uid"], data, ahead)
     return {"notice": "Global Field updated successfully.", "global_field": gf}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.api.routing import Req, Router
+from stackyard.core.readonly import writable
 from stackyard.errors import invalid
 from stackyard.identity import organizations, sessions, users
 from stackyard.stacks import stacks
@@ -16,15 +17,14 @@ router = Router()
 def login(r: Req) -> Any:
     r.throttle_account_call()
     data = r.envelope("user")
-    with r.db.write() as tx:
-        attempt = sessions.login(tx, data, r.settings)
-        if attempt.error is None:
-            return {
-                "notice": "Login Successful.",
-                "user": users.render(tx, users.get_row(tx, attempt.user_uid), authtoken=attempt.authtoken),
-            }
-    # Raised only now, after the failed attempt has been counted and committed.
-    raise attempt.error
+    attempt = sessions.login(r.db, data, r.settings)
+    if attempt.error is not None:
+        raise attempt.error  # only now, once the failed attempt has been counted and committed
+    with r.db.read() as tx:
+        return {
+            "notice": "Login Successful.",
+            "user": users.render(tx, users.get_row(tx, attempt.user_uid), authtoken=attempt.authtoken),
+        }
 
 
 @router.delete("/v3/user-session")
@@ -45,7 +45,7 @@ def fetch_user(r: Req) -> Any:
 
 @router.put("/v3/user")
 def update_user(r: Req) -> Any:
-    data = r.envelope("user")
+    data = writable("user", r.envelope("user"))
     with r.db.write() as tx:
         user_uid = r.user(tx)
         users.update(tx, user_uid, data)
@@ -59,8 +59,7 @@ def update_user(r: Req) -> Any:
 def activate(r: Req) -> Any:
     r.throttle_account_call()
     data = r.envelope("user")
-    with r.db.write() as tx:
-        users.activate(tx, r.path["token"], data)
+    users.activate(r.db, r.path["token"], data, r.settings)
     return {"notice": "Your account has been activated."}
 
 
@@ -81,8 +80,7 @@ def forgot_password(r: Req) -> Any:
 def reset_password(r: Req) -> Any:
     r.throttle_account_call()
     data = r.envelope("user")
-    with r.db.write() as tx:
-        users.reset_password(tx, data)
+    users.reset_password(r.db, data, r.settings)
     return {"notice": "Your password has been reset successfully."}
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from stackyard.api.routing import Req, Router
 from stackyard.content.model import labels
+from stackyard.core.readonly import writable
 
 router = Router()
 
@@ -14,7 +15,7 @@ router = Router()
 def find(r: Req) -> Any:
     skip, limit = r.page()
     with r.db.read() as tx:
-        items, count = labels.find(tx, r.access(tx), skip, limit)
+        items, count = labels.find(tx, r.access(tx), skip, limit, count=r.flag("include_count"))
     out: dict[str, Any] = {"labels": items}
     if r.flag("include_count"):
         out["count"] = count
@@ -37,7 +38,7 @@ def create(r: Req) -> Any:
 
 @router.put("/v3/labels/{uid}")
 def update(r: Req) -> Any:
-    data = r.envelope("label")
+    data = writable("label", r.envelope("label"))
     with r.db.write() as tx:
         label = labels.update(tx, r.access(tx), r.path["uid"], data)
     return {"notice": "Label updated successfully.", "label": label}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.api.routing import Req, Router
+from stackyard.core.readonly import writable
 from stackyard.stacks import locales
 
 router = Router()
@@ -36,7 +37,7 @@ def create(r: Req) -> Any:
 
 @router.put("/v3/locales/{code}")
 def update(r: Req) -> Any:
-    data = r.envelope("locale")
+    data = writable("locale", r.envelope("locale"))
     with r.db.write() as tx:
         locale = locales.update(tx, r.access(tx), r.path["code"], data)
     return {"notice": "Language updated successfully.", "locale": locale}

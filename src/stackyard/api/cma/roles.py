@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.api.routing import Req, Router
+from stackyard.core.readonly import writable
 from stackyard.stacks import roles
 
 router = Router()
@@ -36,7 +37,7 @@ def create(r: Req) -> Any:
 
 @router.put("/v3/roles/{uid}")
 def update(r: Req) -> Any:
-    data = r.envelope("role")
+    data = writable("role", r.envelope("role"))
     with r.db.write() as tx:
         role = roles.update(tx, r.access(tx), r.path["uid"], data)
     return {"notice": "The role updated successfully.", "role": role}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.api.routing import Req, Router
+from stackyard.core.readonly import writable
 from stackyard.stacks import members as stack_members
 from stackyard.stacks import stacks
 
@@ -45,7 +46,7 @@ def create(r: Req) -> Any:
 
 @router.put("/v3/stacks")
 def update(r: Req) -> Any:
-    data = r.envelope("stack")
+    data = writable("stack", r.envelope("stack"))
     with r.db.write() as tx:
         access = r.access(tx)
         stacks.update(tx, access, data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.api.routing import Req, Router
+from stackyard.core.readonly import writable
 from stackyard.stacks import tokens
 
 router = Router()
@@ -39,7 +40,7 @@ def _declare(kind: tokens.Kind, path: str) -> None:
         return 201, {"notice": f"{title} created successfully.", "token": token}
 
     def update(r: Req) -> Any:
-        data = r.envelope("token")
+        data = writable("token", r.envelope("token"))
         with r.db.write() as tx:
             token = tokens.update(tx, r.access(tx), kind, r.path["uid"], data)
         return {"notice": f"{title} updated successfully.", "token": token}
