@@ -1,4 +1,9 @@
-"""Turning credential headers into a Caller, and a Caller plus an api_key into a StackAccess."""
+"""Turning credential headers into a Caller, and a Caller plus an api_key into a StackAccess.
+
+Token scopes and a user's roles in a stack come from the per-process cache (`core.cache`), which
+their events keep current. Sessions, the stack row and organization roles are read every time:
+their changes (logout, password changes, organization roles) write no stack events.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ from typing import Any
 
 from stackyard.access.caller import ANONYMOUS, Caller, Level, StackAccess
 from stackyard.access.policy import branch_allowed
+from stackyard.core import cache
 from stackyard.errors import Forbidden, PreconditionFailed, Unauthorized, not_found
 from stackyard.ids import digest, now
-from stackyard.store.engine import Tx, jload
+from stackyard.store.engine import Row, Tx, jload
 
 _RANK: dict[str, int] = {"admin": 3, "developer": 2, "content_manager": 1, "custom": 0}
 
@@ -31,36 +37,52 @@ def authenticate(tx: Tx, headers: Mapping[str, str], request_id: str = "", remot
     authorization = headers.get("authorization")
     if authorization:
         secret = authorization.removeprefix("Bearer ").strip()
-        row = tx.one(
-            "SELECT uid, api_key, scope, expires_on FROM management_tokens WHERE token_hash = ?",
-            digest(secret),
-        )
+        row = _token(tx, "management_token", digest(secret))
         if row is None or (row["expires_on"] and row["expires_on"] <= now()):
             raise Unauthorized(error_code=106)
         return Caller(
             kind="management_token",
             token_uid=row["uid"],
             token_api_key=row["api_key"],
-            token_scope=tuple(jload(row["scope"])),
+            token_scope=row["scope"],
             **base,
         )
     access_token = headers.get("access_token")
     if access_token:
-        row = tx.one(
-            "SELECT uid, api_key, scope FROM delivery_tokens WHERE token_hash = ?", digest(access_token)
-        )
+        row = _token(tx, "delivery_token", digest(access_token))
         if row is None:
             raise Unauthorized("The access token is not valid.", error_code=105)
         return Caller(
             kind="delivery_token",
             token_uid=row["uid"],
             token_api_key=row["api_key"],
-            token_scope=tuple(jload(row["scope"])),
+            token_scope=row["scope"],
             **base,
         )
     if request_id or remote_addr:
         return Caller(kind="anonymous", **base)
     return ANONYMOUS
+
+
+_TOKEN_SQL = {
+    "management_token": "SELECT uid, api_key, scope, expires_on FROM management_tokens WHERE token_hash = ?",
+    "delivery_token": "SELECT uid, api_key, scope, NULL AS expires_on FROM delivery_tokens WHERE token_hash = ?",
+}
+
+
+def _token(tx: Tx, kind: str, token_hash: str) -> Row | None:
+    """A token's uid, api_key, scope (a tuple of rules) and expiry, by the hash of its secret."""
+
+    def load() -> Row | None:
+        row = tx.one(_TOKEN_SQL[kind], token_hash)
+        if row is not None:
+            row["scope"] = tuple(jload(row["scope"]))
+        return row
+
+    def tags(row: Row | None) -> tuple[cache.Tag, ...]:
+        return cache.token_tags(row["api_key"], row["uid"]) if row is not None else ()
+
+    return cache.cached(tx, (kind, token_hash), load, tags)
 
 
 def require_user(caller: Caller) -> str:
@@ -82,10 +104,12 @@ def stack_access(tx: Tx, caller: Caller, api_key: str | None, branch: str | None
         raise Unauthorized(error_code=107)
     if not api_key:
         raise PreconditionFailed(error_code=110, errors={"api_key": ["is required."]})
-    # The caller's organization role comes with the stack row: one query instead of two.
+    # The caller's organization role and the event clock come with the stack row: one query
+    # instead of three (the clock is what the cache checks itself against, `core.cache`).
     stack = tx.one(
         "SELECT s.api_key, s.uid, s.org_uid, s.name, s.owner_uid, s.master_locale, "
-        "(SELECT m.role FROM org_members m WHERE m.org_uid = s.org_uid AND m.user_uid = ?) AS org_role "
+        "(SELECT m.role FROM org_members m WHERE m.org_uid = s.org_uid AND m.user_uid = ?) AS org_role, "
+        "(SELECT c.gseq FROM event_clock c WHERE c.id = 1) AS clock "
         "FROM stacks s WHERE s.api_key = ?",
         caller.user_uid or "",
         api_key,
@@ -93,6 +117,7 @@ def stack_access(tx: Tx, caller: Caller, api_key: str | None, branch: str | None
     if stack is None:
         raise PreconditionFailed(error_code=109, errors={"api_key": ["is not valid."]})
     org_role = stack.pop("org_role")
+    cache.synced(tx, int(stack.pop("clock") or 0))
     level: Level
     rules: tuple[dict, ...] = ()
     role_uids: tuple[str, ...] = ()
@@ -120,12 +145,7 @@ def _user_level(
         return "owner", (), ()
     if org_role == "owner":
         return "owner", (), ()
-    rows = tx.all(
-        "SELECT r.uid, r.kind, r.rules FROM member_roles m JOIN roles r ON r.api_key = m.api_key AND r.uid = m.role_uid "
-        "WHERE m.api_key = ? AND m.user_uid = ?",
-        stack["api_key"],
-        user_uid,
-    )
+    rows = _member_roles(tx, str(stack["api_key"]), user_uid)
     if org_role == "admin":
         return "admin", tuple(r["uid"] for r in rows), ()
     if not rows:
@@ -134,5 +154,20 @@ def _user_level(
     level: Level = best["kind"] if best["kind"] in _RANK else "custom"
     rules: tuple[dict, ...] = ()
     if level == "custom":
-        rules = tuple(rule for r in rows for rule in jload(r["rules"]))
+        rules = tuple(rule for r in rows for rule in r["rules"])
     return level, tuple(r["uid"] for r in rows), rules
+
+
+def _member_roles(tx: Tx, api_key: str, user_uid: str) -> tuple[Row, ...]:
+    """The roles a user holds in a stack: uid, kind and rules (decoded) of each."""
+
+    def load() -> tuple[Row, ...]:
+        rows = tx.all(
+            "SELECT r.uid, r.kind, r.rules FROM member_roles m JOIN roles r ON r.api_key = m.api_key AND r.uid = m.role_uid "
+            "WHERE m.api_key = ? AND m.user_uid = ?",
+            api_key,
+            user_uid,
+        )
+        return tuple({**r, "rules": jload(r["rules"])} for r in rows)
+
+    return cache.cached(tx, ("member_roles", api_key, user_uid), load, lambda _: cache.access_tags(api_key))

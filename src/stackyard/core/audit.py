@@ -8,7 +8,7 @@ Entries never hold credentials: metadata passes through `safe()`, which drops se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 from stackyard.errors import not_found
 from stackyard.ids import now, uid
@@ -84,12 +84,42 @@ def render(row: Row) -> dict[str, Any]:
     }
 
 
+@overload
 def find(
-    tx: Tx, *, api_key: str | None = None, org_uid: str | None = None, skip: int = 0, limit: int = 100
-) -> tuple[list[dict[str, Any]], int]:
-    """Newest first, for one stack or one organization; answers (page, total)."""
+    tx: Tx,
+    *,
+    api_key: str | None = None,
+    org_uid: str | None = None,
+    skip: int = 0,
+    limit: int = 100,
+    count: Literal[True] = True,
+) -> tuple[list[dict[str, Any]], int]: ...
+
+
+@overload
+def find(
+    tx: Tx,
+    *,
+    api_key: str | None = None,
+    org_uid: str | None = None,
+    skip: int = 0,
+    limit: int = 100,
+    count: bool,
+) -> tuple[list[dict[str, Any]], int | None]: ...
+
+
+def find(
+    tx: Tx,
+    *,
+    api_key: str | None = None,
+    org_uid: str | None = None,
+    skip: int = 0,
+    limit: int = 100,
+    count: bool = True,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Newest first, for one stack or one organization; answers (page, total), total None unless `count`."""
     column, value = ("api_key", api_key) if api_key is not None else ("org_uid", org_uid)
-    rows, total = tx.page("audit_logs", f"{column} = ?", (value,), "seq DESC", skip, limit)
+    rows, total = tx.page("audit_logs", f"{column} = ?", (value,), "seq DESC", skip, limit, count=count)
     return [render(r) for r in rows], total
 
 

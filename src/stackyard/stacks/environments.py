@@ -71,10 +71,19 @@ def _validate(
     return (name.strip() if isinstance(name, str) else None), clean
 
 
-def find(tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
-    cond, params = visible(access, "environment", "uid")
+def find(
+    tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100, *, count: bool = True
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of environments, and how many there are in all (None unless `count`)."""
+    cond, params = visible(access, "environment", "uid").sql()
     rows, total = tx.page(
-        "environments", f"api_key = ? AND {cond}", (access.api_key, *params), "created_at, name", skip, limit
+        "environments",
+        f"api_key = ? AND {cond}",
+        (access.api_key, *params),
+        "created_at, name",
+        skip,
+        limit,
+        count=count,
     )
     return [render(r) for r in rows], total
 

@@ -86,11 +86,17 @@ class Tx:
     A write transaction also carries work to do at its end: `before_commit` callbacks run last
     inside it (the event spine appends its buffered events there, so the counters it locks are held
     only for the commit), `after_commit` callbacks once it is durable (waking consumers).
+
+    `db` is the Database it runs on (per-process caches hang off it, `core.cache`); `reading` is
+    true for `Database.read()` transactions, the only ones such caches serve and fill: a write
+    transaction reads its own uncommitted changes, which may yet roll back.
     """
 
-    def __init__(self, conn: Any, dialect: str) -> None:
+    def __init__(self, conn: Any, dialect: str, db: Database | None = None, *, reading: bool = False) -> None:
         self._conn = conn
         self.dialect = dialect
+        self.db = db
+        self.reading = reading
         self.state: dict[str, Any] = {}
         self._before: dict[str, Callable[[Tx], object]] = {}
         self._after: list[Callable[[], None]] = []
@@ -142,17 +148,27 @@ class Tx:
         return next(iter(row.values()))
 
     def page(
-        self, table: str, where: str, params: tuple[Any, ...], order: str, skip: int, limit: int
-    ) -> tuple[list[Row], int]:
-        """One page of `table`'s rows matching `where` in `order`, and how many match in all.
+        self,
+        table: str,
+        where: str,
+        params: tuple[Any, ...],
+        order: str,
+        skip: int,
+        limit: int,
+        *,
+        count: bool = False,
+    ) -> tuple[list[Row], int | None]:
+        """One page of `table`'s rows matching `where` in `order`, and, with `count`, how many match
+        in all (None without). Counting visits every matching row, however small the page, so lists
+        count only when the client asks (`include_count=true`, the only time Contentstack answers `count`).
 
         `table`, `where` and `order` are SQL written by the caller (never user text); values go in `params`.
         """
-        total = self.scalar(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", *params)
+        total = self.scalar(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", *params) if count else None
         rows = self.all(
             f"SELECT * FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", *params, limit, skip
         )
-        return rows, int(total or 0)
+        return rows, (int(total or 0) if count else None)
 
     def run(self, sql: str, *params: Any) -> int:
         """Execute a statement; answers the number of rows it touched."""
@@ -180,6 +196,23 @@ def split_statements(sql: str) -> list[str]:
 
 def _has_code(s: str) -> bool:
     return any(line.strip() and not line.strip().startswith("--") for line in s.splitlines())
+
+
+def _private_files(path: str) -> None:
+    """Make the database file, and its `-wal` and `-shm` files, readable by the server's user only.
+
+    SQLite creates `-wal` and `-shm` with the database file's mode, so creating that file 0600
+    (inside a 0700 directory when the directory is new) covers all three; files of an older
+    version, created 0644, are tightened.
+    """
+    Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except (FileNotFoundError, PermissionError):
+            pass
 
 
 class _Group:
@@ -223,7 +256,7 @@ class Database:
             self.dialect = "sqlite"
             path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else parsed.path
             if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _private_files(path)
             self.path = path
             self._local = threading.local()
             self._write_lock = threading.Lock()
@@ -271,12 +304,12 @@ class Database:
             conn = self._sqlite()
             conn.execute("BEGIN")
             try:
-                yield Tx(conn, "sqlite")
+                yield Tx(conn, "sqlite", self, reading=True)
             finally:
                 conn.execute("COMMIT")
         else:
             with self._pool.connection() as pconn:
-                yield Tx(pconn, "postgresql")
+                yield Tx(pconn, "postgresql", self, reading=True)
 
     @property
     def reads_are_local(self) -> bool:
@@ -292,7 +325,7 @@ class Database:
             conn = self._sqlite()
             with self._write_lock:
                 conn.execute("BEGIN IMMEDIATE")
-                tx = Tx(conn, "sqlite")
+                tx = Tx(conn, "sqlite", self)
                 try:
                     yield tx
                     tx._finish()
@@ -306,7 +339,7 @@ class Database:
                 yield tx
         else:
             with self._pool.connection() as pconn, pconn.transaction():
-                tx = Tx(pconn, "postgresql")
+                tx = Tx(pconn, "postgresql", self)
                 yield tx
                 tx._finish()
             tx._committed()
@@ -341,7 +374,7 @@ class Database:
                     raise
                 group = self._group = _Group()
             failure: BaseException | None = None
-            tx = Tx(conn, "sqlite")
+            tx = Tx(conn, "sqlite", self)
             try:
                 conn.execute("SAVEPOINT unit")
                 try:

@@ -27,10 +27,12 @@ class Listing:
     limit: int = 100
     asc: str | None = None
     desc: str | None = None
+    count: bool = False  # count every match too (`include_count`): it visits them all, however small the page
 
 
-def find(tx: Tx, access: StackAccess, ct_uid: str, ask: Listing) -> tuple[list[dict[str, Any]], int]:
-    """A page of the content type's entries in a locale (optionally with fallback), and the total."""
+def find(tx: Tx, access: StackAccess, ct_uid: str, ask: Listing) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the content type's entries in a locale (optionally with fallback), and, when `ask.count`,
+    how many match in all."""
     ct = content_type(tx, access, ct_uid, "read")
     code = locale_of(tx, access, ask.locale)
     prepare(tx)
@@ -56,9 +58,14 @@ def find(tx: Tx, access: StackAccess, ct_uid: str, ask: Listing) -> tuple[list[d
         source = "entries"
         params = [*base, code]
         cond = "api_key = ? AND branch = ? AND content_type_uid = ? AND locale = ?"
-    total = tx.scalar(
-        f"SELECT COUNT(*) AS n FROM {source} WHERE {cond} AND {where.sql}", *params, *where.params
-    )
+    total = None
+    if ask.count:
+        total = int(
+            tx.scalar(
+                f"SELECT COUNT(*) AS n FROM {source} WHERE {cond} AND {where.sql}", *params, *where.params
+            )
+            or 0
+        )
     found = tx.all(
         f"SELECT * FROM {source} WHERE {cond} AND {where.sql} ORDER BY {order_sql} LIMIT ? OFFSET ?",
         *params,
@@ -67,4 +74,4 @@ def find(tx: Tx, access: StackAccess, ct_uid: str, ask: Listing) -> tuple[list[d
         ask.limit,
         ask.skip,
     )
-    return [render(r) for r in found], int(total or 0)
+    return [render(r) for r in found], total

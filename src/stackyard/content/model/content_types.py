@@ -1,7 +1,8 @@
 """Content types: the schemas entries are written against, keyed by (stack, branch, uid).
 
 A content type stores a global field by reference (`reference_to`); `load` and `render` inline the
-global field's current schema, so every content type using it sees its changes.
+global field's current schema, so every content type using it sees its changes. What `load` builds
+is cached per process (`core.cache`) until an event of the stack's content model drops it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from typing import Any
 
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require, visible
+from stackyard.content.model import checked
 from stackyard.content.model import refs as model_refs
+from stackyard.content.model.checked import Checked
 from stackyard.content.model.fields import Errors, add
 from stackyard.content.model.schema import (
     UID,
@@ -22,7 +25,7 @@ from stackyard.content.model.schema import (
     check_options,
     check_schema,
 )
-from stackyard.core import spine
+from stackyard.core import cache, spine
 from stackyard.errors import NotFound, UnprocessableEntity, invalid
 from stackyard.ids import now
 from stackyard.store.engine import Row, Tx, jdump, jload
@@ -144,12 +147,18 @@ def render(tx: Tx, r: Row, *, inline: bool = True) -> dict[str, Any]:
 def load(tx: Tx, api_key: str, branch: str, uid: str) -> dict[str, Any]:
     """The stored content type with global field schemas inlined; 422/118 when there is none.
 
-    No permission check: callers (entries, delivery) have already checked theirs.
+    No permission check: callers (entries, delivery) have already checked theirs. Read transactions
+    share one cached copy: the answer is a fresh dict, but its schema must not be changed in place.
     """
-    r = _row(tx, api_key, branch, uid)
-    if r is None:
-        raise not_found(uid)
-    return render(tx, r)
+
+    def build() -> dict[str, Any]:
+        r = _row(tx, api_key, branch, uid)
+        if r is None:
+            raise not_found(uid)
+        return render(tx, r)
+
+    key = ("schema", api_key, branch, uid)
+    return dict(cache.cached(tx, key, build, lambda _: cache.schema_tags(api_key, branch)))
 
 
 # -- validation shared with global fields -------------------------------------------------------
@@ -255,11 +264,19 @@ def find(
     *,
     inline: bool = False,
     include_branch: bool = False,
-) -> tuple[list[dict[str, Any]], int]:
-    cond, params = visible(access, "content_type", "uid")
+    count: bool = True,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of content types, and how many there are in all (None unless `count`)."""
+    cond, params = visible(access, "content_type", "uid").sql()
     where = f"api_key = ? AND branch = ? AND {cond}"
     rows, total = tx.page(
-        "content_types", where, (access.api_key, access.branch, *params), "created_at, uid", skip, limit
+        "content_types",
+        where,
+        (access.api_key, access.branch, *params),
+        "created_at, uid",
+        skip,
+        limit,
+        count=count,
     )
     return [_shown(tx, r, inline, include_branch) for r in rows], total
 
@@ -328,16 +345,27 @@ def write_model(
     spine.record(tx, access, f"{kind}.{event}", clean["uid"], {"title": clean["title"]})
 
 
-def create(tx: Tx, access: StackAccess, data: dict[str, Any]) -> dict[str, Any]:
+def check(tx: Tx, access: StackAccess, data: dict[str, Any], uid: str | None = None) -> Checked:
+    """Check a create (or, with `uid`, an update) ahead of its write, in a read (`model.checked`)."""
+    at = checked.position(tx, access.api_key)
+    if uid is None:
+        require(access, "content_type", "create")
+    current = _get(tx, access, uid, "update") if uid is not None else None
+    return Checked(data, _prepare(tx, access, data, current), at)
+
+
+def create(tx: Tx, access: StackAccess, data: dict[str, Any], ahead: Checked | None = None) -> dict[str, Any]:
     require(access, "content_type", "create")
-    clean, refs = _prepare(tx, access, data, None)
+    clean, refs = checked.reuse(tx, access, ahead, data) or _prepare(tx, access, data, None)
     write_model(tx, access, model_refs.CONTENT_TYPE, clean, refs, insert=True, create_failed=CREATE_FAILED)
     return load(tx, access.api_key, access.branch, clean["uid"])
 
 
-def update(tx: Tx, access: StackAccess, uid: str, data: dict[str, Any]) -> dict[str, Any]:
+def update(
+    tx: Tx, access: StackAccess, uid: str, data: dict[str, Any], ahead: Checked | None = None
+) -> dict[str, Any]:
     current = _get(tx, access, uid, "update")
-    clean, refs = _prepare(tx, access, data, current)
+    clean, refs = checked.reuse(tx, access, ahead, data) or _prepare(tx, access, data, current)
     write_model(tx, access, model_refs.CONTENT_TYPE, clean, refs, insert=False, create_failed=CREATE_FAILED)
     return load(tx, access.api_key, access.branch, uid)
 
@@ -427,11 +455,8 @@ def references(tx: Tx, access: StackAccess, uid: str) -> list[str]:
     """Uids of the content types that refer to this one (directly or through global fields)."""
     _get(tx, access, uid, "read")
     found = model_refs.content_types_referring_to(tx, access.api_key, access.branch, uid)
-    cond, params = visible(access, "content_type", "uid")
-    if cond == "1 = 1":
-        return found
-    allowed = set(params) if cond != "1 = 0" else set()
-    return [u for u in found if u in allowed]
+    shown = visible(access, "content_type", "uid")
+    return [u for u in found if shown.admits(u)]
 
 
 def export(tx: Tx, access: StackAccess, uid: str) -> dict[str, Any]:

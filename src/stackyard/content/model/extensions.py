@@ -139,10 +139,19 @@ def _validate(
     }
 
 
-def find(tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
-    cond, params = visible(access, "extension", "uid")
+def find(
+    tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100, *, count: bool = True
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of extensions, and how many there are in all (None unless `count`)."""
+    cond, params = visible(access, "extension", "uid").sql()
     rows, total = tx.page(
-        "extensions", f"api_key = ? AND {cond}", (access.api_key, *params), "created_at, uid", skip, limit
+        "extensions",
+        f"api_key = ? AND {cond}",
+        (access.api_key, *params),
+        "created_at, uid",
+        skip,
+        limit,
+        count=count,
     )
     return [render(r) for r in rows], total
 

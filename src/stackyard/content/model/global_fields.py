@@ -11,8 +11,9 @@ from typing import Any
 
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require, visible
-from stackyard.content.model import content_types
+from stackyard.content.model import checked, content_types
 from stackyard.content.model import refs as model_refs
+from stackyard.content.model.checked import Checked
 from stackyard.content.model.fields import Errors
 from stackyard.content.model.schema import Owner, Refs, check_schema
 from stackyard.core import spine
@@ -68,12 +69,25 @@ def render(tx: Tx, r: Row, *, inline: bool = True, include_branch: bool = False)
 
 
 def find(
-    tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100, *, include_branch: bool = False
-) -> tuple[list[dict[str, Any]], int]:
-    cond, params = visible(access, "global_field", "uid")
+    tx: Tx,
+    access: StackAccess,
+    skip: int = 0,
+    limit: int = 100,
+    *,
+    include_branch: bool = False,
+    count: bool = True,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of global fields, and how many there are in all (None unless `count`)."""
+    cond, params = visible(access, "global_field", "uid").sql()
     where = f"api_key = ? AND branch = ? AND {cond}"
     rows, total = tx.page(
-        "global_fields", where, (access.api_key, access.branch, *params), "created_at, uid", skip, limit
+        "global_fields",
+        where,
+        (access.api_key, access.branch, *params),
+        "created_at, uid",
+        skip,
+        limit,
+        count=count,
     )
     return [render(tx, r, include_branch=include_branch) for r in rows], total
 
@@ -112,18 +126,29 @@ def _load(tx: Tx, access: StackAccess, uid: str) -> dict[str, Any]:
     return render(tx, r)
 
 
-def create(tx: Tx, access: StackAccess, data: dict[str, Any]) -> dict[str, Any]:
+def check(tx: Tx, access: StackAccess, data: dict[str, Any], uid: str | None = None) -> Checked:
+    """Check a create (or, with `uid`, an update) ahead of its write, in a read (`model.checked`)."""
+    at = checked.position(tx, access.api_key)
+    if uid is None:
+        require(access, "global_field", "create")
+    current = _get(tx, access, uid, "update") if uid is not None else None
+    return Checked(data, _prepare(tx, access, data, current), at)
+
+
+def create(tx: Tx, access: StackAccess, data: dict[str, Any], ahead: Checked | None = None) -> dict[str, Any]:
     require(access, "global_field", "create")
-    clean, refs = _prepare(tx, access, data, None)
+    clean, refs = checked.reuse(tx, access, ahead, data) or _prepare(tx, access, data, None)
     content_types.write_model(
         tx, access, model_refs.GLOBAL_FIELD, clean, refs, insert=True, create_failed=CREATE_FAILED
     )
     return _load(tx, access, clean["uid"])
 
 
-def update(tx: Tx, access: StackAccess, uid: str, data: dict[str, Any]) -> dict[str, Any]:
+def update(
+    tx: Tx, access: StackAccess, uid: str, data: dict[str, Any], ahead: Checked | None = None
+) -> dict[str, Any]:
     current = _get(tx, access, uid, "update")
-    clean, refs = _prepare(tx, access, data, current)
+    clean, refs = checked.reuse(tx, access, ahead, data) or _prepare(tx, access, data, current)
     content_types.write_model(
         tx, access, model_refs.GLOBAL_FIELD, clean, refs, insert=False, create_failed=CREATE_FAILED
     )

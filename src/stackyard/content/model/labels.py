@@ -115,11 +115,20 @@ def _validate(tx: Tx, access: StackAccess, data: dict[str, Any], current: Row | 
     }
 
 
-def find(tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
-    cond, params = visible(access, "label", "uid")
+def find(
+    tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100, *, count: bool = True
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of labels, and how many there are in all (None unless `count`)."""
+    cond, params = visible(access, "label", "uid").sql()
     where = f"api_key = ? AND branch = ? AND {cond}"
     rows, total = tx.page(
-        "labels", where, (access.api_key, access.branch, *params), "created_at, uid", skip, limit
+        "labels",
+        where,
+        (access.api_key, access.branch, *params),
+        "created_at, uid",
+        skip,
+        limit,
+        count=count,
     )
     return [render(r) for r in rows], total
 

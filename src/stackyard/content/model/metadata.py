@@ -14,6 +14,7 @@ from stackyard.access.policy import require, visible
 from stackyard.content.model import content_types
 from stackyard.content.model.fields import Errors, add, one_of
 from stackyard.core import spine
+from stackyard.core.readonly import READ_ONLY
 from stackyard.errors import invalid, not_found
 from stackyard.ids import now, uid
 from stackyard.stacks import locales
@@ -22,19 +23,6 @@ from stackyard.store.engine import Row, Tx, jdump, jload
 ENTITY_TYPES = frozenset({"entry", "asset"})
 # Keys with their own columns; everything else in the body is kept in `data`.
 _COLUMNS = ("entity_uid", "type", "_content_type_uid", "extension_uid", "locale")
-_SYSTEM = frozenset(
-    {
-        "uid",
-        "api_key",
-        "scope",
-        "deleted_at",
-        "_version",
-        "created_at",
-        "updated_at",
-        "created_by",
-        "updated_by",
-    }
-)
 INVALID = "Metadata could not be saved. Please enter valid data."
 
 
@@ -127,7 +115,7 @@ def _validate(tx: Tx, access: StackAccess, data: dict[str, Any], current: Row | 
         add(errors, "entity_uid", "already has metadata from this extension in this locale.")
     if errors:
         raise invalid(errors, INVALID)
-    extra = {k: v for k, v in merged.items() if k not in _COLUMNS and k not in _SYSTEM}
+    extra = {k: v for k, v in merged.items() if k not in _COLUMNS and k not in READ_ONLY["metadata"]}
     return {
         "entity_uid": entity,
         "type": kind,
@@ -138,10 +126,19 @@ def _validate(tx: Tx, access: StackAccess, data: dict[str, Any], current: Row | 
     }
 
 
-def find(tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
-    cond, params = visible(access, "metadata", "uid")
+def find(
+    tx: Tx, access: StackAccess, skip: int = 0, limit: int = 100, *, count: bool = True
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of metadata, and how many there are in all (None unless `count`)."""
+    cond, params = visible(access, "metadata", "uid").sql()
     rows, total = tx.page(
-        "metadata", f"api_key = ? AND {cond}", (access.api_key, *params), "created_at, uid", skip, limit
+        "metadata",
+        f"api_key = ? AND {cond}",
+        (access.api_key, *params),
+        "created_at, uid",
+        skip,
+        limit,
+        count=count,
     )
     return [render(r) for r in rows], total
 
