@@ -95,7 +95,14 @@ def db(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Database]:
 @pytest.fixture
 def settings(tmp_path: Any) -> Settings:
     # Tests log in far more often from 127.0.0.1 than a person would; the throttle has its own tests.
-    return Settings(data_dir=str(tmp_path), access_log=False, auth_attempts_per_minute=100_000)
+    # Password hashes at the cheapest argon2 cost: tests that need the real cost ask for it.
+    return Settings(
+        data_dir=str(tmp_path),
+        access_log=False,
+        auth_attempts_per_minute=100_000,
+        password_hash_time_cost=1,
+        password_hash_memory_kib=64,
+    )
 
 
 def free_port() -> int:
@@ -118,18 +125,29 @@ class Live:
 
 def start_server(settings: Settings, db: Database) -> tuple[Any, threading.Thread, str]:
     """uvicorn in a thread on a free port, serving the real app; answers (server, thread, url)."""
-    import uvicorn
-
     from stackyard.server.app import create_app
+
+    return _serve(create_app(settings, db))
+
+
+class _Switch:
+    """An ASGI app that forwards to whichever app the current test set: one socket for the whole run."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.app is None:
+            raise RuntimeError("no test is using the shared server now")
+        await self.app(scope, receive, send)
+
+
+def _serve(app: Any) -> tuple[Any, threading.Thread, str]:
+    import uvicorn
 
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, db),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -142,13 +160,27 @@ def start_server(settings: Settings, db: Database) -> tuple[Any, threading.Threa
     return server, thread, f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture
-def live(db: Database, settings: Settings) -> Iterator[Live]:
-    """A live server on the test database (both engines)."""
-    server, thread, url = start_server(settings, db)
-    yield Live(url=url, db=db, settings=settings)
+@pytest.fixture(scope="session")
+def _shared_server() -> Iterator[tuple[_Switch, str]]:
+    switch = _Switch()
+    server, thread, url = _serve(switch)
+    yield switch, url
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(db: Database, settings: Settings, _shared_server: tuple[_Switch, str]) -> Iterator[Live]:
+    """A live server on the test database (both engines): a fresh app per test, on a socket shared by
+    the whole run (starting and stopping uvicorn per test cost more than most tests)."""
+    from stackyard.server.app import create_app
+
+    switch, url = _shared_server
+    switch.app = create_app(settings, db)
+    try:
+        yield Live(url=url, db=db, settings=settings)
+    finally:
+        switch.app = None
 
 
 @dataclass
@@ -162,10 +194,11 @@ class User:
 
 def make_user(live: Live, email: str, password: str = "correct horse battery", *, org: bool = True) -> User:
     """A user created through the services (as first start does), logged in over HTTP."""
-    from stackyard.identity import organizations, users
+    from stackyard.identity import organizations, passwords, users
 
+    password_hash = passwords.hash_password(password, live.settings)
     with live.db.write() as tx:
-        uid, _ = users.create(tx, email, password=password)
+        uid, _ = users.create(tx, email, password_hash=password_hash)
         org_uid = organizations.create(tx, uid, f"{email}'s org") if org else ""
     with live.client() as c:
         r = c.post("/v3/user-session", json={"user": {"email": email, "password": password}})

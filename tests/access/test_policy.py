@@ -17,6 +17,8 @@ from stackyard.access.policy import (
     visible_uids,
 )
 from stackyard.errors import Forbidden
+from stackyard.store.engine import Database
+from stackyard.store.filters import Filter
 
 STACK = {"api_key": "bltkey", "uid": "bltstack", "org_uid": "bltorg", "name": "S", "owner_uid": "bltowner"}
 
@@ -82,11 +84,11 @@ def test_custom_all_targets() -> None:
         "custom", [{"module": "locale", "locales": ["$all"], "acl": {"read": True, "create": True}}]
     )
     assert allowed(role, "locale", "read", "fr-fr") and allowed(role, "locale", "create")
-    assert visible(role, "locale", "code") == ("1 = 1", ())
+    assert visible(role, "locale", "code").is_everything
     assert visible_uids(role, "locale") is None
 
 
-def test_visible_is_a_bound_sql_filter() -> None:
+def test_visible_is_a_filter_value_the_store_renders() -> None:
     role = access(
         "custom",
         [
@@ -94,12 +96,37 @@ def test_visible_is_a_bound_sql_filter() -> None:
             {"module": "environment", "environments": ["c"], "acl": {"read": False, "update": True}},
         ],
     )
-    # only rules that grant read count, and values are parameters, never spliced in
-    assert visible(role, "environment", "uid") == ("uid IN (?, ?)", ("a", "b"))
+    # only rules that grant read count
+    shown = visible(role, "environment", "uid")
+    assert shown == Filter.column_in("uid", ["a", "b"])
+    assert not shown.is_everything and not shown.is_nothing
+    assert shown.admits("a") and not shown.admits("c")
+    # values are parameters, never spliced into the SQL
+    assert shown.sql() == ("uid IN (?, ?)", ("a", "b"))
     assert visible_uids(role, "environment") == {"a", "b"}
-    assert visible(access("custom"), "environment") == ("1 = 0", ())
-    assert visible(access("admin"), "environment") == ("1 = 1", ())
-    assert visible(access("content_manager"), "delivery_token") == ("1 = 0", ())
+    assert visible(access("custom"), "environment").is_nothing
+    assert visible(access("admin"), "environment").is_everything
+    assert visible(access("content_manager"), "delivery_token").is_nothing
+    assert not visible(access("content_manager"), "delivery_token").admits("a")
+
+
+def test_filters_render_to_sql_that_selects_the_right_rows(db: Database) -> None:
+    rows = "SELECT 'a' AS uid UNION ALL SELECT 'b' UNION ALL SELECT 'c' UNION ALL SELECT 'it''s'"
+    cases = [
+        (Filter.everything(), ["a", "b", "c", "it's"]),
+        (Filter.nothing(), []),
+        (Filter.column_in("uid", ["c", "a", "a"]), ["a", "c"]),
+        (Filter.column_in("uid", ["it's", "x) OR (1 = 1"]), ["it's"]),
+        (Filter.column_in("uid", []), []),
+    ]
+    with db.read() as tx:
+        for shown, expected in cases:
+            cond, params = shown.sql()
+            found = tx.all(f"SELECT uid FROM ({rows}) t WHERE {cond} ORDER BY uid", *params)
+            assert [r["uid"] for r in found] == expected, shown
+    assert Filter.column_in("uid", []).is_nothing
+    with pytest.raises(ValueError):
+        Filter.column_in("uid) OR (1 = 1", ["a"])
 
 
 def test_management_token_scope() -> None:

@@ -56,6 +56,10 @@ def test_two_workers_serve_the_same_data(tmp_path: Path) -> None:
             r = httpx.get(url + f"/v3/environments/e{i % 10}", headers=headers)
             assert r.status_code == 200, r.text
             assert r.headers["x-request-id"]
+        # and the owner's password reached no worker process: not in its environment or arguments
+        for child in _children(server.pid):
+            for name in ("environ", "cmdline"):
+                assert b"two workers password" not in Path(f"/proc/{child}/{name}").read_bytes()
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -63,3 +67,15 @@ def test_two_workers_serve_the_same_data(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
+
+
+def _children(pid: int) -> list[int]:
+    """Every process below `pid` (uvicorn's worker processes, and their own children)."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                found.append(int(child))
+                todo.append(int(child))
+    return found

@@ -1,8 +1,8 @@
 """The one permission policy (DESIGN §6). Deny by default.
 
 `allowed(access, module, action, uid)` answers "may this caller do this to this object?" and
-`visible(access, module, column)` answers "which rows may this caller see?" as a SQL filter, so
-list routes filter in SQL instead of after the fetch.
+`visible(access, module, column)` answers "which rows may this caller see?" as a `Filter` the store
+renders to SQL, so list routes filter in SQL instead of after the fetch.
 
 Built-in roles follow Contentstack's: the owner may do everything; an admin everything but delete
 or give away the stack; a developer manages the content model, content, environments, locales and
@@ -17,6 +17,7 @@ from typing import Any
 
 from stackyard.access.caller import StackAccess
 from stackyard.errors import Forbidden
+from stackyard.store.filters import Filter
 
 READ, CREATE, UPDATE, DELETE, PUBLISH, MANAGE = "read", "create", "update", "delete", "publish", "manage"
 WRITE = frozenset({CREATE, UPDATE, DELETE, PUBLISH})
@@ -161,35 +162,32 @@ def require(access: StackAccess, module: str, action: str, uid: str | None = Non
         )
 
 
-def visible(access: StackAccess, module: str, column: str = "uid") -> tuple[str, tuple[Any, ...]]:
-    """A SQL condition (with bound parameters) selecting the rows of `module` the caller may read."""
+def visible(access: StackAccess, module: str, column: str = "uid") -> Filter:
+    """The rows of `module` the caller may read, as a filter on `column` (the store renders its SQL)."""
     if not allowed(access, module, READ):
-        return "1 = 0", ()
+        return Filter.nothing()
     if access.level != "custom":
-        return "1 = 1", ()
+        return Filter.everything()
     base = _DERIVED.get(module, module)
     if module != base:
-        return "1 = 1", ()
+        return Filter.everything()
     listed: set[str] = set()
     for rule in access.rules:
         if rule.get("module") != base or not (rule.get("acl") or {}).get(READ):
             continue
         targets = rule.get(RULE_TARGETS.get(base, ""), [_ALL])
         if _ALL in targets:
-            return "1 = 1", ()
+            return Filter.everything()
         listed.update(str(t) for t in targets)
-    if not listed:
-        return "1 = 0", ()
-    ordered = tuple(sorted(listed))
-    return f"{column} IN ({', '.join('?' * len(ordered))})", ordered
+    return Filter.column_in(column, listed)
 
 
 def visible_uids(access: StackAccess, module: str) -> set[str] | None:
     """The object uids a custom role limits `module` to, or None when not limited."""
-    condition, params = visible(access, module)
-    if condition == "1 = 1":
+    shown = visible(access, module)
+    if shown.is_everything:
         return None
-    return set(params)
+    return set(shown.values)
 
 
 def branch_allowed(access: StackAccess, branch: str) -> bool:

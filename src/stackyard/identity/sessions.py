@@ -13,7 +13,7 @@ from stackyard.identity.passwords import verify
 from stackyard.identity.users import normalize_email
 from stackyard.ids import digest, now, parse_time, secret
 from stackyard.settings import Settings
-from stackyard.store.engine import Tx
+from stackyard.store.engine import Database, Row, Tx
 
 
 def _later(seconds: int) -> str:
@@ -29,8 +29,13 @@ class Attempt:
     error: APIError | None = None
 
 
-def login(tx: Tx, data: dict[str, Any], settings: Settings) -> Attempt:
+def login(db: Database, data: dict[str, Any], settings: Settings) -> Attempt:
     """Check credentials and, when they hold, open a session.
+
+    Takes the database, not a transaction: the password check (argon2, slow by design) runs
+    between a read of the user and a short write, never inside a transaction, so a failed login
+    does not hold up other writes. The write reads the user again; should the password, the
+    second factor or the active flag have changed meanwhile, the check starts over.
 
     Wrong passwords and wrong two-factor codes count towards a lockout. They are answered as an
     `Attempt` with an error instead of being raised, because raising inside the write transaction
@@ -43,12 +48,41 @@ def login(tx: Tx, data: dict[str, Any], settings: Settings) -> Attempt:
         address = normalize_email(email)
     except UnprocessableEntity:
         address = ""
-    row = tx.one("SELECT * FROM users WHERE email = ?", address)
-    if row and row["locked_until"] and row["locked_until"] > now():
-        return Attempt(error=UnprocessableEntity(error_code=108, errors=[]))
-    if row is None or not verify(row["password_hash"], password):
-        if row is None:
+    for _ in range(_CHECKS):
+        with db.read() as tx:
+            seen = tx.one("SELECT * FROM users WHERE email = ?", address)
+        if seen is not None and _locked(seen):
+            return Attempt(error=UnprocessableEntity(error_code=108, errors=[]))
+        matches = verify(seen["password_hash"] if seen else None, password, settings)
+        if seen is None:
             return Attempt(error=_bad_credentials(settings.max_failed_logins))
+        with db.write() as tx:
+            lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
+            row = tx.one("SELECT * FROM users WHERE uid = ?" + lock, seen["uid"])
+            if row is None:
+                return Attempt(error=_bad_credentials(settings.max_failed_logins))
+            if any(row[k] != seen[k] for k in _CREDENTIALS):
+                continue
+            return _settle(tx, row, matches, data, settings)
+    # Credentials that change under every check: answer as a wrong password, without counting it.
+    return Attempt(error=_bad_credentials(settings.max_failed_logins))
+
+
+# Checks of one login before giving up on credentials that keep changing; what must not change
+# between the check of the password and the write that acts on it.
+_CHECKS = 3
+_CREDENTIALS = ("password_hash", "active", "tfa_enabled", "tfa_secret")
+
+
+def _locked(row: Row) -> bool:
+    return bool(row["locked_until"] and row["locked_until"] > now())
+
+
+def _settle(tx: Tx, row: Row, matches: bool, data: dict[str, Any], settings: Settings) -> Attempt:
+    """Act on a checked password, in the write: count a failure, or open the session."""
+    if _locked(row):
+        return Attempt(error=UnprocessableEntity(error_code=108, errors=[]))
+    if not matches:
         return _failed(tx, row["uid"], settings)
     if not row["active"]:
         return Attempt(error=UnprocessableEntity(error_code=112, errors=[]))

@@ -10,7 +10,8 @@ from stackyard.errors import UnprocessableEntity, invalid, not_found
 from stackyard.identity import mail
 from stackyard.identity.passwords import check_new, hash_password
 from stackyard.ids import digest, now, parse_time, secret, uid
-from stackyard.store.engine import Row, Tx, jdump, jload
+from stackyard.settings import Settings
+from stackyard.store.engine import Database, Row, Tx, jdump, jload
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _PROFILE_FIELDS = ("first_name", "last_name", "company", "username", "mobile_number", "country_code")
@@ -26,12 +27,19 @@ def create(
     tx: Tx,
     email: str,
     *,
+    password_hash: str | None = None,
     password: str | None = None,
     first_name: str = "",
     last_name: str = "",
     active: bool = True,
 ) -> tuple[str, str | None]:
-    """A new user; answers (uid, activation token) — the token only for inactive users."""
+    """A new user; answers (uid, activation token) — the token only for inactive users.
+
+    Give `password_hash` (`passwords.hash_password`, computed before the write transaction began);
+    `password` is hashed here, at the default cost, for one-off scripts only.
+    """
+    if password_hash is None and password:
+        password_hash = hash_password(password)
     email = normalize_email(email)
     if tx.one("SELECT uid FROM users WHERE email = ?", email):
         raise UnprocessableEntity(
@@ -48,7 +56,7 @@ def create(
         email.split("@")[0],
         first_name,
         last_name,
-        hash_password(password) if password else None,
+        password_hash,
         1 if active else 0,
         digest(activation) if activation else None,
         jdump({"preferences": {}}),
@@ -124,7 +132,8 @@ def render(tx: Tx, row: Row, *, authtoken: str | None = None) -> dict[str, Any]:
 
 
 def update(tx: Tx, user_uid: str, data: dict[str, Any]) -> None:
-    """Change profile fields. Email and password have their own flows and are refused here."""
+    """Change profile fields. Email and password have their own flows: a changed email and any
+    password are refused here (the email a fetched profile carries, sent back as it was, is not)."""
     errors: dict[str, list[str]] = {}
     changes: dict[str, str] = {}
     for key, value in data.items():
@@ -133,6 +142,12 @@ def update(tx: Tx, user_uid: str, data: dict[str, Any]) -> None:
                 errors[key] = ["must be a string of at most 200 characters."]
             else:
                 changes[key] = value
+        elif (
+            key == "email"
+            and isinstance(value, str)
+            and value.strip().lower() == get_row(tx, user_uid)["email"]
+        ):
+            continue
         elif key in ("email", "password", "uid", "active"):
             errors[key] = ["cannot be changed here."]
     if errors:
@@ -142,23 +157,42 @@ def update(tx: Tx, user_uid: str, data: dict[str, Any]) -> None:
         tx.run(f"UPDATE users SET {sets}, updated_at = ? WHERE uid = ?", *changes.values(), now(), user_uid)
 
 
-def activate(tx: Tx, token: str, data: dict[str, Any]) -> str:
-    """Activate an invited account with the token from its invitation mail; answers the uid."""
+def _invited(tx: Tx, token: str) -> Row:
     row = tx.one("SELECT uid, email FROM users WHERE activation_token_hash = ? AND active = 0", digest(token))
     if row is None:
         raise UnprocessableEntity(error_code=111, errors={"activation_token": ["is not valid."]})
+    return row
+
+
+def activate(db: Database, token: str, data: dict[str, Any], settings: Settings) -> str:
+    """Activate an invited account with the token from its invitation mail; answers the uid.
+
+    The token is checked in a read, the new password hashed outside any transaction, and the
+    token checked again in the short write (it may have been used or replaced meanwhile).
+    """
+    with db.read() as tx:
+        _invited(tx, token)
     password = check_new(data.get("password"), data.get("password_confirmation"))
-    names = {k: data[k] for k in ("first_name", "last_name") if isinstance(data.get(k), str)}
-    update(tx, row["uid"], names)
-    tx.run(
-        "UPDATE users SET password_hash = ?, active = 1, activation_token_hash = NULL, updated_at = ? WHERE uid = ?",
-        hash_password(password),
-        now(),
-        row["uid"],
-    )
-    tx.run(
-        "UPDATE invitations SET accepted_at = ? WHERE email = ? AND accepted_at IS NULL", now(), row["email"]
-    )
+    password_hash = hash_password(password, settings)
+    with db.write() as tx:
+        row = _invited(tx, token)
+        names = {k: data[k] for k in ("first_name", "last_name") if isinstance(data.get(k), str)}
+        update(tx, row["uid"], names)
+        # Still this token's (a concurrent activation on PostgreSQL waits here, then matches nothing).
+        if not tx.run(
+            "UPDATE users SET password_hash = ?, active = 1, activation_token_hash = NULL, updated_at = ? "
+            "WHERE uid = ? AND activation_token_hash = ? AND active = 0",
+            password_hash,
+            now(),
+            row["uid"],
+            digest(token),
+        ):
+            raise UnprocessableEntity(error_code=111, errors={"activation_token": ["is not valid."]})
+        tx.run(
+            "UPDATE invitations SET accepted_at = ? WHERE email = ? AND accepted_at IS NULL",
+            now(),
+            row["email"],
+        )
     return str(row["uid"])
 
 
@@ -189,20 +223,34 @@ def forgot_password(tx: Tx, email: object, reset_ttl_seconds: int, public_url: s
     )
 
 
-def reset_password(tx: Tx, data: dict[str, Any]) -> None:
+def _resetting(tx: Tx, data: dict[str, Any]) -> Row:
     token = data.get("reset_password_token")
     if not isinstance(token, str) or not token:
         raise invalid({"reset_password_token": ["is required."]})
     row = tx.one("SELECT uid, reset_expires_at FROM users WHERE reset_token_hash = ?", digest(token))
     if row is None or (row["reset_expires_at"] or "") <= now():
         raise UnprocessableEntity(error_code=111, errors={"reset_password_token": ["is not valid."]})
+    return row
+
+
+def reset_password(db: Database, data: dict[str, Any], settings: Settings) -> None:
+    """Set a new password with a mailed reset token: checked in a read, hashed outside any
+    transaction, checked again in the short write that stores it."""
+    with db.read() as tx:
+        _resetting(tx, data)
     password = check_new(data.get("password"), data.get("password_confirmation"))
-    tx.run(
-        "UPDATE users SET password_hash = ?, reset_token_hash = NULL, reset_expires_at = NULL, failed_attempts = 0, "
-        "locked_until = NULL, updated_at = ? WHERE uid = ?",
-        hash_password(password),
-        now(),
-        row["uid"],
-    )
-    # A new password ends every existing session.
-    tx.run("DELETE FROM sessions WHERE user_uid = ?", row["uid"])
+    password_hash = hash_password(password, settings)
+    with db.write() as tx:
+        row = _resetting(tx, data)
+        # Still this token's (a concurrent reset on PostgreSQL waits here, then matches nothing).
+        if not tx.run(
+            "UPDATE users SET password_hash = ?, reset_token_hash = NULL, reset_expires_at = NULL, "
+            "failed_attempts = 0, locked_until = NULL, updated_at = ? WHERE uid = ? AND reset_token_hash = ?",
+            password_hash,
+            now(),
+            row["uid"],
+            digest(str(data["reset_password_token"])),
+        ):
+            raise UnprocessableEntity(error_code=111, errors={"reset_password_token": ["is not valid."]})
+        # A new password ends every existing session.
+        tx.run("DELETE FROM sessions WHERE user_uid = ?", row["uid"])

@@ -9,7 +9,7 @@ from typing import Any
 
 from stackyard.access.caller import Caller
 from stackyard.access.resolve import stack_access
-from stackyard.identity import organizations, users
+from stackyard.identity import organizations, passwords, users
 from stackyard.settings import Settings
 from stackyard.stacks import environments, locales, stacks
 from stackyard.store.engine import Database
@@ -19,20 +19,32 @@ DEMO_PASSWORD = "stackyard-demo"
 DEMO_STACK = "Demo: Stackyard Journal"
 
 
+def admin_password(settings: Settings) -> str:
+    """The first owner's password: `--admin-password`, or the first line of `--admin-password-file`."""
+    if settings.admin_password or not settings.admin_password_file:
+        return settings.admin_password
+    with open(settings.admin_password_file, encoding="utf-8") as f:
+        return f.readline().rstrip("\r\n")
+
+
 def ensure_owner(db: Database, settings: Settings) -> str | None:
     """Create the first owner and organization when the database has no users; answers a message for the console."""
-    email, password = settings.admin_email, settings.admin_password
+    email, password = settings.admin_email, admin_password(settings)
     if settings.demo and not email:
         email, password = DEMO_EMAIL, DEMO_PASSWORD
+    with db.read() as tx:
+        if tx.scalar("SELECT COUNT(*) AS n FROM users"):
+            return None
+    if not email or not password:
+        return (
+            "No users yet. Restart with STACKYARD_ADMIN_EMAIL and STACKYARD_ADMIN_PASSWORD set "
+            "(or --admin-email with --admin-password or --admin-password-file) to create the owner and an organization."
+        )
+    password_hash = passwords.hash_password(password, settings)  # hashed before the write, as everywhere
     with db.write() as tx:
         if tx.scalar("SELECT COUNT(*) AS n FROM users"):
             return None
-        if not email or not password:
-            return (
-                "No users yet. Restart with STACKYARD_ADMIN_EMAIL and STACKYARD_ADMIN_PASSWORD set "
-                "(or --admin-email/--admin-password) to create the owner and an organization."
-            )
-        user_uid, _ = users.create(tx, email, password=password, first_name="Owner")
+        user_uid, _ = users.create(tx, email, password_hash=password_hash, first_name="Owner")
         organizations.create(tx, user_uid, "My Organization")
     return f"Created the owner {email} and the organization 'My Organization'."
 

@@ -58,8 +58,12 @@ def run(settings: Settings) -> None:
         start_mailer(db, settings)
     target: Any = app
     if app is None:
-        # Each worker process builds its own app and database handle from the same settings.
-        os.environ[_WORKER_SETTINGS] = json.dumps(dataclasses.asdict(settings))
+        # Each worker process builds its own app and database handle from the same settings, less
+        # the secrets only this process uses (the owner is created and mail is sent here).
+        shared = settings.replace(admin_password="", admin_password_file="", smtp_url="")
+        os.environ[_WORKER_SETTINGS] = json.dumps(dataclasses.asdict(shared))
+        for name in ("STACKYARD_ADMIN_PASSWORD", "STACKYARD_SMTP_URL"):
+            os.environ.pop(name, None)  # read already; the worker processes inherit the rest
         target = "stackyard.server.serve:worker_app"
     uvicorn.run(
         target,

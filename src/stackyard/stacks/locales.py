@@ -113,7 +113,7 @@ def exists(tx: Tx, api_key: str, code: str, branch: str = "main") -> bool:
 
 
 def find(tx: Tx, access: StackAccess) -> list[dict[str, Any]]:
-    cond, params = visible(access, "locale", "code")
+    cond, params = visible(access, "locale", "code").sql()
     rows = tx.all(
         f"SELECT * FROM locales WHERE api_key = ? AND branch = ? AND {cond} ORDER BY created_at, code",
         access.api_key,

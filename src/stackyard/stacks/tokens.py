@@ -139,7 +139,11 @@ def _delivery_scope(tx: Tx, access: StackAccess, scope: Any) -> list[dict[str, A
         if not isinstance(acl, dict) or acl.get("read", True) is not True or set(acl) - {"read"}:
             errors[f"{path}.acl"] = ['must be {"read": true}: delivery tokens only read.']
         if module == "environment":
-            names = _names(rule.get("environments"), f"{path}.environments", errors)
+            # Names or uids; or the environment objects a fetched token shows, sent back as they came.
+            listed = rule.get("environments")
+            if isinstance(listed, list):
+                listed = [e.get("uid") if isinstance(e, dict) else e for e in listed]
+            names = _names(listed, f"{path}.environments", errors)
             for j, name in enumerate(names or []):
                 env = tx.one(
                     "SELECT uid, name FROM environments WHERE api_key = ? AND (name = ? OR uid = ?)",

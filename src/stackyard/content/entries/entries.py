@@ -4,6 +4,12 @@ An entry is one row per (stack, branch, uid, locale) in `entries`, with every sa
 `entry_versions` and its outgoing references in `entry_references`. Writes validate the whole
 entry against the content type first (`validation.check`), so nothing invalid is stored.
 
+Fields marked `non_localizable` belong to the master locale's copy: every other copy of the entry
+shows the master's values for them. Writes to such a field in another locale are ignored, not
+refused (as a fetched copy sent back whole must save), and a save of the master copy carries its
+values to the other copies, each as a new version with its own event. Only top-level fields count;
+an entry with no copy in the master locale has nothing to follow.
+
 Concurrent writes to one entry are serialized: SQLite has one writer, and on PostgreSQL the row is
 read `FOR UPDATE`, so a second update waits and applies on top of the first. A client that sends
 the `_version` it last saw gets 409 if someone saved in between, instead of overwriting silently.
@@ -338,21 +344,65 @@ def update(
         merged, op_errors = entry_ops.apply(ct.schema, stored, body)
         if op_errors:
             raise invalid(op_errors, "Entry update failed. Please enter valid data.", UPDATE_FAILED)
-        w = check(tx, access, ct, {**stored, **merged}, code, create=False, exclude=entry_uid)
+        data = follow_master(access, ct, existing, code, {**stored, **merged})
+        w = check(tx, access, ct, data, code, create=False, exclude=entry_uid)
         if w.tags is None:
             w.tags = jload(base["tags"])
         r = store(tx, access, ct, entry_uid, code, w, previous=None, localized=True)
         record(tx, access, ct, "localize", r)
+        spread_master(tx, access, ct, r, existing)
         return "localize", render(r)
     _stale(body, current)
     stored = _known(ct, jload(current["data"]))
     merged, op_errors = entry_ops.apply(ct.schema, stored, body)
     if op_errors:
         raise invalid(op_errors, "Entry update failed. Please enter valid data.", UPDATE_FAILED)
-    w = check(tx, access, ct, {**stored, **merged}, code, create=False, exclude=entry_uid)
+    data = follow_master(access, ct, existing, code, {**stored, **merged})
+    w = check(tx, access, ct, data, code, create=False, exclude=entry_uid)
     r = store(tx, access, ct, entry_uid, code, w, previous=current)
     record(tx, access, ct, "update", r)
+    spread_master(tx, access, ct, r, existing)
     return "update", render(r)
+
+
+def _shared(ct: Target) -> set[str]:
+    """The top-level fields whose values all copies take from the master locale's."""
+    return {
+        str(f["uid"])
+        for f in ct.schema
+        if isinstance(f, dict) and isinstance(f.get("uid"), str) and f.get("non_localizable") is True
+    }
+
+
+def follow_master(
+    access: StackAccess, ct: Target, existing: list[Row], code: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """`data` for the copy in `code`, its non-localizable fields set as the master copy has them
+    (whatever was sent for them); unchanged in the master locale, or when there is no master copy."""
+    shared = _shared(ct)
+    master_code = access.stack["master_locale"]
+    master = next((r for r in existing if r["locale"] == master_code), None)
+    if not shared or master is None or code == master_code:
+        return data
+    master_data = jload(master["data"])
+    out = {k: v for k, v in data.items() if k not in shared}
+    out.update({k: master_data[k] for k in shared if k in master_data})
+    return out
+
+
+def spread_master(tx: Tx, access: StackAccess, ct: Target, saved: Row, existing: list[Row]) -> None:
+    """After a save of the master copy (`saved`), give every other copy its non-localizable values."""
+    if saved["locale"] != access.stack["master_locale"] or not _shared(ct):
+        return
+    everyone = [saved, *(r for r in existing if r["locale"] != saved["locale"])]
+    for other in everyone[1:]:
+        stored = _known(ct, jload(other["data"]))
+        data = follow_master(access, ct, everyone, other["locale"], stored)
+        if data == stored:
+            continue
+        w = check(tx, access, ct, data, other["locale"], create=False, exclude=str(other["uid"]))
+        r = store(tx, access, ct, str(other["uid"]), other["locale"], w, previous=other)
+        record(tx, access, ct, "update", r)
 
 
 def _known(ct: Target, data: dict[str, Any]) -> dict[str, Any]:

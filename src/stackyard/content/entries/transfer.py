@@ -60,11 +60,13 @@ def import_(
     existing = entries.rows(tx, access, ct, target, lock=True)
     current = next((r for r in existing if r["locale"] == code), None)
     body = {k: v for k, v in data.items() if k != "_version"}
+    body = entries.follow_master(access, ct, existing, code, body)
     w = entries.check(tx, access, ct, body, code, create=current is None, exclude=target)
     if w.tags is None:
         w.tags = []
     r = entries.store(tx, access, ct, target, code, w, previous=current, localized=current is None)
     entries.record(tx, access, ct, "import", r)
+    entries.spread_master(tx, access, ct, r, existing)
     return False, entries.render(r)
 
 

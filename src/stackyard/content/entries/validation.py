@@ -19,31 +19,12 @@ from typing import Any
 
 from stackyard.content.entries import values
 from stackyard.content.entries.values import Errors, add
+from stackyard.core.readonly import READ_ONLY
 from stackyard.store.query_paths import storable
 
-# Keys of a fetched entry that are not field values: ignored in a request body.
-SYSTEM_KEYS = frozenset(
-    {
-        "uid",
-        "locale",
-        "tags",
-        "_version",
-        "_version_name",
-        "created_at",
-        "created_by",
-        "updated_at",
-        "updated_by",
-        "ACL",
-        "_in_progress",
-        "publish_details",
-        "_workflow",
-        "_rules",
-        "_metadata",
-        "_branch",
-        "_content_type_uid",
-        "_embedded_items",
-    }
-)
+# Keys of a fetched entry that are not field values: ignored in a request body (`tags` and
+# `_version` are read by the entry service itself).
+SYSTEM_KEYS = READ_ONLY["entry"] | {"tags", "_version"}
 MAX_DEPTH = 20
 Lookup = Callable[[str], str | None]
 
