@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+import time
+from datetime import datetime
 
 
 def uid(prefix: str = "blt") -> str:
@@ -26,10 +27,22 @@ def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+_SECOND: tuple[int, str] = (-1, "")
+
+
 def now() -> str:
-    """UTC time as Contentstack writes it: 2024-01-01T00:00:00.000Z."""
-    t = datetime.now(UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    """UTC time as Contentstack writes it: 2024-01-01T00:00:00.000Z.
+
+    Every authenticated request asks (session expiry), so the formatted second is kept until the
+    clock leaves it: `strftime` cost more than the rest of the check.
+    """
+    global _SECOND
+    t = time.time()
+    second = int(t)
+    cached = _SECOND
+    if cached[0] != second:
+        cached = _SECOND = (second, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second)))
+    return f"{cached[1]}{int((t - second) * 1000):03d}Z"
 
 
 def parse_time(value: str) -> datetime:

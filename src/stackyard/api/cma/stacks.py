@@ -63,7 +63,7 @@ def delete(r: Req) -> Any:
     return {"notice": "Stack deleted successfully!"}
 
 
-# -- settings, members and ownership (services in content/stack_members.py) ---------------------
+# -- settings, members and ownership (services in stacks/members.py) ---------------------
 @router.get("/v3/stacks/settings")
 def settings(r: Req) -> Any:
     with r.db.read() as tx:
