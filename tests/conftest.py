@@ -94,12 +94,14 @@ def db(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(tmp_path: Any) -> Settings:
-    # Tests log in far more often from 127.0.0.1 than a person would; the throttle has its own tests.
+    # Tests log in, and send bad credentials, far more often from 127.0.0.1 than a person would;
+    # the throttles have their own tests.
     # Password hashes at the cheapest argon2 cost: tests that need the real cost ask for it.
     return Settings(
         data_dir=str(tmp_path),
         access_log=False,
         auth_attempts_per_minute=100_000,
+        failed_auth_per_minute=100_000,
         password_hash_time_cost=1,
         password_hash_memory_kib=64,
     )

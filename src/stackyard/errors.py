@@ -11,7 +11,7 @@
           ├── PayloadTooLarge     413
           ├── UnprocessableEntity 422  validation failed; `errors` says which field
           ├── RateLimited         429  `retry_after` seconds
-          ├── ServerError         5xx
+          ├── ServerError         5xx  (503, error_code 503: a query ran past query_timeout_ms)
           └── NotSupported        501  an API (or part of one) this server does not serve yet
 
 The server raises these in services and renders them in one handler; the SDK turns every non-2xx
@@ -56,7 +56,12 @@ CODES: dict[int, tuple[int, str]] = {
     429: (429, "Too many requests"),
     500: (500, "Something went wrong on the server. The error was logged."),
     # Ours, not Contentstack's: numbered after the status, like 429 and 500.
+    408: (408, "The request did not arrive in time."),
+    414: (414, "The request URL is too long."),
+    431: (431, "The request headers are too large."),
+    413: (413, "The answer would be larger than the server sends at once; ask for a lower limit."),
     501: (501, "This is not supported by this server yet."),
+    503: (503, "The query took longer than the server allows; narrow it and try again."),
 }
 
 

@@ -42,13 +42,51 @@ class Settings:
         1024**3,
         "Largest body a streaming route (uploads) accepts, spooled to disk under the data dir; larger get 413.",
     )
+    max_url_bytes: int = _setting(
+        32 * 1024, "Longest request target (path and query string) accepted; longer ones get 414."
+    )
+    max_header_bytes: int = _setting(
+        64 * 1024, "Largest total size of a request's header names and values; larger heads get 431."
+    )
+    max_headers: int = _setting(100, "Most header lines one request may have; more get 431.")
+    request_receive_timeout_seconds: float = _setting(
+        10.0,
+        "Seconds a client has to send a request's line and headers, and the longest it may pause "
+        "while sending the body; slower clients get 408 and are disconnected.",
+    )
+    max_json_depth: int = _setting(
+        64, "Deepest nesting of arrays and objects in a JSON body or query parameter; deeper get 400."
+    )
     rate_limit_enabled: bool = _setting(True, "Apply per-organization rate limits.")
-    rate_limit_reads: int = _setting(20000, "Read requests per second allowed per organization.")
-    rate_limit_writes: int = _setting(2000, "Write requests per second allowed per organization.")
+    rate_limit_reads: int = _setting(
+        250,
+        "Read requests per second allowed per organization, across all processes. One process "
+        "answers 950-1,400 authenticated reads/s on PostgreSQL and 2,600-5,000 on SQLite "
+        "(bench/README.md): 250 is about a quarter of the slower one, so that one organization "
+        "cannot take a process from the others.",
+    )
+    rate_limit_writes: int = _setting(
+        60,
+        "Write requests per second allowed per organization, across all processes. One process "
+        "creates 240-275 entries/s on PostgreSQL and 1,100 on SQLite (bench/README.md): 60 is "
+        "about a quarter of the slower one.",
+    )
     rate_limit_burst_seconds: float = _setting(2.0, "Seconds of traffic a bucket can hold as burst.")
     auth_attempts_per_minute: int = _setting(
         30,
         "Logins, password resets and activations allowed per minute from one client address (0: no limit).",
+    )
+    failed_auth_per_minute: int = _setting(
+        60,
+        "Requests with a bad credential (unknown or expired authtoken or token) allowed per minute "
+        "from one client address; past it, every request from there carrying a credential gets 429 "
+        "before any database work, until the bucket refills (0: no limit).",
+    )
+    rate_limit_hold_seconds: float = _setting(
+        0.5,
+        "Seconds a request refused with 429 waits before its answer is sent (costing the server "
+        "nothing meanwhile), so a client that ignores Retry-After cannot turn cheap refusals into "
+        "a flood that slows everyone else (0: answer at once).",
     )
     session_ttl_seconds: int = _setting(14 * 24 * 3600, "Lifetime of a login authtoken.")
     max_failed_logins: int = _setting(5, "Failed logins in a row before an account is locked.")
@@ -58,11 +96,40 @@ class Settings:
     )
     password_hash_memory_kib: int = _setting(65536, "argon2id memory per password hash, in KiB.")
     reset_token_ttl_seconds: int = _setting(3600, "Lifetime of a password reset token.")
+    activation_token_ttl_seconds: int = _setting(
+        7 * 24 * 3600, "Lifetime of a mailed account activation token (invitation, sign-up, new owner)."
+    )
+    purge_interval_seconds: int = _setting(
+        3600,
+        "Seconds between purges of expired sessions, expired or used tokens and expired outbox text.",
+    )
+    allow_signup: bool = _setting(
+        False,
+        "Let anyone open an account (POST /v3/user): an inactive user and an activation mail, and on "
+        "activation an organization of their own.",
+    )
     ownership_token_ttl_seconds: int = _setting(
         7 * 24 * 3600, "Lifetime of a mailed stack ownership transfer token."
     )
+    invitation_ttl_seconds: int = _setting(
+        7 * 24 * 3600, "Lifetime of a mailed invitation to join a stack or an organization."
+    )
     page_size_default: int = _setting(100, "Items per page when a list request gives no limit.")
     page_size_max: int = _setting(1000, "Largest limit a list request may ask for.")
+    query_timeout_ms: int = _setting(
+        2000,
+        "Milliseconds one database statement of a request may run before it is stopped and answers "
+        "503 (error_code 503); migrations and background jobs have no limit. 0 turns it off.",
+    )
+    max_field_items: int = _setting(
+        1000,
+        "Most items one multiple field of an entry may hold (a field's max_instance can only lower it).",
+    )
+    max_response_bytes: int = _setting(
+        16 * 1024 * 1024,
+        "Largest JSON answer sent at once; a page that would be larger answers 413 (error_code 413): "
+        "ask for a lower limit.",
+    )
     cache_entries: int = _setting(
         5000,
         "Values (content type schemas, stack roles, token scopes) each process keeps cached, least "

@@ -16,6 +16,7 @@ import contentstack_management
 import pyotp
 import pytest
 
+from tests.access.helpers import accept_invitation
 from tests.conftest import Live, User, make_user
 from tests.identity.conftest import mailed_token
 from tests.identity.test_sessions import wrong_code
@@ -135,10 +136,11 @@ def test_organization_calls(live: Live, owner: User) -> None:
     assert ok(org.stacks()) == {"stacks": []}
     heir = make_user(live, "heir@sample.com", org=False)
     ok(org.add_users({"share": {"users": {heir.email: ["member"]}, "message": ""}}))
+    accept_invitation(live, heir)
     body = ok(org.transfer_ownership({"transfer_to": heir.email}))
     assert body["notice"] == "Organization ownership has been transferred successfully."
     logs = ok(org.logs())["logs"]
-    assert [entry["event_type"] for entry in logs] == ["transfer_ownership", "share"]
+    assert [entry["event_type"] for entry in logs] == ["transfer_ownership", "accept_invitation", "share"]
     # an organization the caller is not in is not found, and shows nothing
     stranger = make_user(live, "stranger@sample.com")
     r = client.organizations(stranger.org_uid).fetch()

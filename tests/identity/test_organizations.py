@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from tests.access.helpers import accept_invitation
 from tests.conftest import Live, User, make_user
 from tests.identity.conftest import mailed_token
 
@@ -79,14 +80,31 @@ def test_share_adds_existing_users_with_org_and_stack_roles(live: Live, owner: U
         assert r.status_code == 200, r.text
         shares = {s["email"]: s for s in r.json()["shares"]}
         assert set(shares) == {"dev@example.com", "boss@example.com"}
-        assert shares["dev@example.com"]["user_uid"] == dev.uid
+        # then the answer shows nothing of either account, and both wait
+        assert all("user_uid" not in s and s["status"] == "pending" for s in shares.values())
+        assert dev.uid not in r.text
         assert shares["dev@example.com"]["stacks"] == {api_key: [developer]}
         assert shares["boss@example.com"]["org_roles"] == ["admin"]
+        # and the existing user from elsewhere is not in the organization before accepting
         roles = {
             role["uid"]: role for role in c.get(f"/v3/organizations/{owner.org_uid}/roles").json()["roles"]
         }
         assert set(roles) == {"admin", "member"}
-        assert roles["member"]["users"] == [dev.uid] and len(roles["admin"]["users"]) == 1
+        assert roles["member"]["users"] == [] and len(roles["admin"]["users"]) == 1
+    with live.client(authtoken=dev.authtoken) as c:
+        assert c.get("/v3/organizations").json()["organizations"] == []
+    # when they accept the mailed invitation
+    assert accept_invitation(live, dev) == {
+        "uid": shares["dev@example.com"]["uid"],
+        "org_uid": owner.org_uid,
+        "org_roles": ["member"],
+        "stacks": [api_key],
+    }
+    with live.client(authtoken=owner.authtoken) as c:
+        roles = {
+            role["uid"]: role for role in c.get(f"/v3/organizations/{owner.org_uid}/roles").json()["roles"]
+        }
+        assert roles["member"]["users"] == [dev.uid]
     # then the existing user sees the organization and exactly the shared stack
     with live.client(authtoken=dev.authtoken) as c:
         assert [o["uid"] for o in c.get("/v3/organizations").json()["organizations"]] == [owner.org_uid]
@@ -97,7 +115,7 @@ def test_share_adds_existing_users_with_org_and_stack_roles(live: Live, owner: U
         r = share(c, owner.org_uid, {"users": {"friend@example.com": ["admin"]}})
         assert r.status_code == 403
         assert c.get(f"/v3/organizations/{owner.org_uid}/logs").status_code == 403
-    # the existing user got a notice, the new one an activation token
+    # the existing user got an invitation, the new one an activation token
     assert mailed_token(live.db, "boss@example.com", "act")
     with live.db.read() as tx:
         assert tx.scalar("SELECT COUNT(*) AS n FROM outbox WHERE to_addr = 'dev@example.com'") == 1
@@ -107,6 +125,8 @@ def test_member_without_stack_roles_sees_no_stacks(live: Live, owner: User, api_
     member = make_user(live, "member@example.com", org=False)
     with live.client(authtoken=owner.authtoken) as c:
         assert share(c, owner.org_uid, {"users": {member.email: []}}).status_code == 200
+    accept_invitation(live, member)
+    with live.client(authtoken=owner.authtoken) as c:
         assert [
             s["api_key"] for s in c.get(f"/v3/organizations/{owner.org_uid}/stacks").json()["stacks"]
         ] == [api_key]
@@ -151,6 +171,7 @@ def test_transfer_ownership(live: Live, owner: User) -> None:
     outsider = make_user(live, "outsider@example.com", org=False)
     with live.client(authtoken=owner.authtoken) as c:
         share(c, owner.org_uid, {"users": {heir.email: ["member"], "pending@example.com": ["member"]}})
+        accept_invitation(live, heir)
         path = f"/v3/organizations/{owner.org_uid}/transfer-ownership"
         # refused: no target, a non-member, an invited user who has not activated, the owner themself
         assert c.post(path, json={}).status_code == 422

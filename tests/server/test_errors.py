@@ -285,3 +285,61 @@ def test_trailing_slash_is_a_json_404_not_a_redirect(live: Live) -> None:
 def test_skip_beyond_any_list_is_a_400(cma: httpx.Client) -> None:
     r = cma.get("/v3/environments", params={"skip": str(2**63)})
     assert r.status_code == 400 and "skip" in r.json()["errors"]
+
+
+DEEP = b"[" * 10_000 + b"]" * 10_000
+NESTED_100 = "[" * 100 + "]" * 100
+
+
+def test_json_that_would_break_a_handler_or_the_database_is_a_400(
+    live: Live, owner: User, api_key: str
+) -> None:
+    # given a content type with a number field
+    with live.client(authtoken=owner.authtoken, api_key=api_key) as c:
+        schema = [
+            {"uid": "title", "data_type": "text", "display_name": "Title", "mandatory": True},
+            {"uid": "n", "data_type": "number", "display_name": "N"},
+        ]
+        r = c.post(
+            "/v3/content_types", json={"content_type": {"title": "Nums", "uid": "nums", "schema": schema}}
+        )
+        assert r.status_code == 201, r.text
+    with live.client() as anonymous:
+        # when an unauthenticated login nests 10,000 deep, or sends a lone surrogate as its email
+        assert_error(anonymous.post("/v3/user-session", content=b'{"user": ' + DEEP + b"}"), 400, 101)
+        login = b'{"user": {"email": "\\ud800@example.com", "password": "x"}}'
+        assert_error(anonymous.post("/v3/user-session", content=login), 400, 101)
+    with live.client(authtoken=owner.authtoken, api_key=api_key) as c:
+        # deeper than max_json_depth (64), though Python could parse it
+        assert_error(
+            c.put("/v3/user", content=b'{"user": {"company": ' + NESTED_100.encode() + b"}}"), 400, 101
+        )
+        assert_error(c.put("/v3/user", content=b'{"user": {"first_name": "Ada\\udc00"}}'), 400, 101)
+        assert_error(c.post("/v3/environments", content=b'{"environment": {"name": "\\ud83d"}}'), 400, 101)
+        for number in (b"1" + b"0" * 400, b"-1" + b"0" * 400, b"1e400", b"9223372036854775808"):
+            entry = b'{"entry": {"title": "big", "n": ' + number + b"}}"
+            assert_error(c.post("/v3/content_types/nums/entries", content=entry), 400, 101)
+        # the same in the `query` parameter
+        entries = "/v3/content_types/nums/entries"
+        for query in (
+            '{"title": ' + "[" * 10_000 + "]" * 10_000 + "}",
+            '{"n": 1' + "0" * 400 + "}",
+            '{"title": "\\ud800"}',
+        ):
+            assert_error(c.get(entries, params={"query": query}), 400, 102)
+        # then nothing was stored, a surrogate pair (an emoji) is fine, and 64 levels are fine
+        assert c.get("/v3/environments").json()["environments"] == []
+        assert c.get(entries).json()["entries"] == []
+        ok = c.post(entries, content=b'{"entry": {"title": "\\ud83d\\ude00", "n": 9007199254740993}}')
+        assert ok.status_code == 201, ok.text
+        assert (
+            c.get(entries, params={"query": '{"title": "\\ud83d\\ude00"}'}).json()["entries"][0]["n"]
+            == 9007199254740993
+        )
+        deep_ok = "[" * 60 + "]" * 60
+        assert (
+            c.put(
+                "/v3/user", content=b'{"user": {"company": "x", "x": ' + deep_ok.encode() + b"}}"
+            ).status_code
+            == 200
+        )

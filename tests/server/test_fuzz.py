@@ -50,6 +50,23 @@ VOCABULARY = [
 ]  # fmt: skip
 QUERY_NAMES = ["skip", "limit", "include_count", "query", "locale", "asc", "desc", "force", "include_branch"]
 ASCII = st.text(alphabet=string.printable, max_size=40)
+# `$regex` patterns that broke engines: catastrophic backtracking, counts past every limit, syntax
+# only one engine knows (named backreferences, lookaround, possessive quantifiers), huge alternations.
+HOSTILE_REGEX = st.sampled_from(
+    ["(a+)+$", "^([A-Za-z ]+)+$", "a{4294967296}", "a{1001}", "(?P<n>a)(?P=n)", "(a)\\1", "\\1", "(?=a)",
+     "(?<!a)b", "a*+", "[[:alpha:]]", "\\p{L}", "(?i)x", "\\bx\\b", "(", "[", "*", "\\", "(?#c)"]
+) | st.builds(
+    lambda atom, n, tail: "(" * n + atom + "+)+" * n + tail,
+    st.sampled_from(["a", ".", "\\w", "[a-z ]", "a|aa"]), st.integers(1, 12), st.sampled_from(["", "$", "!", "{2,255}"]),
+) | st.builds(
+    lambda words, n: "|".join(words * n), st.lists(st.text(string.ascii_lowercase, min_size=1, max_size=6), min_size=1, max_size=8), st.integers(1, 200)
+)  # fmt: skip
+REGEX_QUERY = st.builds(
+    lambda field, rx, i: json.dumps({field: {"$regex": rx, **({"$options": i} if i else {})}}),
+    st.sampled_from(["title", "uid", "tags", "nope"]),
+    HOSTILE_REGEX,
+    st.sampled_from(["", "i", "x", "ms"]),
+)
 HEADER_TEXT = st.text(alphabet=string.ascii_letters + string.digits + " -_.:/=+", max_size=40)
 
 
@@ -146,10 +163,30 @@ def json_values(max_leaves: int = 8) -> st.SearchStrategy[Any]:
     )
 
 
+def hostile_json(max_depth: int) -> st.SearchStrategy[str]:
+    """JSON texts that once made handlers fail with a 500: nesting past any limit (RecursionError
+    from 1000 deep), numbers no float or 64-bit integer holds (OverflowError), unpaired surrogates
+    (UnicodeEncodeError in the database driver)."""
+    deep = st.integers(65, max_depth).flatmap(
+        lambda n: st.sampled_from(["[" * n + "]" * n, '{"a": ' * n + "1" + "}" * n])
+    )
+    huge = st.sampled_from(
+        ["1" + "0" * 400, "-1" + "0" * 400, "1e400", "-1e309", "9223372036854775808", "1" * 5000]
+    )
+    surrogate = st.integers(0xD800, 0xDFFF).map(lambda c: f'"x\\u{c:04x}"') | st.just('{"\\udc00": 1}')
+    return deep | huge | surrogate
+
+
 # Built once: constructing strategies per example costs more than the requests they make.
 JSON = json_values()
+HOSTILE = hostile_json(20_000)
+# In the URL, shallower (past RecursionError's ~1000 still): 1,500 levels of `{"a": ` are 25 KB
+# percent-encoded, within the server's max_url_bytes and httpx's 64 KiB.
+HOSTILE_QUERY = hostile_json(1_500).map(lambda h: '{"title": ' + h + "}")
 FIELDS = st.dictionaries(st.sampled_from(VOCABULARY) | st.text(max_size=8), JSON, max_size=6)
-BODY_KINDS = st.sampled_from(["envelope", "envelope", "envelope", "json", "bytes", "multipart", "none"])
+BODY_KINDS = st.sampled_from(
+    ["envelope", "envelope", "envelope", "json", "hostile", "bytes", "multipart", "none"]
+)
 JSON_TYPES = st.sampled_from(["application/json", None, "multipart/form-data"])
 BYTES_TYPES = st.sampled_from([None, "application/json", "text/plain"])
 PART_NAMES = st.sampled_from(["content_type", "global_field", "asset[upload]", "file", "x"])
@@ -173,6 +210,11 @@ def body_for(data: st.DataObject, op: dict[str, Any]) -> tuple[bytes | None, str
         )
         raw = head.encode() + data.draw(st.binary(max_size=100)) + f"\r\n--{BOUNDARY}--\r\n".encode()
         return raw, data.draw(MULTIPART_TYPES)
+    if kind == "hostile":
+        # inside the route's envelope, where a handler would otherwise read it
+        inner = f'{{"{data.draw(st.sampled_from(VOCABULARY))}": {data.draw(HOSTILE)}}}'
+        text = f'{{"{envelope}": {inner}}}' if envelope else inner
+        return text.encode(), data.draw(JSON_TYPES)
     if kind == "envelope":
         fields = data.draw(FIELDS)
         value: Any = {envelope: fields} if envelope else fields
@@ -316,7 +358,9 @@ def fuzz_operation(
     """`examples` random requests to one documented operation."""
     query_names = [p["name"] for p in op.get("parameters", []) if p.get("in") == "query"]
     query = st.dictionaries(
-        st.sampled_from(query_names + QUERY_NAMES) | st.text(max_size=6), ASCII, max_size=4
+        st.sampled_from(query_names + QUERY_NAMES) | st.text(max_size=6),
+        ASCII | REGEX_QUERY | HOSTILE_QUERY,
+        max_size=4,
     )
 
     @fuzz_settings(FUZZ, max_examples=examples)
@@ -372,8 +416,28 @@ def test_random_methods_and_paths(live: Live, world: World) -> None:
                 )
                 path = "/" + "/".join(quote(p, safe="") for p in parts)
             headers = headers_for(data, world)
-            body = data.draw(st.none() | st.binary(max_size=100) | JSON.map(lambda v: json.dumps(v).encode()))
+            body = data.draw(
+                st.none()
+                | st.binary(max_size=100)
+                | JSON.map(lambda v: json.dumps(v).encode())
+                | HOSTILE.map(str.encode)
+            )
             send(client, world, method, path, {}, headers, body, failures, path)
+
+        run()
+    assert not failures, f"{len(failures)} bad answers:\n{report(failures)}"
+
+
+def test_hostile_regexes_never_fail_the_server(live: Live, world: World) -> None:
+    failures: dict[tuple[str, str, str], str] = {}
+    template = "/v3/content_types/blog/entries"
+    with live.client() as client:
+
+        @fuzz_settings(FUZZ, max_examples=EXAMPLES * 3)
+        @given(query=REGEX_QUERY, extra=st.sampled_from([{}, {"include_count": "true"}, {"limit": "1"}]))
+        def run(query: str, extra: dict[str, str]) -> None:
+            headers = {"authtoken": world.authtoken, "api_key": world.api_key}
+            send(client, world, "GET", template, {"query": query, **extra}, headers, None, failures, template)
 
         run()
     assert not failures, f"{len(failures)} bad answers:\n{report(failures)}"

@@ -83,3 +83,33 @@ def test_schemathesis_reads_the_document(live: Live) -> None:
     results = list(schema.get_all_operations())
     assert all(isinstance(result, Ok) for result in results)
     assert len(results) == sum(len(item) for item in doc["paths"].values())
+
+
+def test_every_operation_declares_the_statuses_and_headers_the_server_answers(live: Live) -> None:
+    doc = fetch_doc(live)
+    components = doc["components"]
+
+    def resolve(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+        return dict(components[kind][obj["$ref"].rsplit("/", 1)[-1]]) if "$ref" in obj else obj
+
+    def header_names(response: dict[str, Any], required: bool = False) -> set[str]:
+        headers = response.get("headers", {})
+        return {n for n, h in headers.items() if not required or resolve(h, "headers").get("required")}
+
+    everywhere = {"400", "401", "403", "404", "405", "413", "422", "429", "500"}
+    for path, item in doc["paths"].items():
+        if not path.startswith("/v3/"):
+            continue
+        for method, op in item.items():
+            where = f"{method.upper()} {path}"
+            responses = {status: resolve(r, "responses") for status, r in op["responses"].items()}
+            expected = everywhere | ({"415"} if "requestBody" in op else set())
+            assert expected <= set(responses), where
+            for status, response in responses.items():
+                # every answer carries the request id, whatever its status
+                assert "X-Request-Id" in header_names(response, required=True), (where, status)
+            assert {"Retry-After"} <= header_names(responses["429"], required=True), where
+            assert {"X-RateLimit-Limit", "X-RateLimit-Remaining"} <= header_names(responses["429"]), where
+            assert "Allow" in header_names(responses["405"], required=True), where
+            success = next(r for s, r in responses.items() if s.startswith("2"))
+            assert {"X-RateLimit-Limit", "X-RateLimit-Remaining"} <= header_names(success), where

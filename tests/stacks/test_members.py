@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from stackyard.identity import mail
-from tests.access.helpers import member, role_uid
+from tests.access.helpers import accept_invitation, invitation_token, member, role_uid
 from tests.conftest import Live, make_user
 
 
@@ -63,20 +63,86 @@ def test_share_with_existing_and_unknown_users(live: Live, cma) -> None:
     )
     assert r.status_code == 200, r.text
     assert r.json()["notice"] == "The invitation has been sent successfully."
-    # then both are users of the stack with their roles; the new one has an inactive account
+    # then both answers say only "pending", whether the address has an account or not
+    assert r.json()["shares"] == [
+        {"email": "known@example.com", "status": "pending", "roles": [dev]},
+        {"email": "new@example.com", "status": "pending", "roles": [cm]},
+    ]
+    # and the new address has an inactive account and an activation mail
     users = {u["email"]: u for u in cma.get("/v3/stacks/users").json()["users"]}
-    assert set(users) == {"owner@example.com", "known@example.com", "new@example.com"}
-    assert users["owner@example.com"]["is_owner"] is True
-    assert users["known@example.com"]["roles"] == [dev] and users["known@example.com"]["uid"] == known.uid
+    assert set(users) == {"owner@example.com", "new@example.com"}
     assert users["new@example.com"]["roles"] == [cm] and users["new@example.com"]["active"] is False
-    # and the new address got an activation mail
     assert "Activate your account" in _outbox(live, "new@example.com")[0]["body"]
-    # and the existing user can now open the stack
+    # and the existing user is not a member until they accept
+    with live.client(authtoken=known.authtoken, api_key=cma.headers["api_key"]) as c:
+        assert c.get("/v3/stacks").status_code == 412
+    assert accept_invitation(live, known)["stacks"] == [cma.headers["api_key"]]
     with live.client(authtoken=known.authtoken, api_key=cma.headers["api_key"]) as c:
         assert c.get("/v3/stacks").json()["stack"]["api_key"] == cma.headers["api_key"]
+    users = {u["email"]: u for u in cma.get("/v3/stacks/users").json()["users"]}
+    assert users["known@example.com"]["roles"] == [dev] and users["known@example.com"]["uid"] == known.uid
     assert known.uid in cma.get("/v3/stacks").json()["stack"]["user_uids"]
     stack = cma.get("/v3/stacks", params={"include_collaborators": "true"}).json()["stack"]
     assert {u["email"] for u in stack["collaborators"]} == set(users)
+    # and sharing again with a member changes their roles at once
+    r = cma.post("/v3/stacks/share", json={"emails": [known.email], "roles": {known.email: [cm]}})
+    assert r.json()["shares"] == [{"email": known.email, "status": "shared", "roles": [cm]}]
+
+
+def test_sharing_with_another_organizations_owner_waits_for_their_consent(live: Live, cma, owner) -> None:
+    # given the owner of another organization, and a bystander
+    other = make_user(live, "other-owner@example.com")
+    bystander = make_user(live, "bystander@example.com")
+    api_key = cma.headers["api_key"]
+    cm = role_uid(cma, "Content Manager")
+    # when the stack is shared with them
+    r = cma.post("/v3/stacks/share", json={"emails": [other.email], "roles": {other.email: [cm]}})
+    assert r.status_code == 200, r.text
+    # then the answer shows only the address and "pending": nothing of their account
+    assert r.json()["shares"] == [{"email": other.email, "status": "pending", "roles": [cm]}]
+    assert other.uid not in r.text and "bystander" not in r.text
+    # and they are no member, in no list, and cannot open the stack
+    assert [u["email"] for u in cma.get("/v3/stacks/users").json()["users"]] == [owner.email]
+    assert other.uid not in cma.get("/v3/stacks").json()["stack"]["user_uids"]
+    with live.client(authtoken=other.authtoken, api_key=api_key) as c:
+        assert c.get("/v3/stacks").status_code == 412
+    with live.client(authtoken=owner.authtoken) as c:
+        roles = c.get(f"/v3/organizations/{owner.org_uid}/roles").json()["roles"]
+        assert all(other.uid not in role["users"] for role in roles)
+    # and the mail carries a token that works only for them, only by POST, once
+    token = invitation_token(live, other.email)
+    accept = f"/v3/user/invitations/{token}/accept"
+    with live.client(authtoken=bystander.authtoken) as c:
+        r = c.post(accept)
+        assert r.status_code == 422 and r.json()["error_code"] == 111
+    with live.client() as c:
+        assert c.post(accept).status_code == 401
+    with live.client(authtoken=other.authtoken) as c:
+        assert c.get(accept).status_code in (404, 405)
+        assert c.post(f"/v3/user/invitations/inv{'0' * 32}/accept").status_code == 422
+        # when they accept
+        r = c.post(accept)
+        assert r.status_code == 200, r.text
+        assert r.json()["invitation"]["stacks"] == [api_key]
+        # then they are a member with the offered roles, and the token is spent
+        assert c.get("/v3/stacks", headers={"api_key": api_key}).status_code == 200
+        assert c.post(accept).status_code == 422
+    users = {u["email"]: u for u in cma.get("/v3/stacks/users").json()["users"]}
+    assert users[other.email]["roles"] == [cm]
+    assert token not in _outbox(live, other.email)[0]["body"]
+
+
+def test_an_expired_invitation_cannot_be_accepted(live: Live, cma) -> None:
+    late = make_user(live, "late-invitee@example.com", org=False)
+    cm = role_uid(cma, "Content Manager")
+    cma.post("/v3/stacks/share", json={"emails": [late.email], "roles": {late.email: [cm]}})
+    token = invitation_token(live, late.email)
+    with live.db.write() as tx:
+        tx.run("UPDATE invitations SET expires_at = '2001-01-01T00:00:00.000Z'")
+    with live.client(authtoken=late.authtoken) as c:
+        r = c.post(f"/v3/user/invitations/{token}/accept")
+        assert r.status_code == 422 and r.json()["error_code"] == 111
+        assert c.get("/v3/stacks", headers={"api_key": cma.headers["api_key"]}).status_code == 412
 
 
 def test_share_is_validated_and_all_or_nothing(cma) -> None:

@@ -15,6 +15,7 @@ import contentstack_management
 import pytest
 
 from stackyard.identity import mail
+from tests.access.helpers import accept_invitation
 from tests.conftest import Live, User, make_user
 
 # The SDK's default timeout is 2 s; a loaded CI machine can exceed it on a cold request.
@@ -74,6 +75,9 @@ def test_share_users_roles_unshare(live: Live, client: Any, api_key: str) -> Non
             {"emails": ["manager@example.com"], "roles": {"manager@example.com": [roles["Content Manager"]]}}
         )
     )
+    # an existing user joins when they accept the mailed invitation (no SDK call for that)
+    assert "manager@example.com" not in {u["email"] for u in ok(stack.users())["users"]}
+    accept_invitation(live, manager)
     users = {u["email"]: u for u in ok(stack.users())["users"]}
     assert users["manager@example.com"]["roles"] == [roles["Content Manager"]]
     body = ok(

@@ -13,6 +13,7 @@ from stackyard.stacks import tokens
 from tests.access.helpers import custom_role, management_token, member
 from tests.conftest import Live
 
+TITLE = {"display_name": "Title", "uid": "title", "data_type": "text", "mandatory": True}
 ENV_READ = {"module": "environment", "acl": {"read": True, "write": False}}
 
 
@@ -117,7 +118,7 @@ def test_management_token_lifecycle_and_use(live: Live, cma) -> None:
     # when it is used, then it manages environments but nothing outside its scope
     with live.client(authorization=secret, api_key=api_key) as c:
         assert c.post("/v3/environments", json={"environment": {"name": "by-token"}}).status_code == 201
-        assert c.get("/v3/locales").json()["locales"] == []
+        assert c.get("/v3/locales").status_code == 403
         assert c.get("/v3/locales/en-us").status_code == 403
         assert c.get("/v3/stacks/management_tokens").status_code == 403
         assert c.get("/v3/roles").status_code == 403
@@ -261,3 +262,37 @@ def test_delivery_scope_follows_a_renamed_environment_but_not_a_recreated_one(cm
     assert cma.delete("/v3/environments/live").status_code == 200
     _envs(cma, "live")
     assert scoped() == []
+
+
+LISTS = (
+    "/v3/environments",
+    "/v3/locales",
+    "/v3/global_fields",
+    "/v3/extensions",
+    "/v3/labels",
+    "/v3/metadata",
+    "/v3/roles",
+    "/v3/stacks/management_tokens",
+    "/v3/stacks/delivery_tokens",
+    "/v3/audit-logs",
+    "/v3/content_types/post/entries",
+)
+
+
+def test_a_token_listing_a_module_outside_its_scope_is_refused(live: Live, cma) -> None:
+    # given a stack with an object in every listed module, and a token scoped to content types only
+    _envs(cma, "production")
+    r = cma.post(
+        "/v3/content_types", json={"content_type": {"title": "Post", "uid": "post", "schema": [TITLE]}}
+    )
+    assert r.status_code == 201, r.text
+    assert cma.post("/v3/labels", json={"label": {"name": "Blog"}}).status_code == 201
+    secret = management_token(cma, "model only", [{"module": "content_type", "acl": {"read": True}}])
+    with live.client(authorization=secret, api_key=cma.headers["api_key"]) as c:
+        # when it lists its own module, then it sees it
+        assert [x["uid"] for x in c.get("/v3/content_types").json()["content_types"]] == ["post"]
+        # when it lists any other module, then it is refused, not answered an empty list
+        for path in LISTS:
+            r = c.get(path)
+            assert r.status_code == 403, (path, r.text)
+            assert set(r.json()) >= {"error_message", "error_code", "errors"}

@@ -77,11 +77,40 @@ PATHS = {
     "boolean": ["flag"],
     "any": ["info", "items", "sections", "author", "seo", "sections.hero", "words"],
 }
-STRINGS = ["", "a", "b", "ab", "Ab", "é", "10", "2", "2024-01-02", "2024-01-10"]
+STRINGS = ["", "a", "b", "ab", "Ab", "é", "É", "10", "2", "2024-01-02", "2024-01-10", "a\nb", "aaaaaaaaaaaa!"]
 NUMBERS = [-1, 0, 1, 1.5, 2, 10, 2.25]
 
 string = st.sampled_from(STRINGS)
 number = st.sampled_from(NUMBERS)
+
+
+# Patterns of the `$regex` dialect (store/query_regex.py), built from its pieces.
+REGEX_ATOMS = ["a", "b", "A", "é", "0", "1", "!", " ", "\n", ".", "\\d", "\\w", "\\s", "\\W", "\\D"]
+REGEX_ATOMS += ["[a-c]", "[^a]", "[0-9]", "[A-Z]", "[\\d.]", "[é-ë]", "\\.", "\\-", "\\$", "\\(", "[\\]]"]
+quantifiers = st.sampled_from(["", "", "", "*", "+", "?", "{2}", "{0,1}", "{1,}", "+?", "{2,3}"])
+regex_seq = st.lists(st.builds(str.__add__, st.sampled_from(REGEX_ATOMS), quantifiers), max_size=4).map(
+    "".join
+)
+regex_body = st.recursive(
+    regex_seq,
+    lambda inner: (
+        st.builds(lambda a, b, q: f"({a}|{b}){q}", inner, inner, quantifiers)
+        | st.builds(lambda a, b: f"(?:{a}){b}", inner, inner)
+        | st.builds(str.__add__, inner, inner)
+    ),
+    max_leaves=4,
+)
+regexes = st.one_of(
+    st.builds(
+        lambda pre, body, post: pre + body + post,
+        st.sampled_from(["", "^"]),
+        regex_body,
+        st.sampled_from(["", "$"]),
+    ),
+    st.sampled_from(
+        ["^a", "b$", "^$", "A", "[0-9]", "^20", "(a+)+$", "^([A-Za-z ]+)+$", "(a|aa)*!", "a{12}"]
+    ),
+)
 
 
 def maybe(s: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -161,7 +190,7 @@ def condition(kind: str) -> st.SearchStrategy[dict[str, Any]]:
             st.builds(
                 lambda p, rx, i: {p: {"$regex": rx, **({"$options": "i"} if i else {})}},
                 path,
-                st.sampled_from(["^a", "b$", "^$", "A", "[0-9]", "^20"]),
+                regexes,
                 st.booleans(),
             )
         )

@@ -9,6 +9,14 @@ or give away the stack; a developer manages the content model, content, environm
 tokens but not users or roles; a content manager works on entries and assets and reads the rest.
 Custom roles grant what their rules list. Management tokens get the modules of their scope (read, or
 read and write), never users, roles or tokens. Delivery tokens get nothing here.
+
+Content that exists per locale (entries now, assets when they are localized) is also bound by a
+custom role's `locale` rules: pass `locale=` to `allowed`/`require` and the caller must be allowed
+the action by the content type rule *and* hold a locale rule (with `read`) naming that locale, as
+Contentstack's "languages" of a role. A role without locale rules works in no locale, as it may read
+no locale (`GET /v3/locales/{code}`). Every entry action checks this (`entries.in_locale`); a
+publish checks `require(access, "entry", PUBLISH, ct_uid, locale=code)` for each locale it targets.
+`content_locales` is the same rule as a row filter, for lists that span locales.
 """
 
 from __future__ import annotations
@@ -101,6 +109,8 @@ RULE_TARGETS = {
     "branch": "branches",
     "taxonomy": "taxonomies",
 }
+# Modules whose objects exist per locale: a custom role's locale rules bind them too.
+LOCALIZED = frozenset({"entry", "asset"})
 # Modules whose access a custom role derives from another rule's module.
 _DERIVED = {"entry": "content_type", "global_field": "content_type", "metadata": "content_type"}
 _ALL = "$all"
@@ -135,8 +145,13 @@ def _custom_allows(rules: tuple[dict[str, Any], ...], module: str, action: str, 
     return False
 
 
-def allowed(access: StackAccess, module: str, action: str, uid: str | None = None) -> bool:
-    """May the caller do `action` in `module` (to object `uid`, when one is named)?"""
+def allowed(
+    access: StackAccess, module: str, action: str, uid: str | None = None, *, locale: str | None = None
+) -> bool:
+    """May the caller do `action` in `module` (to object `uid`, when one is named; in `locale`, when
+    the module is localized and one is named)?"""
+    if locale is not None and module in LOCALIZED and not content_locales(access).admits(locale.lower()):
+        return False
     level = access.level
     if level in BUILTIN:
         return action in BUILTIN[level].get(module, frozenset())
@@ -154,17 +169,30 @@ def allowed(access: StackAccess, module: str, action: str, uid: str | None = Non
     return False
 
 
-def require(access: StackAccess, module: str, action: str, uid: str | None = None) -> None:
+def require(
+    access: StackAccess, module: str, action: str, uid: str | None = None, *, locale: str | None = None
+) -> None:
     """Raise Forbidden unless `allowed`."""
-    if not allowed(access, module, action, uid):
-        raise Forbidden(
-            f"You don't have the permission to {action} {module.replace('_', ' ')}s in this stack."
-        )
+    if not allowed(access, module, action, uid, locale=locale):
+        localized = locale is not None and module in LOCALIZED
+        where = f"in the language '{locale}'" if localized else "in this stack"
+        raise Forbidden(f"You don't have the permission to {action} {_plural(module)} {where}.")
+
+
+def _plural(module: str) -> str:
+    name = module.replace("_", " ")
+    return name[:-1] + "ies" if name.endswith("y") else name + "s"
 
 
 def visible(access: StackAccess, module: str, column: str = "uid") -> Filter:
-    """The rows of `module` the caller may read, as a filter on `column` (the store renders its SQL)."""
+    """The rows of `module` the caller may read, as a filter on `column` (the store renders its SQL).
+
+    A management token whose scope leaves the module out is refused (403), as for a single object:
+    its scope is what it was made for, and an empty list would read as "there are none". A custom
+    role sees the rows its rules name (none, when no rule names the module)."""
     if not allowed(access, module, READ):
+        if access.level == "management_token":
+            require(access, module, READ)
         return Filter.nothing()
     if access.level != "custom":
         return Filter.everything()
@@ -180,6 +208,14 @@ def visible(access: StackAccess, module: str, column: str = "uid") -> Filter:
             return Filter.everything()
         listed.update(str(t) for t in targets)
     return Filter.column_in(column, listed)
+
+
+def content_locales(access: StackAccess, column: str = "locale") -> Filter:
+    """The locales whose content (entries; assets once localized) the caller may work on, as a
+    filter on `column`. Only custom roles are limited: by their locale rules that grant `read`."""
+    if access.level != "custom":
+        return Filter.everything()
+    return visible(access, "locale", column)
 
 
 def visible_uids(access: StackAccess, module: str) -> set[str] | None:

@@ -16,7 +16,6 @@ thread waits on a slow client. The data dir, not /tmp, because /tmp is often a R
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import tempfile
 from collections.abc import AsyncIterable, Iterator
@@ -26,7 +25,9 @@ from email.policy import HTTP
 from pathlib import Path
 from typing import IO, Any
 
+from stackyard.core import json_input
 from stackyard.errors import BadRequest, PayloadTooLarge
+from stackyard.settings import Settings
 
 # A spooled body stays in memory up to this size; beyond it, it is written to disk in batches of
 # `CHUNK_BYTES` (from a worker thread: the event loop never waits on the disk), and read back in
@@ -46,39 +47,22 @@ class Part:
         return self.data.decode("utf-8", errors="replace")
 
 
-def parse_json(body: bytes) -> Any:
-    """The body as JSON; an empty body is an empty object."""
-    if not body.strip():
+def parse_json(
+    raw: bytes | str, *, max_depth: int = Settings.max_json_depth, what: str = "body", error_code: int = 101
+) -> Any:
+    """`raw` (a body, or the query parameter named `what`) as JSON, by the rules of
+    `core.json_input`: bounded depth, finite 64-bit numbers, no NUL or unpaired surrogates. An empty
+    text is an empty object; anything else is a 400 with `error_code` whose `errors` name `what`."""
+    if not raw.strip():
         return {}
     try:
-        data = json.loads(body, parse_constant=_no_constants)
+        return json_input.loads(raw, max_depth=max_depth)
     except (ValueError, UnicodeDecodeError) as e:
-        raise BadRequest(
-            "The request body is not valid JSON.", error_code=101, errors={"body": [str(e)]}
-        ) from e
-    if (b"\\u0000" in body or b"\x00" in body) and _has_nul(data):
-        # Valid JSON, but PostgreSQL cannot store it; refuse on both engines alike.
-        raise BadRequest(
-            "The request body contains a NUL character (\\u0000).",
-            error_code=101,
-            errors={"body": ["must not contain NUL characters."]},
-        )
-    return data
-
-
-def _no_constants(name: str) -> Any:
-    """NaN and Infinity are not JSON (Python reads them anyway) and no database stores them."""
-    raise ValueError(f"{name} is not a valid JSON value")
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any("\x00" in k or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        label = "The request body" if what == "body" else f"The '{what}' parameter"
+        message = f"{label} is not valid JSON."
+        if isinstance(e, json_input.Refused):
+            message = f"{label} holds JSON this server does not take: {e}."
+        raise BadRequest(message, error_code=error_code, errors={what: [str(e)]}) from e
 
 
 def looks_multipart(body: bytes) -> bool:

@@ -51,7 +51,8 @@ from stackyard.access.resolve import authenticate, require_user, stack_access
 from stackyard.api.body import Part, Upload, looks_multipart, parse_json, parse_multipart, read_within, spool
 from stackyard.api.dispatch import APIS, APIRoutes, IndexedRoutes, api_of_path, planned_endpoint
 from stackyard.api.errors import error_response
-from stackyard.errors import APIError, BadRequest, RateLimited, ServerError, UnprocessableEntity
+from stackyard.core.ratelimit import Verdict
+from stackyard.errors import APIError, BadRequest, RateLimited, ServerError, Unauthorized, UnprocessableEntity
 from stackyard.store.conflicts import as_conflict
 from stackyard.store.engine import NeedsThread, Tx, reads_only
 
@@ -62,7 +63,9 @@ log = logging.getLogger("stackyard.server")
 Handler = Callable[["Req"], Any]
 # Beyond any real list, and inside the 64-bit integers both databases bind for OFFSET.
 MAX_SKIP = 2**31 - 1
-_TRUE = frozenset({"true", "1", "yes", "on"})
+_FLAGS = {"true": True, "false": False}
+# A request carrying any of these spends from its address's failed-auth bucket when they fail.
+CREDENTIAL_HEADERS = ("authtoken", "authorization", "access_token")
 
 
 class JSONResponse(Response):
@@ -102,7 +105,7 @@ class Req:
         """The body as a JSON object, whatever Content-Type the client sent."""
         if looks_multipart(self.body):
             raise BadRequest("Expected a JSON body, got multipart data.", error_code=101)
-        data = parse_json(self.body)
+        data = parse_json(self.body, max_depth=self.settings.max_json_depth)
         if not isinstance(data, dict):
             raise BadRequest("The request body must be a JSON object.", error_code=101)
         return data
@@ -135,12 +138,28 @@ class Req:
     def param(self, name: str, default: str | None = None) -> str | None:
         return self.query.get(name, default)
 
+    def json_param(self, name: str) -> dict[str, Any]:
+        """A query parameter holding a JSON object, such as `query={"title": "Hello"}` (absent: {}).
+        Read by `parse_json`, as bodies are; anything but an object is a 400 (error_code 102)."""
+        raw = self.query.get(name) or ""
+        data = parse_json(raw, max_depth=self.settings.max_json_depth, what=name, error_code=102)
+        if not isinstance(data, dict):
+            message = f"The '{name}' parameter must be a JSON object."
+            raise BadRequest(message, error_code=102, errors={name: [message]})
+        return data
+
     def flag(self, name: str, default: bool = False) -> bool:
-        """A boolean query parameter; `true`, `True` and `1` are all true (the SDK sends `True`)."""
+        """A boolean query parameter: `true` or `false` in any case (the official SDK sends `True`);
+        anything else is a 400, as Contentstack answers."""
         value = self.query.get(name)
         if value is None:
             return default
-        return value.strip().lower() in _TRUE
+        try:
+            return _FLAGS[value.strip().lower()]
+        except KeyError:
+            raise BadRequest(
+                f"'{name}' must be true or false.", errors={name: ["must be true or false."]}
+            ) from None
 
     def int_param(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
         raw = self.query.get(name)
@@ -167,7 +186,12 @@ class Req:
     # -- caller -------------------------------------------------------------------------------
     def caller(self, tx: Tx) -> Caller:
         if self._caller is None:
-            self._caller = authenticate(tx, self.headers, self.request_id, self.remote_addr)
+            try:
+                self._caller = authenticate(tx, self.headers, self.request_id, self.remote_addr)
+            except Unauthorized:
+                # Spent only by failures: see `refuse_early`, which refuses once the bucket is empty.
+                self.app.limiter.take("addr:" + self.remote_addr, "failed_auth")
+                raise
         return self._caller
 
     def user(self, tx: Tx) -> str:
@@ -179,6 +203,7 @@ class Req:
     def access(self, tx: Tx) -> StackAccess:
         """The caller's standing in the stack named by the `api_key` header."""
         access = stack_access(tx, self.caller(tx), self.headers.get("api_key"), self.headers.get("branch"))
+        self.app.limiter.settle("stack:" + str(access.stack["api_key"]), "org:" + access.org_uid)
         self._limit("org:" + access.org_uid)
         return access
 
@@ -187,17 +212,44 @@ class Req:
         so passwords cannot be sprayed and argon2 cannot be made to burn the server's CPU."""
         self._limit("addr:" + self.remote_addr, "auth")
 
+    @property
+    def kind(self) -> str:
+        """Which of an organization's buckets this request spends from."""
+        return "read" if self.method in ("GET", "HEAD") else "write"
+
     def _limit(self, key: str, kind: str | None = None) -> None:
         if key in self._limited:
             return  # a handler re-run on a thread (see `endpoint`) does not pay twice
         self._limited.add(key)
-        verdict = self.app.limiter.take(key, kind or ("read" if self.method in ("GET", "HEAD") else "write"))
+        self._verdict(self.app.limiter.take(key, kind or self.kind))
+
+    def _verdict(self, verdict: Verdict | None, message: str | None = None) -> None:
         if verdict is None:
             return
         self.response_headers["X-RateLimit-Limit"] = str(verdict.limit)
         self.response_headers["X-RateLimit-Remaining"] = str(verdict.remaining)
         if not verdict.allowed:
-            raise RateLimited(retry_after=verdict.retry_after)
+            raise RateLimited(message, retry_after=verdict.retry_after)
+
+    def refuse_early(self) -> None:
+        """429 before any database work when a bucket this request would spend from is empty: its
+        address's failed-auth bucket (it carries a credential), or the organization of the stack it
+        names (as last seen). Refusing then costs far less than answering, so a client that
+        ignores Retry-After cannot take the server from other organizations or other addresses."""
+        limiter = self.app.limiter
+        if any(self.headers.get(name) for name in CREDENTIAL_HEADERS):
+            verdict = limiter.peek("addr:" + self.remote_addr, "failed_auth")
+            if verdict is not None and not verdict.allowed:
+                raise RateLimited(
+                    "Too many requests with bad credentials from this address; try again later.",
+                    retry_after=verdict.retry_after,
+                )
+        api_key = self.headers.get("api_key")
+        org = limiter.home("stack:" + api_key) if api_key else None
+        if org is not None:
+            verdict = limiter.peek(org, self.kind)
+            if verdict is not None and not verdict.allowed:
+                self._verdict(verdict)
 
 
 class Router:
@@ -239,6 +291,9 @@ class Router:
 
 
 def _render(result: Any, req: Req) -> Response:
+    """The handler's answer as a response; JSON larger than `max_response_bytes` is a 413 (error_code
+    413) telling the client to ask for a lower limit (Contentstack clients page with skip/limit, so
+    a silently shorter page would make them skip items)."""
     if isinstance(result, Response):
         for k, v in req.response_headers.items():
             result.headers[k] = v
@@ -246,7 +301,44 @@ def _render(result: Any, req: Req) -> Response:
     status = 200
     if isinstance(result, tuple):
         status, result = result
-    return JSONResponse(result, status_code=status, headers=req.response_headers)
+    response = JSONResponse(result, status_code=status, headers=req.response_headers)
+    limit = req.settings.max_response_bytes
+    if limit and len(response.body) > limit:
+        raise APIError(
+            f"The answer would be {len(response.body)} bytes, more than the {limit} this server sends at "
+            "once (max_response_bytes): ask for fewer items with a lower 'limit'.",
+            error_code=413,
+            errors={"limit": ["is too high for the size of these items."]},
+        )
+    return response
+
+
+# Answers up to this weight (about one per value, plus one per 64 characters of text) are rendered
+# on the event loop; heavier ones on a thread, so one big page cannot hold up every other request.
+RENDER_INLINE_WEIGHT = 4000
+
+
+def _light(value: Any, budget: int = RENDER_INLINE_WEIGHT) -> bool:
+    """Is `value` cheap to render? Looks at no more than `budget` values to decide."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        budget -= 1
+        if isinstance(v, dict):
+            budget -= len(v)
+            if budget < 0:
+                return False
+            stack.extend(v.values())
+        elif isinstance(v, list | tuple):
+            budget -= len(v)
+            if budget < 0:
+                return False
+            stack.extend(v)
+        elif isinstance(v, str):
+            budget -= len(v) >> 6
+        if budget < 0:
+            return False
+    return True
 
 
 _EXECUTOR: ThreadPoolExecutor | None = None
@@ -282,16 +374,21 @@ def endpoint(
     inline = settings.inline_reads and app_state.db.reads_are_local and not stream
     spool_dir = Path(settings.data_dir) / "tmp"
 
-    async def call(req: Req) -> Any:
+    async def call(req: Req) -> Response:
         """GETs on SQLite run right here: a few local reads cost less than the thread hop and the GIL
-        hand-offs it brings. Should such a handler try to write, it starts over on a thread."""
+        hand-offs it brings. Should such a handler try to write, it starts over on a thread. A heavy
+        answer is rendered on a thread too; handlers on threads render there."""
         if inline and req.method in ("GET", "HEAD"):
             try:
                 with reads_only():
-                    return handler(req)
+                    result = handler(req)
             except NeedsThread:
                 pass
-        return await in_thread(handler, req)
+            else:
+                if isinstance(result, Response) or _light(result):
+                    return _render(result, req)
+                return await in_thread(lambda r: _render(result, r), req)
+        return await in_thread(lambda r: _render(handler(r), r), req)
 
     async def run(request: Request) -> Response:
         scope = request.scope
@@ -308,6 +405,7 @@ def endpoint(
             remote_addr=client[0] if client else "",
         )
         try:
+            req.refuse_early()
             _refuse_nul(req)
             declared = request.headers.get("content-length")
             if stream:
@@ -320,11 +418,19 @@ def endpoint(
                 )
             else:
                 req.body = await read_within(request.stream(), declared, settings.max_body_bytes)
-            result = await call(req)
-            return _render(result, req)
+            return await call(req)
         except APIError as err:
+            if isinstance(err, RateLimited) and settings.rate_limit_hold_seconds > 0:
+                # A closed-loop client would otherwise get its next refusal at once, and refusals
+                # at line rate take the event loop (and the GIL) from other organizations.
+                await asyncio.sleep(settings.rate_limit_hold_seconds)
             return error_response(err, request_id, req.response_headers, api=api)
         except ClientDisconnect:
+            # Routine (a dropped connection, or one refused as too slow): one line, no traceback,
+            # and no path (it may hold a token; the access log line of this request id has it redacted).
+            log.info(
+                "client disconnected before its body arrived (%s, request %s)", request.method, request_id
+            )
             gone = BadRequest("The client disconnected before the whole body arrived.")
             return error_response(gone, request_id, api=api)
         except Exception as exc:

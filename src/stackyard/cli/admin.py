@@ -1,10 +1,13 @@
-"""The server-side verbs of `stackyard`, run in-process: `serve`, `worker`, `db upgrade`, `mail outbox`."""
+"""The server-side verbs of `stackyard`, run in-process: `serve`, `worker`, `db upgrade`, `mail outbox`,
+and `organization create` (an operator verb inside the client-side `organization` command)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from stackyard.cli.context import Ctx
+from stackyard.cli.resources import Verb, arg, nonempty
 from stackyard.settings import describe
 
 
@@ -152,3 +155,58 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
     if not rows:
         print("the outbox is empty")
     return 0
+
+
+DATABASE_ARGS = (
+    arg(
+        "--database-url",
+        dest="database_url",
+        default=None,
+        help="Database URL (default: STACKYARD_DATABASE_URL or the data dir's SQLite file).",
+    ),
+    arg("--data-dir", dest="data_dir", default=None, help="Data directory (default: ./.stackyard)."),
+)
+
+
+def _create_organization(ctx: Ctx, args: argparse.Namespace) -> Any:
+    """Create the organization on the database; answers its uid (the whole object with -j/-y/-a)."""
+    from stackyard.identity import accounts
+    from stackyard.store import migrations
+    from stackyard.store.engine import Database
+
+    settings = _settings_from(args)
+    db = Database(settings.resolved_database_url)
+    try:
+        migrations.upgrade(db)
+        org = accounts.create_organization(db, args.name, args.owner, settings)
+    finally:
+        db.close()
+    if org["activation_mailed"]:
+        ctx.err.write(
+            f"{org['owner_email']} is a new owner: an activation token was mailed "
+            "(without SMTP, read it with `stackyard mail outbox`).\n"
+        )
+    if ctx.format.kind == "table" and ctx.format.attrs is None:
+        return org["uid"]
+    return org
+
+
+ORGANIZATION_CREATE = Verb(
+    "create",
+    "Create a further organization (operator command: runs on the database, like `stackyard db upgrade`).",
+    _create_organization,
+    show="raw",
+    takes_id=False,
+    connection=False,
+    args=(
+        arg("name", metavar="NAME", type=nonempty, help="Name of the new organization."),
+        arg(
+            "--owner",
+            required=True,
+            metavar="EMAIL",
+            help="Its owner: an existing user, or a new address that gets an inactive account and an "
+            "activation mail.",
+        ),
+        *DATABASE_ARGS,
+    ),
+)

@@ -67,6 +67,9 @@ class Verb:
     body: bool = False
     columns: tuple[str, ...] = ()
     envelope: str | None = None  # the body's envelope key when it is not the resource's
+    # False for an operator verb that runs in-process on the database (like `stackyard db upgrade`)
+    # instead of talking to a server: it takes no --url / --api-key.
+    connection: bool = True
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,8 @@ def add_verb(verbs: Any, verb: Verb, res: Resource | None = None) -> argparse.Ar
         )
     else:
         output.add_options(vp)
-    add_connection_options(vp, stack=res.stack if res is not None else False)
+    if verb.connection:
+        add_connection_options(vp, stack=res.stack if res is not None else False)
     columns = verb.columns or (res.columns if res is not None else ())
     vp.set_defaults(func=lambda args: run(verb, args, columns))
     return vp

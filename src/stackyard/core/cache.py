@@ -95,6 +95,7 @@ RULES: dict[str, Rule] = {
     "stack.reset_settings": _nothing,
     **_each("stack", ("share", "unshare", "update_user_roles"), _access),
     **_each("stack", ("transfer_ownership", "accept_ownership"), _access),
+    "stack.invite": _nothing,  # nobody's standing changes until the invitation is accepted
     **_each("role", _CRUD, _access),
     **_each("content_type", _CRUD, _schemas),
     **_each("global_field", _CRUD, _schemas),
@@ -113,7 +114,8 @@ RULES: dict[str, Rule] = {
         _nothing,
     ),
     # Audited only, never in the event log: organization roles are read on every request.
-    **_each("organization", ("share", "transfer_ownership"), _nothing),
+    # Accepting an invitation records a stack.share for each stack it joins, which drops access.
+    **_each("organization", ("share", "accept_invitation", "transfer_ownership"), _nothing),
 }
 
 

@@ -56,6 +56,11 @@ _TYPES: list[EventType] = [
     EventType("stack.settings", "A stack's settings changed.", {"sections": "list"}),
     EventType("stack.reset_settings", "A stack's settings were reset.", {"sections": "list"}),
     EventType("stack.share", "A user was given roles in a stack.", {"user_uid": "str", "roles": "list"}),
+    EventType(
+        "stack.invite",
+        "An existing user was invited to a stack; they join when they accept.",
+        {"email": "str", "roles": "list"},
+    ),
     EventType("stack.unshare", "A user was removed from a stack.", {"user_uid": "str"}),
     EventType("stack.update_user_roles", "Members' roles were replaced.", {"users": "list"}),
     EventType("stack.transfer_ownership", "Ownership was offered to a member.", {"to": "str"}),
@@ -98,6 +103,11 @@ _TYPES: list[EventType] = [
         "organization.share",
         "A user was invited to an organization.",
         {"email": "str", "org_role": "str", "stacks": "list"},
+    ),
+    EventType(
+        "organization.accept_invitation",
+        "An invited user accepted an invitation and joined.",
+        {"user_uid": "str", "org_role": "str", "stacks": "list"},
     ),
     EventType("organization.transfer_ownership", "An organization got a new owner.", {"to": "str"}),
 ]

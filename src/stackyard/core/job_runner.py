@@ -46,7 +46,7 @@ from stackyard.core import jobs as store
 from stackyard.core.jobs import Job
 from stackyard.errors import StackyardError
 from stackyard.settings import Settings
-from stackyard.store.engine import Database
+from stackyard.store.engine import Database, unlimited_queries
 
 log = logging.getLogger("stackyard.jobs")
 
@@ -288,7 +288,8 @@ class JobRunner:
             error, permanent = f"no handler is registered for job kind {job.kind!r}", True
         else:
             try:
-                fn(self.db, job)
+                with unlimited_queries():  # background work, off the event loop: no query_timeout_ms
+                    fn(self.db, job)
             except RetryLater as e:
                 error, retry_in = str(e), e.seconds
             except PermanentFailure as e:

@@ -2,6 +2,7 @@
 
 Org roles are fixed: `owner` (one per organization), `admin` and `member`. Owners and admins act
 as stack admins in every stack of their organization; members see only stacks shared with them.
+An existing account from outside the organization joins only by accepting (`invitations`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from stackyard.access.caller import Caller
 from stackyard.core import audit, spine
 from stackyard.errors import Forbidden, UnprocessableEntity, invalid, not_found
-from stackyard.identity import mail, users
+from stackyard.identity import invitations, mail, users
 from stackyard.ids import now, uid
 from stackyard.store.engine import Row, Tx, jdump, jload
 
@@ -124,17 +125,31 @@ def stacks(tx: Tx, user_uid: str, org_uid: str) -> list[Row]:
 
 
 MAX_INVITES = 100
-# (tx, caller, org_uid, api_key, member_uid, role_uids): give an invited member roles in a stack.
-GrantStack = Callable[[Tx, Caller, str, str, str, Any], None]
+# (tx, caller, org_uid, api_key, member_uid, role_uids): give an invited member roles in a stack;
+# with member_uid None, only check that the caller may (the invitation waits for consent).
+GrantStack = Callable[[Tx, Caller, str, str, str | None, Any], None]
+# (tx, invitee, org_uid, api_key, user_uid, role_uids, invited_by): give an accepting invitee the
+# stack roles that still exist; answers whether they joined the stack.
+JoinStack = Callable[[Tx, Caller, str, str, str, Any, str], bool]
 MAX_MESSAGE = 2000
 
 
 def share(
-    tx: Tx, caller: Caller, org_uid: str, data: dict[str, Any], grant: GrantStack
+    tx: Tx,
+    caller: Caller,
+    org_uid: str,
+    data: dict[str, Any],
+    grant: GrantStack,
+    *,
+    public_url: str = "",
+    ttl_seconds: int = 7 * 24 * 3600,
 ) -> list[dict[str, Any]]:
     """Invite users by email with org roles and, per stack, stack roles (`organizations(uid).add_users`).
 
-    New addresses get an inactive account and an activation mail; existing users join at once.
+    New addresses get an inactive account and an activation mail (activating is accepting); an
+    existing account from elsewhere gets a pending invitation it must accept (`invitations`);
+    members of the organization get the new role and stack roles at once. The answer shows no
+    account data: the address, what was offered and whether it is "pending" or "accepted".
     Nobody grants beyond their own standing: only org owners and admins invite, nobody is made
     owner this way, and stack roles need the right to manage that stack's users. The body's shape
     is checked before anything is written, and a grant refused halfway rolls the whole request back.
@@ -149,38 +164,75 @@ def share(
     for email in sorted(org_roles.keys() | stack_grants.keys()):
         org_role = "admin" if "admin" in org_roles.get(email, []) else "member"
         grants = stack_grants.get(email, {})
-        member_uid, joined = _member_for(tx, email, str(org["name"]), message)
-        _join(tx, org_uid, member_uid, org_role)
-        for api_key, role_uids in grants.items():
-            grant(tx, caller, org_uid, api_key, member_uid, role_uids)
-        invitation = uid()
-        tx.run(
-            "INSERT INTO invitations (uid, org_uid, email, org_roles, stack_roles, message, invited_by, "
-            "created_at, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            invitation,
-            org_uid,
-            email,
-            jdump([org_role]),
-            jdump(grants),
-            message,
-            user_uid,
-            now(),
-            now() if joined else None,
-        )
+        known = tx.one("SELECT uid, active FROM users WHERE email = ?", email)
+        if known is not None and known["active"] and role_of(tx, org_uid, str(known["uid"])) is None:
+            for api_key, role_uids in grants.items():
+                grant(tx, caller, org_uid, api_key, None, role_uids)
+            invitation = invitations.invite(
+                tx,
+                org_uid=org_uid,
+                email=email,
+                org_role=org_role,
+                stacks=grants,
+                user_uid=str(known["uid"]),
+                message=message,
+                invited_by=user_uid,
+                place=f"the organization '{org['name']}'",
+                ttl_seconds=ttl_seconds,
+                public_url=public_url,
+            )
+            status = "pending"
+        else:
+            member_uid, joined = _member_for(tx, email, str(org["name"]), message)
+            _join(tx, org_uid, member_uid, org_role)
+            for api_key, role_uids in grants.items():
+                grant(tx, caller, org_uid, api_key, member_uid, role_uids)
+            invitation = invitations.record(
+                tx,
+                org_uid=org_uid,
+                email=email,
+                org_role=org_role,
+                stacks=grants,
+                message=message,
+                invited_by=user_uid,
+                user_uid=member_uid,
+                accepted=joined,
+            )
+            status = "accepted" if joined else "pending"
         out.append(
             {
                 "uid": invitation,
                 "email": email,
-                "user_uid": member_uid,
                 "org_uid": org_uid,
                 "org_roles": [org_role],
                 "stacks": grants,
                 "invited_by": user_uid,
+                "status": status,
             }
         )
         shared = {"email": email, "org_role": org_role, "stacks": sorted(grants)}
         spine.record_org(tx, caller, "organization.share", org_uid, shared)
     return out
+
+
+def accept(tx: Tx, caller: Caller, token: str, join_stack: JoinStack) -> dict[str, Any]:
+    """The logged-in invitee accepts an invitation: they join the organization with its role and
+    the stacks whose roles still exist. Answers what they joined."""
+    user_uid = str(caller.user_uid)
+    email = str(tx.scalar("SELECT email FROM users WHERE uid = ?", user_uid))
+    row = invitations.take(tx, user_uid, email, token)
+    org_uid = str(row["org_uid"])
+    offered = jload(row["org_roles"])
+    org_role = "admin" if "admin" in offered else "member"
+    _join(tx, org_uid, user_uid, org_role)
+    joined = [
+        api_key
+        for api_key, role_uids in dict(jload(row["stack_roles"])).items()
+        if join_stack(tx, caller, org_uid, api_key, user_uid, role_uids, str(row["invited_by"]))
+    ]
+    accepted = {"user_uid": user_uid, "org_role": org_role, "stacks": joined}
+    spine.record_org(tx, caller, "organization.accept_invitation", org_uid, accepted)
+    return {"uid": row["uid"], "org_uid": org_uid, "org_roles": [org_role], "stacks": joined}
 
 
 def _share_request(data: dict[str, Any]) -> tuple[dict[str, list[str]], dict[str, dict[str, Any]], str]:
@@ -236,7 +288,8 @@ def _email(value: str, errors: dict[str, list[str]]) -> str:
 
 
 def _member_for(tx: Tx, email: str, org_name: str, message: str) -> tuple[str, bool]:
-    """The invited user's uid and whether they can use it now (an active account).
+    """The invited user's uid and whether they can use it now (an active account: callers invite
+    active accounts from outside the organization through `invitations` instead).
 
     A new address gets an inactive account; an address still waiting for activation gets a fresh
     activation token (the old one stops working), so re-inviting is how a lost mail is resent.

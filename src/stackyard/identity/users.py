@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 
 from stackyard.errors import UnprocessableEntity, invalid, not_found
 from stackyard.identity import mail
 from stackyard.identity.passwords import check_new, hash_password
-from stackyard.ids import digest, now, parse_time, secret, uid
+from stackyard.ids import digest, now, secret, uid
 from stackyard.settings import Settings
 from stackyard.store.engine import Database, Row, Tx, jdump, jload
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+# Activation tokens issued without a lifetime of their own live as long as the default setting says.
+_ACTIVATION_SECONDS = Settings().activation_token_ttl_seconds
 _PROFILE_FIELDS = ("first_name", "last_name", "company", "username", "mobile_number", "country_code")
 
 
@@ -32,11 +34,14 @@ def create(
     first_name: str = "",
     last_name: str = "",
     active: bool = True,
+    activation_ttl_seconds: int | None = None,
 ) -> tuple[str, str | None]:
     """A new user; answers (uid, activation token) — the token only for inactive users.
 
     Give `password_hash` (`passwords.hash_password`, computed before the write transaction began);
-    `password` is hashed here, at the default cost, for one-off scripts only.
+    `password` is hashed here, at the default cost, for one-off scripts only. The activation token
+    expires after `activation_ttl_seconds` (the settings' `activation_token_ttl_seconds`; the
+    default setting when None).
     """
     if password_hash is None and password:
         password_hash = hash_password(password)
@@ -50,7 +55,8 @@ def create(
     t = now()
     tx.run(
         "INSERT INTO users (uid, email, username, first_name, last_name, password_hash, active, "
-        "activation_token_hash, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "activation_token_hash, activation_expires_at, settings, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         user_uid,
         email,
         email.split("@")[0],
@@ -59,6 +65,7 @@ def create(
         password_hash,
         1 if active else 0,
         digest(activation) if activation else None,
+        mail.later(activation_ttl_seconds or _ACTIVATION_SECONDS) if activation else None,
         jdump({"preferences": {}}),
         t,
         t,
@@ -66,12 +73,15 @@ def create(
     return user_uid, activation
 
 
-def new_activation(tx: Tx, user_uid: str) -> str:
-    """A fresh activation token for an inactive user; any earlier one stops working."""
+def new_activation(tx: Tx, user_uid: str, ttl_seconds: int | None = None) -> str:
+    """A fresh activation token for an inactive user, living `ttl_seconds` (default: the default
+    `activation_token_ttl_seconds`); any earlier one stops working."""
     activation = secret("act")
     tx.run(
-        "UPDATE users SET activation_token_hash = ?, updated_at = ? WHERE uid = ? AND active = 0",
+        "UPDATE users SET activation_token_hash = ?, activation_expires_at = ?, updated_at = ? "
+        "WHERE uid = ? AND active = 0",
         digest(activation),
+        mail.later(ttl_seconds or _ACTIVATION_SECONDS),
         now(),
         user_uid,
     )
@@ -158,17 +168,32 @@ def update(tx: Tx, user_uid: str, data: dict[str, Any]) -> None:
 
 
 def _invited(tx: Tx, token: str) -> Row:
-    row = tx.one("SELECT uid, email FROM users WHERE activation_token_hash = ? AND active = 0", digest(token))
+    """The inactive user holding this activation token; an expired token is as unknown as a wrong one
+    (one with no expiry was issued before tokens had one, and has expired too)."""
+    row = tx.one(
+        "SELECT uid, email FROM users WHERE activation_token_hash = ? AND active = 0 "
+        "AND activation_expires_at > ?",
+        digest(token),
+        now(),
+    )
     if row is None:
         raise UnprocessableEntity(error_code=111, errors={"activation_token": ["is not valid."]})
     return row
 
 
-def activate(db: Database, token: str, data: dict[str, Any], settings: Settings) -> str:
+# Called in the activation's write with the user's uid: what else activation does (a sign-up's
+# own organization, `accounts.opened`; identity.organizations sits above users, so it is passed in).
+Activated = Callable[[Tx, str], None]
+
+
+def activate(
+    db: Database, token: str, data: dict[str, Any], settings: Settings, then: Activated | None = None
+) -> str:
     """Activate an invited account with the token from its invitation mail; answers the uid.
 
     The token is checked in a read, the new password hashed outside any transaction, and the
-    token checked again in the short write (it may have been used or replaced meanwhile).
+    token checked again in the short write (it may have been used or replaced meanwhile). The used
+    token leaves the outbox too (`mail.spent`).
     """
     with db.read() as tx:
         _invited(tx, token)
@@ -180,7 +205,8 @@ def activate(db: Database, token: str, data: dict[str, Any], settings: Settings)
         update(tx, row["uid"], names)
         # Still this token's (a concurrent activation on PostgreSQL waits here, then matches nothing).
         if not tx.run(
-            "UPDATE users SET password_hash = ?, active = 1, activation_token_hash = NULL, updated_at = ? "
+            "UPDATE users SET password_hash = ?, active = 1, activation_token_hash = NULL, "
+            "activation_expires_at = NULL, updated_at = ? "
             "WHERE uid = ? AND activation_token_hash = ? AND active = 0",
             password_hash,
             now(),
@@ -189,10 +215,15 @@ def activate(db: Database, token: str, data: dict[str, Any], settings: Settings)
         ):
             raise UnprocessableEntity(error_code=111, errors={"activation_token": ["is not valid."]})
         tx.run(
-            "UPDATE invitations SET accepted_at = ? WHERE email = ? AND accepted_at IS NULL",
+            # Activating is accepting what the activation mail offered; invitations with a token
+            # of their own (to accounts that were already active) wait for that token.
+            "UPDATE invitations SET accepted_at = ? WHERE email = ? AND accepted_at IS NULL AND token_hash IS NULL",
             now(),
             row["email"],
         )
+        mail.spent(tx, str(row["email"]), token)
+        if then is not None:
+            then(tx, str(row["uid"]))
     return str(row["uid"])
 
 
@@ -206,7 +237,7 @@ def forgot_password(tx: Tx, email: object, reset_ttl_seconds: int, public_url: s
     if row is None:
         return
     token = secret("rst")
-    expires = (parse_time(now()) + timedelta(seconds=reset_ttl_seconds)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    expires = mail.later(reset_ttl_seconds)
     tx.run(
         "UPDATE users SET reset_token_hash = ?, reset_expires_at = ? WHERE uid = ?",
         digest(token),
@@ -220,6 +251,7 @@ def forgot_password(tx: Tx, email: object, reset_ttl_seconds: int, public_url: s
         "Someone asked to reset the password of this account. If it was you, use this token:\n\n"
         f"    {token}\n\nwith `stackyard user reset-password` or POST {public_url}/v3/user/reset_password.\n"
         f"It expires at {expires}. If it was not you, ignore this message.\n",
+        expires_at=expires,
     )
 
 
@@ -227,7 +259,7 @@ def _resetting(tx: Tx, data: dict[str, Any]) -> Row:
     token = data.get("reset_password_token")
     if not isinstance(token, str) or not token:
         raise invalid({"reset_password_token": ["is required."]})
-    row = tx.one("SELECT uid, reset_expires_at FROM users WHERE reset_token_hash = ?", digest(token))
+    row = tx.one("SELECT uid, email, reset_expires_at FROM users WHERE reset_token_hash = ?", digest(token))
     if row is None or (row["reset_expires_at"] or "") <= now():
         raise UnprocessableEntity(error_code=111, errors={"reset_password_token": ["is not valid."]})
     return row
@@ -254,3 +286,4 @@ def reset_password(db: Database, data: dict[str, Any], settings: Settings) -> No
             raise UnprocessableEntity(error_code=111, errors={"reset_password_token": ["is not valid."]})
         # A new password ends every existing session.
         tx.run("DELETE FROM sessions WHERE user_uid = ?", row["uid"])
+        mail.spent(tx, str(row["email"]), str(data["reset_password_token"]))

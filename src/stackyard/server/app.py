@@ -17,6 +17,7 @@ from stackyard.api.dispatch import api_of
 from stackyard.api.errors import error_response, route_not_found
 from stackyard.api.routing import JSONResponse, Router, build_routes
 from stackyard.api.state import AppState
+from stackyard.content.entries import validation
 from stackyard.core import cache
 from stackyard.core.ratelimit import RateLimiter
 from stackyard.errors import APIError, ServerError
@@ -54,8 +55,13 @@ def create_app(
         group_commit=settings.sqlite_group_commit,
     )
     migrations.upgrade(db)
+    db.limit_queries(settings.query_timeout_ms)
+    validation.configure(db, max_field_items=settings.max_field_items)
     cache.configure(db, max_entries=settings.cache_entries, catch_up=settings.cache_catch_up_events)
-    limits: dict[str, tuple[float, float]] = {"auth": (settings.auth_attempts_per_minute / 60, 60.0)}
+    limits: dict[str, tuple[float, float]] = {
+        "auth": (settings.auth_attempts_per_minute / 60, 60.0),
+        "failed_auth": (settings.failed_auth_per_minute / 60, 60.0),
+    }
     if settings.rate_limit_enabled:
         limits["read"] = (settings.rate_limit_reads, settings.rate_limit_burst_seconds)
         limits["write"] = (settings.rate_limit_writes, settings.rate_limit_burst_seconds)

@@ -1,4 +1,5 @@
-"""What a server process runs beside its HTTP handlers: the job runner (unless `--no-jobs-enabled`).
+"""What a server process runs beside its HTTP handlers: the job runner (unless `--no-jobs-enabled`),
+and the enqueue of the periodic purge (`identity.purge`).
 
 Started and stopped by the app's lifespan, so each `--workers` process has its own; `stackyard
 worker` runs the same job runner without HTTP.
@@ -11,6 +12,7 @@ import logging
 import anyio
 
 from stackyard.core.job_runner import JobRunner
+from stackyard.identity import purge
 from stackyard.settings import Settings
 from stackyard.store.engine import Database
 
@@ -24,9 +26,16 @@ class Background:
         self.runner: JobRunner | None = None
 
     async def start(self) -> None:
+        await anyio.to_thread.run_sync(self._schedule_purge)
         if self.settings.jobs_enabled:
             self.runner = JobRunner.from_settings(self.db, self.settings)
             self.runner.start()
+
+    def _schedule_purge(self) -> None:
+        """The purge chain (`identity.purge`): enqueued by every process, kept once by its key; it
+        runs wherever jobs run, here or in a `stackyard worker`."""
+        with self.db.write() as tx:
+            purge.schedule(tx, self.settings.purge_interval_seconds)
 
     async def stop(self) -> None:
         """Stop taking work; running handlers get the lease time to finish (stop blocks: off the loop)."""

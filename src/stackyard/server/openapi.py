@@ -28,15 +28,62 @@ _PARAM = re.compile(r"""r\.param\(\s*["'](\w+)["']""")
 _INT_PARAM = re.compile(r"""r\.int_param\(\s*["'](\w+)["']""")
 _CREATED = re.compile(r"return\s+201\s*,")
 
-# Statuses every operation may answer with the error body, and what each means.
+# Statuses every operation may answer with the error body, and what each means. All of them come
+# from the one error renderer (`api.errors`), so all carry the same headers (`_RESPONSE_HEADERS`).
 _ERRORS = {
-    "400": "Malformed request: the body is not JSON, or a parameter has the wrong type.",
+    "400": "Malformed request: the body is not JSON, a parameter has the wrong type or a flag is "
+    "neither true nor false, or the URL holds a NUL character.",
     "401": "No credential, or a dead one (expired session, unknown token).",
     "403": "The caller may not do this.",
+    "404": "No route for this path (a path parameter that holds a `/`, for instance), or the asset "
+    "does not exist.",
+    "405": "The path exists, but not with this method; `Allow` lists the methods it takes.",
+    "409": "The write conflicts with another (a duplicate, or a concurrent change); retry it.",
     "412": "Missing or unknown stack api_key.",
     "413": "The request body is larger than the server accepts.",
+    "415": "The request body could not be read (multipart without a usable boundary).",
     "422": "Validation failed (`errors` names the fields), or the object was not found.",
-    "429": "Rate limit exceeded; see the Retry-After header.",
+    "429": "Rate limit exceeded (per organization, or per address for account calls and bad "
+    "credentials); see the Retry-After header.",
+    "500": "The server failed; the X-Request-Id names the request in the server's log.",
+}
+# Statuses only operations that read a body answer (any request may send one too large: 413).
+_BODY_ERRORS = ("415",)
+
+_RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-Id": {
+        "description": "The request's id (the client's own when it sent a short, safe one); every "
+        "answer has it, and the server's log lines name it.",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+    },
+    "X-RateLimit-Limit": {
+        "description": "Requests per second the bucket this request spent from allows (answers of "
+        "rate-limited requests only).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "X-RateLimit-Remaining": {
+        "description": "Requests left in that bucket.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "Allow": {
+        "description": "The methods the path takes.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+}
+_REQUEST_ID = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}}
+_RATE = {
+    name: {"$ref": f"#/components/headers/{name}"} for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining")
+}
+_ERROR_HEADERS: dict[str, dict[str, Any]] = {
+    "429": {**_RATE, "Retry-After": {"$ref": "#/components/headers/Retry-After"}},
+    "405": {"Allow": {"$ref": "#/components/headers/Allow"}},
 }
 
 _HEADERS = {
@@ -67,8 +114,10 @@ def document(routers: list[Router]) -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "OK",
+                        "headers": _REQUEST_ID,
                         "content": {"application/json": {"schema": {"type": "object"}}},
-                    }
+                    },
+                    **{status: {"$ref": f"#/components/responses/{status}"} for status in ("405", "500")},
                 },
             }
         }
@@ -87,9 +136,11 @@ def document(routers: list[Router]) -> dict[str, Any]:
                 | {"description": text}
                 for name, text in _HEADERS.items()
             },
+            "headers": _RESPONSE_HEADERS,
             "responses": {
                 status: {
                     "description": text,
+                    "headers": {**_REQUEST_ID, **_ERROR_HEADERS.get(status, _RATE)},
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 }
                 for status, text in _ERRORS.items()
@@ -127,9 +178,14 @@ def _operation(method: str, path: str, handler: Callable[..., Any], seen_ids: se
     op["responses"] = {
         success: {
             "description": "Success.",
+            "headers": {**_REQUEST_ID, **_RATE},
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
-        **{status: {"$ref": f"#/components/responses/{status}"} for status in _ERRORS},
+        **{
+            status: {"$ref": f"#/components/responses/{status}"}
+            for status in _ERRORS
+            if body or status not in _BODY_ERRORS
+        },
     }
     return op
 

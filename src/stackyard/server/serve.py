@@ -1,8 +1,8 @@
-"""Running the server: logging, first-start bootstrap, uvicorn with graceful shutdown and optional TLS."""
+"""Running the server: logging, first-start bootstrap, uvicorn (over `server.protocol`) with graceful
+shutdown and optional TLS."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -10,11 +10,12 @@ import os
 import sys
 import threading
 import time
-from typing import Any, cast
+from typing import Any
 
 from stackyard.identity.mail import deliver_pending
 from stackyard.server.app import create_app
 from stackyard.server.bootstrap import DEMO_PASSWORD, ensure_demo, ensure_owner
+from stackyard.server.protocol import http_protocol, use_limits
 from stackyard.settings import Settings
 from stackyard.store import migrations
 from stackyard.store.engine import Database
@@ -37,6 +38,7 @@ def run(settings: Settings) -> None:
     import uvicorn
 
     configure_logging()
+    use_limits(settings)
     db = Database(
         settings.resolved_database_url,
         pool_size=settings.db_pool_size,
@@ -69,7 +71,7 @@ def run(settings: Settings) -> None:
         target,
         factory=app is None,
         workers=workers,
-        http=_http_protocol(),
+        http=http_protocol(),
         host=settings.host,
         port=settings.port,
         ssl_certfile=settings.tls_cert or None,
@@ -83,85 +85,18 @@ def run(settings: Settings) -> None:
     db.close()
 
 
-class _CoalescingTransport:
-    """A transport whose writes made during one event-loop step leave in a single send().
-
-    uvicorn writes a response's head and body separately; on a keep-alive connection each write is
-    a syscall and a TCP segment, which for small JSON answers costs more than the handler. Joining
-    them halves that. Large bodies are passed on at once, so flow control still sees them.
-    """
-
-    __slots__ = ("_loop", "_pending", "_size", "_transport")
-    _FLUSH_AT = 64 * 1024
-
-    def __init__(self, transport: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._transport = transport
-        self._loop = loop
-        self._pending: list[bytes] = []
-        self._size = 0
-
-    def write(self, data: bytes) -> None:
-        if not self._pending:
-            self._loop.call_soon(self._flush)
-        self._pending.append(bytes(data))
-        self._size += len(data)
-        if self._size >= self._FLUSH_AT:
-            self._flush()
-
-    def writelines(self, lines: Any) -> None:
-        for line in lines:
-            self.write(line)
-
-    def _flush(self) -> None:
-        if not self._pending:
-            return
-        data = b"".join(self._pending)
-        self._pending.clear()
-        self._size = 0
-        if not self._transport.is_closing():
-            self._transport.write(data)
-
-    def close(self) -> None:
-        self._flush()
-        self._transport.close()
-
-    def get_write_buffer_size(self) -> int:
-        return int(self._transport.get_write_buffer_size()) + self._size
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
-try:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    HAVE_HTTPTOOLS = True
-except ImportError:  # without httptools uvicorn falls back to h11, which gets none of this
-    HAVE_HTTPTOOLS = False
-
-if HAVE_HTTPTOOLS:
-
-    class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-        """uvicorn's httptools protocol over a `_CoalescingTransport`."""
-
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            super().connection_made(cast(asyncio.Transport, _CoalescingTransport(transport, self.loop)))
-
-
-def _http_protocol() -> Any:
-    return CoalescingHttpToolsProtocol if HAVE_HTTPTOOLS else "auto"
-
-
 def worker_app() -> Any:
     """The app of one worker process (`--workers` > 1). The first process has already migrated the
     database and created the owner; each worker gets an even share of the rate limits."""
     configure_logging()
     settings = Settings(**json.loads(os.environ[_WORKER_SETTINGS]))
+    use_limits(settings)  # before this process accepts a connection
     n = max(1, settings.workers)
     settings = settings.replace(
         rate_limit_reads=max(1, settings.rate_limit_reads // n),
         rate_limit_writes=max(1, settings.rate_limit_writes // n),
         auth_attempts_per_minute=-(-settings.auth_attempts_per_minute // n),
+        failed_auth_per_minute=-(-settings.failed_auth_per_minute // n),
     )
     return create_app(settings)
 

@@ -3,7 +3,8 @@ transfer, and the stack settings.
 
 Rules: admins (and owners) manage users; only they can hand out the Admin role; the owner cannot be
 unshared or have their roles changed; only the owner transfers the stack, by a mailed one-time token
-the recipient presents to become owner (the previous owner stays as an Admin).
+the recipient presents to become owner (the previous owner stays as an Admin). Nobody with an
+account becomes a member without accepting a mailed invitation (`identity.invitations`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from stackyard.access.caller import Caller, StackAccess
 from stackyard.access.policy import require
 from stackyard.core import spine
 from stackyard.errors import Forbidden, Unauthorized, UnprocessableEntity, invalid
-from stackyard.identity import mail, organizations, users
+from stackyard.identity import invitations, mail, organizations, users
 from stackyard.ids import digest, now, parse_time, same, secret
 from stackyard.stacks import stacks
 from stackyard.store.engine import Row, Tx, jdump, jload
@@ -88,11 +89,17 @@ def _role_kinds(tx: Tx, api_key: str, role_uids: Any) -> dict[str, str]:
     return kinds
 
 
-def _grant(tx: Tx, access: StackAccess, user_uid: str, role_uids: Any) -> None:
-    """Give a user exactly these roles. Admin is handed out only by owners and admins."""
+def _may_grant(tx: Tx, access: StackAccess, role_uids: Any) -> None:
+    """The roles exist, and Admin is handed out only by owners and admins."""
     kinds = _role_kinds(tx, access.api_key, role_uids)
     if "admin" in kinds.values() and access.level not in ("owner", "admin"):
         raise Forbidden("Only the stack owner and admins can grant the Admin role.")
+    stacks.check_grant(tx, access, role_uids)
+
+
+def _grant(tx: Tx, access: StackAccess, user_uid: str, role_uids: Any) -> None:
+    """Give a user exactly these roles."""
+    _may_grant(tx, access, role_uids)
     stacks.add_member(tx, access, user_uid, role_uids)
 
 
@@ -138,12 +145,21 @@ def _emails(value: Any) -> list[str]:
         raise invalid({"emails": ["contains an address that is not valid."]}) from None
 
 
-def share(tx: Tx, access: StackAccess, data: dict[str, Any]) -> list[dict[str, Any]]:
+def share(
+    tx: Tx,
+    access: StackAccess,
+    data: dict[str, Any],
+    *,
+    public_url: str = "",
+    ttl_seconds: int = 7 * 24 * 3600,
+) -> list[dict[str, Any]]:
     """Share the stack: `{"emails": [...], "roles": {email: [role_uid]}}`.
 
-    Existing users become members at once (and are told by mail); unknown addresses get an inactive
-    account and an activation mail, as organization invitations do. Both join the stack's
-    organization as members.
+    An existing account gets a mailed invitation and joins (the stack, and its organization as a
+    member) only when it accepts; unknown addresses get an inactive account and an activation mail,
+    as organization invitations do, and activating is accepting. Either way the answer is the
+    address, the roles offered and "pending": nothing about an account is shown before it accepts.
+    A user already in the stack gets the roles at once ("shared").
     """
     require(access, "stack_user", "manage")
     emails = _emails(data.get("emails"))
@@ -157,19 +173,57 @@ def share(tx: Tx, access: StackAccess, data: dict[str, Any]) -> list[dict[str, A
         if email not in by_email:
             raise invalid({"roles": [f"has no roles for {email}."]})
         role_uids = by_email[email]
-        _role_kinds(tx, access.api_key, role_uids)
-        known = tx.one("SELECT uid FROM users WHERE email = ?", email)
+        _may_grant(tx, access, role_uids)
+        offered = sorted(set(role_uids))
+        known = tx.one("SELECT uid, active FROM users WHERE email = ?", email)
         if known is not None and known["uid"] == owner_uid:
             raise invalid({"emails": [f"{email} owns this stack."]})
-        # Reuse the organization invitation: a new address gets an inactive account and an
-        # activation mail, an existing user a notice; either way they join the organization.
-        member_uid, _ = organizations._member_for(tx, email, f"the stack '{access.stack['name']}'", "")
-        organizations._join(tx, access.org_uid, member_uid, "member")
-        _grant(tx, access, member_uid, role_uids)
-        shared = {"user_uid": member_uid, "roles": sorted(set(role_uids))}
-        spine.record(tx, access, "stack.share", str(access.stack["uid"]), shared)
-        out.append({"email": email, "user_uid": member_uid, "roles": sorted(set(role_uids))})
+        place = f"the stack '{access.stack['name']}'"
+        if known is not None and _is_member(tx, access, str(known["uid"])):
+            _grant(tx, access, str(known["uid"]), role_uids)
+            out.append({"email": email, "status": "shared", "roles": offered})
+            continue
+        if known is not None and known["active"]:
+            invitations.invite(
+                tx,
+                org_uid=access.org_uid,
+                user_uid=str(known["uid"]),
+                email=email,
+                org_role="member",
+                stacks={access.api_key: offered},
+                message="",
+                invited_by=access.caller.actor,
+                place=place,
+                ttl_seconds=ttl_seconds,
+                public_url=public_url,
+            )
+            spine.record(
+                tx, access, "stack.invite", str(access.stack["uid"]), {"email": email, "roles": offered}
+            )
+        else:
+            # A new address: an inactive account and an activation mail, as organization
+            # invitations do; it can do nothing until activated, which is its consent.
+            member_uid, _ = organizations._member_for(tx, email, place, "")
+            organizations._join(tx, access.org_uid, member_uid, "member")
+            _grant(tx, access, member_uid, role_uids)
+        out.append({"email": email, "status": "pending", "roles": offered})
     return out
+
+
+def _is_member(tx: Tx, access: StackAccess, user_uid: str) -> bool:
+    return (
+        tx.one(
+            "SELECT 1 AS x FROM stack_members WHERE api_key = ? AND user_uid = ?", access.api_key, user_uid
+        )
+        is not None
+    )
+
+
+def accept_invitation(tx: Tx, caller: Caller, token: str) -> dict[str, Any]:
+    """The logged-in invitee accepts a stack or organization invitation (`organizations.accept`)."""
+    if caller.kind != "user" or not caller.user_uid:
+        raise Forbidden("An invitation is accepted by the invited user, logged in.")
+    return organizations.accept(tx, caller, token, stacks.join_invited)
 
 
 def _member(tx: Tx, access: StackAccess, user_uid: str) -> None:
@@ -250,6 +304,7 @@ def transfer_ownership(
         f"    GET {public_url}/v3/stacks/accept_ownership/{token}?api_key={access.api_key}&uid={target['uid']}\n\n"
         "(client.stack(api_key).accept_ownership(uid, token) in the management SDK). "
         f"It expires at {expires:%Y-%m-%d %H:%M} UTC.\n",
+        expires_at=expires.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
     )
     spine.record(tx, access, "stack.transfer_ownership", str(access.stack["uid"]), {"to": target["uid"]})
 
@@ -278,6 +333,7 @@ def accept_ownership(tx: Tx, caller: Caller, token: str, api_key: Any, user_uid:
         raise UnprocessableEntity(error_code=111, errors={"ownership_token": ["is not valid."]})
     previous, t = str(stack["owner_uid"]), now()
     tx.run("DELETE FROM ownership_transfers WHERE api_key = ?", api_key)
+    mail.spent(tx, str(tx.scalar("SELECT email FROM users WHERE uid = ?", user_uid)), token)
     tx.run(
         "UPDATE stacks SET owner_uid = ?, updated_by = ?, updated_at = ? WHERE api_key = ?",
         user_uid,

@@ -195,8 +195,8 @@ def delete(tx: Tx, access: StackAccess) -> None:
     tx.run("DELETE FROM stacks WHERE api_key = ?", access.api_key)
 
 
-def add_member(tx: Tx, access: StackAccess, user_uid: str, role_uids: Any) -> None:
-    """Give a user roles in the stack. The granter must manage users, and only owners/admins grant Admin."""
+def check_grant(tx: Tx, access: StackAccess, role_uids: Any) -> None:
+    """May the caller give these roles of the stack? They must manage users; the roles must exist."""
     require(access, "stack_user", "manage")
     if not isinstance(role_uids, list) or not role_uids or not all(isinstance(r, str) for r in role_uids):
         raise invalid({"roles": ["must be a non-empty list of role uids."]})
@@ -207,44 +207,75 @@ def add_member(tx: Tx, access: StackAccess, user_uid: str, role_uids: Any) -> No
     )
     if len(found) != len(set(role_uids)):
         raise invalid({"roles": ["contains a role uid that does not exist in this stack."]})
+
+
+def add_member(tx: Tx, access: StackAccess, user_uid: str, role_uids: Any) -> None:
+    """Give a user roles in the stack. The granter must manage users, and only owners/admins grant Admin."""
+    check_grant(tx, access, role_uids)
+    _write_member(tx, access, str(access.stack["uid"]), user_uid, role_uids, access.caller.actor)
+
+
+def _write_member(
+    tx: Tx, scope: spine.Scope, stack_uid: str, user_uid: str, role_uids: list[str], invited_by: str
+) -> None:
     if (
-        tx.one(
-            "SELECT 1 AS x FROM stack_members WHERE api_key = ? AND user_uid = ?", access.api_key, user_uid
-        )
+        tx.one("SELECT 1 AS x FROM stack_members WHERE api_key = ? AND user_uid = ?", scope.api_key, user_uid)
         is None
     ):
         tx.run(
             "INSERT INTO stack_members (api_key, user_uid, invited_by, created_at) VALUES (?, ?, ?, ?)",
-            access.api_key,
+            scope.api_key,
             user_uid,
-            access.caller.actor,
+            invited_by,
             now(),
         )
-    tx.run("DELETE FROM member_roles WHERE api_key = ? AND user_uid = ?", access.api_key, user_uid)
+    tx.run("DELETE FROM member_roles WHERE api_key = ? AND user_uid = ?", scope.api_key, user_uid)
     for r in set(role_uids):
         tx.run(
             "INSERT INTO member_roles (api_key, user_uid, role_uid) VALUES (?, ?, ?)",
-            access.api_key,
+            scope.api_key,
             user_uid,
             r,
         )
-    spine.record(
-        tx,
-        access,
-        "stack.share",
-        str(access.stack["uid"]),
-        {"user_uid": user_uid, "roles": sorted(set(role_uids))},
-    )
+    spine.record(tx, scope, "stack.share", stack_uid, {"user_uid": user_uid, "roles": sorted(set(role_uids))})
+
+
+def join_invited(
+    tx: Tx, invitee: Caller, org_uid: str, api_key: str, user_uid: str, role_uids: Any, invited_by: str
+) -> bool:
+    """An accepted invitation's stack roles: those that still exist, in a stack still of the
+    invitation's organization (checked when it was made). Answers whether the invitee joined."""
+    stack = tx.one("SELECT uid, org_uid FROM stacks WHERE api_key = ?", api_key)
+    if stack is None or stack["org_uid"] != org_uid or not isinstance(role_uids, list) or not role_uids:
+        return False
+    wanted = [str(r) for r in role_uids]
+    existing = [
+        r["uid"]
+        for r in tx.all(
+            f"SELECT uid FROM roles WHERE api_key = ? AND uid IN ({', '.join('?' * len(wanted))})",
+            api_key,
+            *wanted,
+        )
+    ]
+    if not existing:
+        return False
+    scope = spine.StackScope(invitee, api_key, org_uid)
+    _write_member(tx, scope, str(stack["uid"]), user_uid, existing, invited_by)
+    return True
 
 
 def grant_in_organization(
-    tx: Tx, caller: Caller, org_uid: str, api_key: str, member_uid: str, role_uids: Any
+    tx: Tx, caller: Caller, org_uid: str, api_key: str, member_uid: str | None, role_uids: Any
 ) -> None:
-    """Stack roles for the new member, in a stack of this organization the caller may share."""
+    """Stack roles for the new member, in a stack of this organization the caller may share; with
+    `member_uid` None only the check (an invitation that waits for consent)."""
     try:
         access = stack_access(tx, caller, api_key)
     except PreconditionFailed:
         access = None
     if access is None or access.org_uid != org_uid:
         raise invalid({"share.stacks": [f"{api_key[:100]} is not a stack of this organization."]})
-    add_member(tx, access, member_uid, role_uids)
+    if member_uid is None:
+        check_grant(tx, access, role_uids)
+    else:
+        add_member(tx, access, member_uid, role_uids)

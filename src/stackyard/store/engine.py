@@ -8,19 +8,19 @@ pool. SQL is written once with `?` placeholders; `Tx` rewrites them for psycopg.
 
     with db.write() as tx:
         tx.run("UPDATE environments SET name = ? WHERE uid = ?", name, uid)
+
+Transactions, their statements and their time limits are in `tx.py`; this module re-exports
+`Tx`, `Row`, `jload`, `jdump` and `unlimited_queries` for the rest of the code.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -30,24 +30,34 @@ try:
 except ImportError:  # not POSIX: processes sharing a file meet only SQLite's busy timeout
     fcntl = None  # type: ignore[assignment]
 
-Row = dict[str, Any]
+from stackyard.store.tx import (
+    _UNLIMITED,
+    PROGRESS_STEPS,
+    Row,
+    Tx,
+    _Clock,
+    _Connection,
+    jdump,
+    jload,
+    query_timeout,
+    split_statements,
+    unlimited_queries,
+)
 
-
-def jload(value: Any) -> Any:
-    """Decode a JSON column: SQLite hands back text, PostgreSQL's JSONB is already decoded."""
-    if isinstance(value, str | bytes):
-        return json.loads(value)
-    return value
-
-
-def jdump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-@lru_cache(maxsize=4096)
-def _to_pyformat(sql: str) -> str:
-    """`?` placeholders to psycopg's `%s`, escaping literal percent signs. `?` never occurs in our SQL otherwise."""
-    return sql.replace("%", "%%").replace("?", "%s")
+# What the rest of the code imports from here (the transaction itself lives in tx.py).
+__all__ = [
+    "Database",
+    "GroupCommitFailed",
+    "NeedsThread",
+    "Row",
+    "Tx",
+    "jdump",
+    "jload",
+    "query_timeout",
+    "reads_only",
+    "split_statements",
+    "unlimited_queries",
+]
 
 
 class NeedsThread(BaseException):
@@ -78,124 +88,6 @@ STATEMENT_CACHE = 1024
 
 def _configure_pg(conn: Any) -> None:
     conn.prepared_max = STATEMENT_CACHE
-
-
-class Tx:
-    """One transaction. Methods take SQL with `?` placeholders and positional parameters.
-
-    A write transaction also carries work to do at its end: `before_commit` callbacks run last
-    inside it (the event spine appends its buffered events there, so the counters it locks are held
-    only for the commit), `after_commit` callbacks once it is durable (waking consumers).
-
-    `db` is the Database it runs on (per-process caches hang off it, `core.cache`); `reading` is
-    true for `Database.read()` transactions, the only ones such caches serve and fill: a write
-    transaction reads its own uncommitted changes, which may yet roll back.
-    """
-
-    def __init__(self, conn: Any, dialect: str, db: Database | None = None, *, reading: bool = False) -> None:
-        self._conn = conn
-        self.dialect = dialect
-        self.db = db
-        self.reading = reading
-        self.state: dict[str, Any] = {}
-        self._before: dict[str, Callable[[Tx], object]] = {}
-        self._after: list[Callable[[], None]] = []
-
-    def before_commit(self, key: str, fn: Callable[[Tx], object]) -> None:
-        """Run `fn(tx)` at the end of this transaction, inside it; once per `key`."""
-        self._before.setdefault(key, fn)
-
-    def after_commit(self, fn: Callable[[], None]) -> None:
-        """Run `fn()` once this transaction is committed (never if it rolls back)."""
-        self._after.append(fn)
-
-    def _finish(self) -> None:
-        while self._before:
-            key = next(iter(self._before))
-            self._before.pop(key)(self)
-
-    def _committed(self) -> None:
-        for fn in self._after:
-            try:
-                fn()
-            except Exception:  # a wake-up that fails must not turn a durable write into an error
-                logging.getLogger("stackyard.store").exception("after-commit callback failed")
-        self._after.clear()
-
-    def _exec(self, sql: str, params: tuple[Any, ...]) -> Any:
-        if self.dialect == "postgresql":
-            return self._conn.execute(_to_pyformat(sql), params)
-        return self._conn.execute(sql, params)
-
-    def all(self, sql: str, *params: Any) -> list[Row]:
-        cur = self._exec(sql, params)
-        rows = cur.fetchall()
-        if self.dialect == "sqlite":
-            return [dict(r) for r in rows]
-        return list(rows)
-
-    def one(self, sql: str, *params: Any) -> Row | None:
-        cur = self._exec(sql, params)
-        row = cur.fetchone()
-        if row is None:
-            return None
-        return dict(row) if self.dialect == "sqlite" else row
-
-    def scalar(self, sql: str, *params: Any) -> Any:
-        row = self.one(sql, *params)
-        if row is None:
-            return None
-        return next(iter(row.values()))
-
-    def page(
-        self,
-        table: str,
-        where: str,
-        params: tuple[Any, ...],
-        order: str,
-        skip: int,
-        limit: int,
-        *,
-        count: bool = False,
-    ) -> tuple[list[Row], int | None]:
-        """One page of `table`'s rows matching `where` in `order`, and, with `count`, how many match
-        in all (None without). Counting visits every matching row, however small the page, so lists
-        count only when the client asks (`include_count=true`, the only time Contentstack answers `count`).
-
-        `table`, `where` and `order` are SQL written by the caller (never user text); values go in `params`.
-        """
-        total = self.scalar(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", *params) if count else None
-        rows = self.all(
-            f"SELECT * FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", *params, limit, skip
-        )
-        return rows, (int(total or 0) if count else None)
-
-    def run(self, sql: str, *params: Any) -> int:
-        """Execute a statement; answers the number of rows it touched."""
-        cur = self._exec(sql, params)
-        return int(cur.rowcount)
-
-    def run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        """Execute one statement for each parameter tuple (one round of the driver, not one per row)."""
-        if not rows:
-            return
-        if self.dialect == "postgresql":
-            with self._conn.cursor() as cur:
-                cur.executemany(_to_pyformat(sql), rows)
-        else:
-            self._conn.executemany(sql, rows)
-
-    def script(self, sql: str) -> None:
-        for statement in split_statements(sql):
-            self._conn.execute(statement)
-
-
-def split_statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";\n") if _has_code(s)]
-
-
-def _has_code(s: str) -> bool:
-    return any(line.strip() and not line.strip().startswith("--") for line in s.splitlines())
 
 
 def _private_files(path: str) -> None:
@@ -233,9 +125,13 @@ class GroupCommitFailed(sqlite3.OperationalError):
 class Database:
     """A database by URL: `sqlite:///path/file.db` or `postgresql://...`."""
 
-    def __init__(self, url: str, *, pool_size: int = 16, group_commit: int = 32) -> None:
-        """`group_commit`: most SQLite write transactions that may share one commit (1 turns it off)."""
+    def __init__(
+        self, url: str, *, pool_size: int = 16, group_commit: int = 32, query_timeout_ms: int = 0
+    ) -> None:
+        """`group_commit`: most SQLite write transactions that may share one commit (1 turns it off);
+        `query_timeout_ms`: the time limit of a statement (0: none), see `limit_queries`."""
         self.url = url
+        self.query_timeout_ms = max(0, query_timeout_ms)
         parsed = urlparse(url)
         if parsed.scheme in ("postgres", "postgresql"):
             self.dialect = "postgresql"
@@ -279,7 +175,11 @@ class Database:
             check_same_thread=False,
             timeout=30,
             cached_statements=STATEMENT_CACHE,
+            factory=_Connection,
         )
+        assert isinstance(conn, _Connection)
+        conn.clock = _Clock()
+        conn.set_progress_handler(conn.clock.expired, PROGRESS_STEPS)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
@@ -303,13 +203,28 @@ class Database:
         if self.dialect == "sqlite":
             conn = self._sqlite()
             conn.execute("BEGIN")
+            limit = 0 if _UNLIMITED.get() else self.query_timeout_ms
             try:
-                yield Tx(conn, "sqlite", self, reading=True)
+                yield Tx(conn, "sqlite", self, reading=True, limit_ms=limit)
             finally:
-                conn.execute("COMMIT")
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
         else:
             with self._pool.connection() as pconn:
+                self._pg_limit(pconn)
                 yield Tx(pconn, "postgresql", self, reading=True)
+
+    def limit_queries(self, timeout_ms: int) -> None:
+        """Set the time limit of every statement from now on (`query_timeout_ms`; 0: none)."""
+        self.query_timeout_ms = max(0, timeout_ms)
+
+    def _pg_limit(self, pconn: Any) -> None:
+        """Bring a pooled connection's statement_timeout to what this checkout needs (a round trip
+        only when it changes: a new connection, or one used by `unlimited_queries` work before)."""
+        want = 0 if _UNLIMITED.get() else self.query_timeout_ms
+        if getattr(pconn, "_stackyard_timeout", None) != want:
+            pconn.execute(f"SET statement_timeout = {int(want)}")
+            pconn._stackyard_timeout = want
 
     @property
     def reads_are_local(self) -> bool:
@@ -338,10 +253,12 @@ class Database:
             with self._grouped() as tx:
                 yield tx
         else:
-            with self._pool.connection() as pconn, pconn.transaction():
-                tx = Tx(pconn, "postgresql", self)
-                yield tx
-                tx._finish()
+            with self._pool.connection() as pconn:
+                self._pg_limit(pconn)  # outside the transaction: a rollback would undo the SET
+                with pconn.transaction():
+                    tx = Tx(pconn, "postgresql", self)
+                    yield tx
+                    tx._finish()
             tx._committed()
 
     @contextmanager

@@ -12,23 +12,23 @@ a field inside arrays (multiple fields, group lists, modular blocks, references)
 element matches; `$ne`/`$nin` are the negation of `=`/`$in` (so documents without the field match);
 comparisons are typed by the schema (`{"price": "5"}` is the number 5) and never match across
 types or against a missing value; each operator of `{"$gt": 1, "$lt": 5}` is tested on its own.
+`$regex` speaks one dialect on both engines, checked here and rendered for each (`query_regex`).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from stackyard.store.query_paths import SCALAR_KINDS, FieldPath, bad_query, coerce, resolve, storable
+from stackyard.store.query_regex import MAX_REGEX, parse_regex, search
 
 OPS = ("$ne", "$in", "$nin", "$lt", "$lte", "$gt", "$gte", "$exists", "$regex")
 MAX_NODES = 200
 MAX_DEPTH = 8
 MAX_LIST = 1000
-MAX_REGEX = 256
 _CMP = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
 
 
@@ -37,7 +37,7 @@ class Cond:
     name: str
     path: FieldPath
     op: str  # "$eq" or one of OPS
-    value: Any
+    value: Any  # a `query_regex.Regex` for $regex
     options: str = ""
 
 
@@ -128,11 +128,7 @@ def _parse_ops(name: str, path: FieldPath, ops: dict[str, Any]) -> list[Cond]:
         elif op == "$regex":
             if path.kind != "string" or not isinstance(arg, str) or len(arg) > MAX_REGEX or not storable(arg):
                 raise bad_query(f"'$regex' takes a pattern of at most {MAX_REGEX} characters on text fields.")
-            try:
-                re.compile(arg)
-            except re.error:
-                raise bad_query(f"'{arg}' is not a valid regular expression.") from None
-            out.append(Cond(name, path, op, arg, options))
+            out.append(Cond(name, path, op, parse_regex(arg, options), options))
         else:
             out.append(Cond(name, path, op, coerce(path.kind, arg, name)))
     return out
@@ -256,10 +252,9 @@ def _predicate(d: _Dialect, c: Cond, base: str, params: list[Any]) -> str:
     if c.op in ("$in", "$nin") and not c.value:
         return "1 = 0"
     if c.op == "$regex" and d.name == "sqlite":
-        params.append(c.value)
+        params.append(c.value.re2)
         leaf = _leaf(d, c.path, base, params)
-        params.append(c.options)
-        return f"sy_regexp(?, {leaf}, ?) = 1"
+        return f"sy_regexp(?, {leaf}) = 1"
     leaf = _leaf(d, c.path, base, params)
     if c.op in ("$eq", "$ne"):
         params.append(_param(d, kind, c.value))
@@ -271,8 +266,8 @@ def _predicate(d: _Dialect, c: Cond, base: str, params: list[Any]) -> str:
         params.append(_param(d, kind, c.value))
         return f"{leaf} {_CMP[c.op]} ?"
     if c.op == "$regex":
-        params.append(c.value)
-        return f"{leaf} {'~*' if c.options == 'i' else '~'} ?"
+        params.append(c.value.ere)  # `$options` "i" is spelled out in the pattern itself
+        return f"{leaf} ~ ?"
     raise bad_query(f"'{c.op}' is not a supported query operator.")  # pragma: no cover
 
 
@@ -314,13 +309,12 @@ def order_by(
     return Where(f"({leaf} IS NULL), {leaf}{' DESC' if descending else ''}", params + second)
 
 
-def _regexp(pattern: str, value: Any, options: str) -> int:
-    if not isinstance(value, str):
-        return 0
-    return 1 if re.search(pattern, value, re.IGNORECASE if options == "i" else 0) else 0
+def _regexp(pattern: str, value: Any) -> int:
+    return 1 if search(pattern, value) else 0
 
 
 def prepare(tx: Any) -> None:
-    """Register the SQLite function `$regex` compiles to on this transaction's connection."""
+    """Register the SQLite function `$regex` compiles to on this transaction's connection (RE2:
+    linear in the text, where Python's backtracking `re` could hold the event loop for seconds)."""
     if tx.dialect == "sqlite":
-        tx._conn.create_function("sy_regexp", 3, _regexp, deterministic=True)
+        tx._conn.create_function("sy_regexp", 2, _regexp, deterministic=True)

@@ -9,11 +9,11 @@ already in memory (the PULL update operator).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from stackyard.store.query import Cond, Group, Node, parse
 from stackyard.store.query_paths import SYSTEM, FieldPath
+from stackyard.store.query_regex import search
 
 _TYPES: dict[str, tuple[type, ...]] = {"number": (int, float), "string": (str,), "boolean": (bool,)}
 
@@ -68,7 +68,7 @@ def _one(c: Cond, v: Any) -> bool:
     if c.op == "$gte":
         return bool(v >= c.value)
     if c.op == "$regex":
-        return re.search(c.value, v, re.IGNORECASE if c.options == "i" else 0) is not None
+        return search(c.value, v)  # RE2, as SQLite; PostgreSQL reads the same dialect
     return False  # pragma: no cover
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -207,3 +208,24 @@ def test_unique_values_are_reported_for_the_caller_to_check() -> None:
 def test_references_are_collected() -> None:
     checked = run({"scores": [1], "related": [{"uid": "blt_author"}, {"uid": "blt_article"}]})
     assert checked.refs == [("blt_author", "author"), ("blt_article", "article")]
+
+
+def test_multiple_fields_hold_at_most_max_items_even_without_max_instance() -> None:
+    schema = [f("words", "text", multiple=True), f("nums", "number", multiple=True, max_instance=10)]
+    ok = check(
+        schema, {"words": ["a"] * 3, "nums": [1] * 3}, create=True, lookup=lambda uid: None, max_items=3
+    )
+    assert ok.errors == {}
+    # a field's max_instance can only lower the cap, never raise it
+    over = check(
+        schema, {"words": ["a"] * 4, "nums": [1] * 4}, create=True, lookup=lambda uid: None, max_items=3
+    )
+    assert over.errors == {"words": ["must have at most 3 items."], "nums": ["must have at most 3 items."]}
+
+
+def test_the_default_cap_refuses_a_million_items_at_once() -> None:
+    schema = [f("nums", "number", multiple=True)]
+    started = time.monotonic()
+    result = check(schema, {"nums": [1] * 1_600_000}, create=True, lookup=lambda uid: None)
+    assert result.errors == {"nums": ["must have at most 1000 items."]}
+    assert time.monotonic() - started < 1.0

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from stackyard.api.body import Part
 from stackyard.api.routing import Req, Router
 from stackyard.content.model import content_types
+from stackyard.core import json_input
 from stackyard.core.readonly import writable
 from stackyard.errors import BadRequest, invalid
 
@@ -91,7 +91,7 @@ def uploaded_json(parts: list[Part], field: str) -> Any:
     if part is None:
         raise invalid({field: ["is required: a multipart file field holding the exported JSON."]})
     try:
-        return json.loads(part.data)
+        return json_input.loads(part.data)
     except (ValueError, UnicodeDecodeError) as e:
         raise BadRequest(
             f"The uploaded {field} is not valid JSON.", error_code=101, errors={field: [str(e)]}

@@ -12,7 +12,6 @@ from stackyard.content.entries import transfer as entry_io
 from stackyard.content.entries import versions as entry_versions
 from stackyard.core.readonly import writable
 from stackyard.errors import BadRequest, invalid
-from stackyard.store.query import parse_param
 
 router = Router()
 BASE = "/v3/content_types/{ct}/entries"
@@ -48,7 +47,7 @@ def _project(entry: dict[str, Any], only: list[str], excepts: list[str]) -> dict
 def find(r: Req) -> Any:
     skip, limit = r.page()
     ask = entry_lists.Listing(
-        query=parse_param(r.param("query")),
+        query=r.json_param("query"),
         locale=r.param("locale"),
         include_fallback=r.flag("include_fallback"),
         skip=min(skip, MAX_SKIP),

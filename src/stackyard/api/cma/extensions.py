@@ -8,12 +8,12 @@ The management SDK's `upload()` sends form fields `extension[title]`, `extension
 from __future__ import annotations
 
 import ast
-import json
 from typing import Any
 
 from stackyard.api.body import Part, looks_multipart
 from stackyard.api.routing import Req, Router
 from stackyard.content.model import extensions
+from stackyard.core import json_input
 from stackyard.core.readonly import writable
 from stackyard.errors import invalid
 
@@ -29,7 +29,7 @@ def _tags(raw: str) -> Any:
         return []
     if len(raw) > _TAGS_LIMIT:
         raise invalid({"tags": [f"must be at most {_TAGS_LIMIT} characters."]}, extensions.INVALID)
-    for parse in (json.loads, ast.literal_eval):
+    for parse in (json_input.loads, ast.literal_eval):
         try:
             value = parse(raw)
         except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -59,7 +59,7 @@ def _from_form(parts: list[Part]) -> dict[str, Any]:
             data["multiple"] = part.text().strip().lower() in ("true", "1", "yes")
         elif key in ("config", "scope"):
             try:
-                data[key] = json.loads(part.text() or "{}")
+                data[key] = json_input.loads(part.text() or "{}")
             except ValueError:
                 data[key] = part.text()
         else:

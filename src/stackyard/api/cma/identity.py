@@ -7,7 +7,8 @@ from typing import Any
 from stackyard.api.routing import Req, Router
 from stackyard.core.readonly import writable
 from stackyard.errors import invalid
-from stackyard.identity import organizations, sessions, users
+from stackyard.identity import accounts, organizations, sessions, users
+from stackyard.stacks import members as stack_members
 from stackyard.stacks import stacks
 
 router = Router()
@@ -43,6 +44,18 @@ def fetch_user(r: Req) -> Any:
         return {"user": users.render(tx, users.get_row(tx, user_uid))}
 
 
+@router.post("/v3/user")
+def sign_up(r: Req) -> Any:
+    """Self-service sign-up (a Stackyard addition, off unless `--allow-signup`): an inactive account
+    and an activation mail; activating it opens the user's own organization."""
+    r.throttle_account_call()
+    accounts.require_signup(r.settings)  # before the body is read: off means off
+    data = r.envelope("user")
+    with r.db.write() as tx:
+        accounts.sign_up(tx, data, r.settings)
+    return {"notice": accounts.SIGNUP_NOTICE}
+
+
 @router.put("/v3/user")
 def update_user(r: Req) -> Any:
     data = writable("user", r.envelope("user"))
@@ -59,7 +72,7 @@ def update_user(r: Req) -> Any:
 def activate(r: Req) -> Any:
     r.throttle_account_call()
     data = r.envelope("user")
-    users.activate(r.db, r.path["token"], data, r.settings)
+    accounts.activate(r.db, r.path["token"], data, r.settings)
     return {"notice": "Your account has been activated."}
 
 
@@ -141,8 +154,26 @@ def organization_share(r: Req) -> Any:
     data = r.json()
     with r.db.write() as tx:
         r.user(tx)
-        shares = organizations.share(tx, r.caller(tx), r.path["org_uid"], data, stacks.grant_in_organization)
+        shares = organizations.share(
+            tx,
+            r.caller(tx),
+            r.path["org_uid"],
+            data,
+            stacks.grant_in_organization,
+            public_url=r.settings.public_url,
+            ttl_seconds=r.settings.invitation_ttl_seconds,
+        )
     return {"notice": "The invitation has been sent successfully.", "shares": shares}
+
+
+@router.post("/v3/user/invitations/{token}/accept")
+def accept_invitation(r: Req) -> Any:
+    """The invited user, logged in, accepts with the mailed token (POST only: a link opened by a
+    mail scanner must not join anyone)."""
+    with r.db.write() as tx:
+        r.user(tx)
+        accepted = stack_members.accept_invitation(tx, r.caller(tx), r.path["token"])
+    return {"notice": "The invitation has been accepted.", "invitation": accepted}
 
 
 @router.post("/v3/organizations/{org_uid}/transfer-ownership")

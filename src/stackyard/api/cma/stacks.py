@@ -90,7 +90,13 @@ def reset_settings(r: Req) -> Any:
 def share(r: Req) -> Any:
     data = r.json()
     with r.db.write() as tx:
-        shares = stack_members.share(tx, r.access(tx), data)
+        shares = stack_members.share(
+            tx,
+            r.access(tx),
+            data,
+            public_url=r.settings.public_url,
+            ttl_seconds=r.settings.invitation_ttl_seconds,
+        )
     return {"notice": "The invitation has been sent successfully.", "shares": shares}
 
 

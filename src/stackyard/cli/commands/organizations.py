@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from stackyard.cli import payload
+from stackyard.cli.admin import ORGANIZATION_CREATE
 from stackyard.cli.context import Ctx
 from stackyard.cli.errors import UsageError
 from stackyard.cli.payload import field_of
@@ -49,6 +50,7 @@ ORGANIZATION = Resource(
     verbs=("list", "get"),
     fields=SHARE_FIELDS,
     extra=(
+        ORGANIZATION_CREATE,  # an operator verb: on the database, not through a server
         Verb(
             "roles",
             "List the organization's roles.",

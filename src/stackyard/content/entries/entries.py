@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stackyard.access.caller import StackAccess
-from stackyard.access.policy import require
+from stackyard.access.policy import content_locales, require
 from stackyard.content.entries import operations as entry_ops
 from stackyard.content.entries import validation
 from stackyard.content.model import content_types
@@ -69,6 +69,14 @@ def locale_of(tx: Tx, access: StackAccess, code: str | None) -> str:
             {"locale": [f"'{code}' is not a language of this stack."]}, "The language was not found."
         )
     return code
+
+
+def in_locale(tx: Tx, access: StackAccess, ct: Target, code: str | None, action: str) -> str:
+    """The locale a request names (as `locale_of`), after checking the caller may `action` the
+    content type's entries in it: a custom role's locale rules bind every entry action (403)."""
+    found = locale_of(tx, access, code)
+    require(access, "entry", action, ct.uid, locale=found)
+    return found
 
 
 def row(
@@ -170,7 +178,9 @@ def check(
     exclude: str = "",
 ) -> Write:
     """Validate a body (field values plus tags) as a whole; 422 naming every fault."""
-    checked = validation.check(ct.schema, body, create=create, lookup=lookup(tx, access))
+    checked = validation.check(
+        ct.schema, body, create=create, lookup=lookup(tx, access), max_items=validation.item_cap(tx.db)
+    )
     errors = checked.errors
     tags = _tags(body.get("tags"), errors)
     if checked.unique and tx.dialect == "postgresql":
@@ -313,7 +323,7 @@ def create(
     tx: Tx, access: StackAccess, ct_uid: str, body: dict[str, Any], locale: str | None
 ) -> dict[str, Any]:
     ct = content_type(tx, access, ct_uid, "create")
-    code = locale_of(tx, access, locale)
+    code = in_locale(tx, access, ct, locale, "create")
     w = check(tx, access, ct, body, code, create=True)
     r = store(tx, access, ct, uid(), code, w, previous=None)
     record(tx, access, ct, "create", r)
@@ -335,19 +345,20 @@ def update(
 ) -> tuple[str, dict[str, Any]]:
     """Save fields of (uid, locale); answers (notice key, entry). A locale without its own copy is localized."""
     ct = content_type(tx, access, ct_uid, "update")
-    code = locale_of(tx, access, locale)
+    code = in_locale(tx, access, ct, locale, "update")
     existing = rows(tx, access, ct, entry_uid, lock=True)
     current = next((r for r in existing if r["locale"] == code), None)
     if current is None:
+        # A copy the caller may not read is no base: the new copy starts from what was sent.
         base = fallback(tx, access, existing, code)
-        stored = _known(ct, jload(base["data"]))
+        stored = _known(ct, jload(base["data"])) if base is not None else {}
         merged, op_errors = entry_ops.apply(ct.schema, stored, body)
         if op_errors:
             raise invalid(op_errors, "Entry update failed. Please enter valid data.", UPDATE_FAILED)
         data = follow_master(access, ct, existing, code, {**stored, **merged})
         w = check(tx, access, ct, data, code, create=False, exclude=entry_uid)
         if w.tags is None:
-            w.tags = jload(base["tags"])
+            w.tags = jload(base["tags"]) if base is not None else []
         r = store(tx, access, ct, entry_uid, code, w, previous=None, localized=True)
         record(tx, access, ct, "localize", r)
         spread_master(tx, access, ct, r, existing)
@@ -412,13 +423,15 @@ def _known(ct: Target, data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in names}
 
 
-def fallback(tx: Tx, access: StackAccess, existing: list[Row], code: str) -> Row:
-    """The copy a locale without its own falls back to: along the locale chain, else the first locale."""
-    by_locale = {r["locale"]: r for r in existing}
+def fallback(tx: Tx, access: StackAccess, existing: list[Row], code: str) -> Row | None:
+    """The copy a locale without its own falls back to: along the locale chain, else the first
+    locale; only copies in locales the caller may read (None when there is none)."""
+    readable = content_locales(access)
+    by_locale = {r["locale"]: r for r in existing if readable.admits(r["locale"])}
     for candidate in locales.chain(tx, access.api_key, code, access.branch):
         if candidate in by_locale:
             return by_locale[candidate]
-    return existing[0]
+    return next(iter(by_locale.values()), None)
 
 
 def fetch(
@@ -432,10 +445,13 @@ def fetch(
     version: int | None = None,
 ) -> dict[str, Any]:
     ct = content_type(tx, access, ct_uid, "read")
-    code = locale_of(tx, access, locale)
+    code = in_locale(tx, access, ct, locale, "read")
     r = row(tx, access, ct, entry_uid, code)
     if r is None and include_fallback:
+        readable = content_locales(access)
         for candidate in locales.chain(tx, access.api_key, code, access.branch)[1:]:
+            if not readable.admits(candidate):
+                continue
             r = row(tx, access, ct, entry_uid, candidate)
             if r is not None:
                 break
@@ -466,6 +482,9 @@ def delete(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str, codes: list
     missing = [c for c in codes if c not in have]
     if missing:
         raise not_found()
+    # Deleting the whole entry deletes every copy: each must be one the caller may delete.
+    for code in codes:
+        require(access, "entry", "delete", ct.uid, locale=code)
     for code in codes:
         drop_locale(tx, access, entry_uid, code)
         record(tx, access, ct, "delete", have[code])

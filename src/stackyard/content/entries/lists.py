@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stackyard.access.caller import StackAccess
-from stackyard.content.entries.entries import content_type, locale_of, render
+from stackyard.access.policy import content_locales
+from stackyard.content.entries.entries import content_type, in_locale, render
 from stackyard.stacks import locales
 from stackyard.store.engine import Tx
 from stackyard.store.query import compile_query, order_by, prepare
@@ -34,7 +35,8 @@ def find(tx: Tx, access: StackAccess, ct_uid: str, ask: Listing) -> tuple[list[d
     """A page of the content type's entries in a locale (optionally with fallback), and, when `ask.count`,
     how many match in all."""
     ct = content_type(tx, access, ct_uid, "read")
-    code = locale_of(tx, access, ask.locale)
+    # A locale the caller may not work in is refused (403), not answered as an empty page.
+    code = in_locale(tx, access, ct, ask.locale, "read")
     prepare(tx)
     where = compile_query(tx.dialect, ct.schema, ask.query)
     if ask.asc or ask.desc:
@@ -45,7 +47,9 @@ def find(tx: Tx, access: StackAccess, ct_uid: str, ask: Listing) -> tuple[list[d
         order_sql, order_params = "updated_at DESC, uid", []
     base: list[Any] = [access.api_key, access.branch, ct.uid]
     if ask.include_fallback:
+        readable = content_locales(access)
         chain = locales.chain(tx, access.api_key, code, access.branch) or [code]
+        chain = [c for c in chain if readable.admits(c)] or [code]
         rank = " ".join("WHEN ? THEN " + str(i) for i in range(len(chain)))
         source = (
             f"(SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.uid ORDER BY CASE e.locale {rank} END) AS rn "

@@ -11,21 +11,25 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.access.caller import StackAccess
+from stackyard.access.policy import content_locales
 from stackyard.content.entries import entries
 from stackyard.errors import UnprocessableEntity, not_found
 from stackyard.store.engine import Tx
 
 
 def languages(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str) -> list[dict[str, Any]]:
-    """Every language of the stack, `localized` when the entry has its own copy in it."""
+    """Every language of the stack the caller may work in, `localized` when the entry has its own
+    copy in it."""
     ct = entries.content_type(tx, access, ct_uid, "read")
     have = {r["locale"] for r in entries.rows(tx, access, ct, entry_uid)}
+    shown, params = content_locales(access, "code").sql()
     stack_codes = [
         r["code"]
         for r in tx.all(
-            "SELECT code FROM locales WHERE api_key = ? AND branch = ? ORDER BY created_at, code",
+            f"SELECT code FROM locales WHERE api_key = ? AND branch = ? AND {shown} ORDER BY created_at, code",
             access.api_key,
             access.branch,
+            *params,
         )
     ]
     return [{"code": code, "localized": code in have} for code in stack_codes]
@@ -33,7 +37,7 @@ def languages(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str) -> list[
 
 def unlocalize(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str, locale: str | None) -> None:
     ct = entries.content_type(tx, access, ct_uid, "update")
-    code = entries.locale_of(tx, access, locale)
+    code = entries.in_locale(tx, access, ct, locale, "update")
     existing = entries.rows(tx, access, ct, entry_uid, lock=True)
     current = next((r for r in existing if r["locale"] == code), None)
     if current is None:

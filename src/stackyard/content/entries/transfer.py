@@ -8,12 +8,13 @@ the whole entry: fields missing from the file are cleared.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from stackyard.access.caller import StackAccess
+from stackyard.access.policy import content_locales
 from stackyard.content.entries import entries
 from stackyard.content.model import content_types
+from stackyard.core import json_input
 from stackyard.errors import APIError, BadRequest, invalid
 from stackyard.store.engine import Tx
 
@@ -25,7 +26,7 @@ def export(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str, locale: str
 def parse_file(raw: bytes) -> dict[str, Any]:
     """The entry object of an import file; a 400 when it is not JSON, 422 when not an entry."""
     try:
-        data = json.loads(raw)
+        data = json_input.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest(
             "The import file is not valid JSON.", error_code=101, errors={"entry": ["is not JSON."]}
@@ -56,7 +57,7 @@ def import_(
     if target is None:
         return True, entries.create(tx, access, ct_uid, data, locale)
     ct = entries.content_type(tx, access, ct_uid, "update")
-    code = entries.locale_of(tx, access, locale)
+    code = entries.in_locale(tx, access, ct, locale, "update")
     existing = entries.rows(tx, access, ct, target, lock=True)
     current = next((r for r in existing if r["locale"] == code), None)
     body = {k: v for k, v in data.items() if k != "_version"}
@@ -71,9 +72,10 @@ def import_(
 
 
 def references(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str) -> list[dict[str, Any]]:
-    """The entries (per locale) whose reference fields point at this entry."""
+    """The entries (per locale the caller may read) whose reference fields point at this entry."""
     ct = entries.content_type(tx, access, ct_uid, "read")
     entries.rows(tx, access, ct, entry_uid)
+    shown, shown_params = content_locales(access, "e.locale").sql()
     found = tx.all(
         "SELECT e.uid, e.content_type_uid, e.locale, e.version, e.title, v.version_name, "
         "v.created_by AS v_by, v.created_at AS v_at FROM entry_references r "
@@ -81,10 +83,12 @@ def references(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str) -> list
         "AND e.locale = r.from_locale "
         "LEFT JOIN entry_versions v ON v.api_key = e.api_key AND v.branch = e.branch AND v.uid = e.uid "
         "AND v.locale = e.locale AND v.version = e.version "
-        "WHERE r.api_key = ? AND r.branch = ? AND r.to_uid = ? ORDER BY e.content_type_uid, e.uid, e.locale",
+        f"WHERE r.api_key = ? AND r.branch = ? AND r.to_uid = ? AND {shown} "
+        "ORDER BY e.content_type_uid, e.uid, e.locale",
         access.api_key,
         access.branch,
         entry_uid,
+        *shown_params,
     )
     titles: dict[str, str] = {}
     out = []

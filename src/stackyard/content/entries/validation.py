@@ -8,6 +8,8 @@ so a client learns every one at once; the caller raises them as one 422. Unknown
 system fields a client echoes back from a fetch (uid, _version, created_at...) are ignored. On create
 a field's `field_metadata.default_value` fills in a missing value. References must point at entries
 that exist, of a content type the field accepts; `lookup(uid)` answers an entry's content type.
+A multiple field holds at most `max_items` values (`max_field_items`), its `max_instance` if lower:
+without a cap, a few entries of millions of items each made every list of them megabytes long.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from stackyard.content.entries import values
 from stackyard.content.entries.values import Errors, add
@@ -26,7 +29,19 @@ from stackyard.store.query_paths import storable
 # `_version` are read by the entry service itself).
 SYSTEM_KEYS = READ_ONLY["entry"] | {"tags", "_version"}
 MAX_DEPTH = 20
+MAX_FIELD_ITEMS = 1000  # the default of settings.max_field_items
 Lookup = Callable[[str], str | None]
+_ITEM_CAPS: WeakKeyDictionary[Any, int] = WeakKeyDictionary()
+
+
+def configure(db: Any, *, max_field_items: int) -> None:
+    """Cap the items of one multiple field in entries written through `db` (`max_field_items`)."""
+    _ITEM_CAPS[db] = max(0, max_field_items)
+
+
+def item_cap(db: Any) -> int:
+    """The most items one multiple field may hold in entries written through `db`."""
+    return _ITEM_CAPS.get(db, MAX_FIELD_ITEMS) if db is not None else MAX_FIELD_ITEMS
 
 
 @dataclass
@@ -49,9 +64,10 @@ def _empty(v: Any) -> bool:
 
 
 class _Walk:
-    def __init__(self, lookup: Lookup, create: bool) -> None:
+    def __init__(self, lookup: Lookup, create: bool, max_items: int = MAX_FIELD_ITEMS) -> None:
         self.lookup = lookup
         self.create = create
+        self.max_items = max_items
         self.errors: Errors = {}
         self.refs: list[tuple[str, str]] = []
 
@@ -97,10 +113,12 @@ class _Walk:
             add(self.errors, at, "must be a list.")
             return None
         low, high = f.get("min_instance"), f.get("max_instance")
+        high = min(high, self.max_items) if isinstance(high, int) else self.max_items
         if isinstance(low, int) and len(value) < low:
             add(self.errors, at, f"must have at least {low} items.")
-        if isinstance(high, int) and len(value) > high:
+        if len(value) > high:
             add(self.errors, at, f"must have at most {high} items.")
+            return None  # checking (and answering a fault for) each of millions of items helps nobody
         dt = f.get("data_type")
         if dt == "reference":
             meta = f.get("field_metadata") if isinstance(f.get("field_metadata"), dict) else {}
@@ -220,9 +238,16 @@ def _default(f: dict[str, Any]) -> Any:
     return default
 
 
-def check(schema: list[dict[str, Any]], data: Any, *, create: bool, lookup: Lookup) -> Checked:
-    """Check an entry body (field values) against `schema`."""
-    walk = _Walk(lookup, create)
+def check(
+    schema: list[dict[str, Any]],
+    data: Any,
+    *,
+    create: bool,
+    lookup: Lookup,
+    max_items: int = MAX_FIELD_ITEMS,
+) -> Checked:
+    """Check an entry body (field values) against `schema`; a multiple field takes `max_items` at most."""
+    walk = _Walk(lookup, create, max_items)
     if not isinstance(data, dict):
         return Checked({}, errors={"entry": ["must be an object of field values."]})
     if not _storable(data):

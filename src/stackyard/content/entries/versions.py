@@ -46,10 +46,13 @@ def find(
     answers the master's for an unlocalized entry.
     """
     ct = entries.content_type(tx, access, ct_uid, "read")
-    code = entries.locale_of(tx, access, locale)
+    code = entries.in_locale(tx, access, ct, locale, "read")
     existing = entries.rows(tx, access, ct, entry_uid)
     if not any(r["locale"] == code for r in existing):
-        code = entries.fallback(tx, access, existing, code)["locale"]
+        base = entries.fallback(tx, access, existing, code)
+        if base is None:
+            raise not_found()
+        code = base["locale"]
     found = _versions(tx, access, entry_uid, code, named)
     out = []
     for v in found[skip : skip + limit]:
@@ -90,7 +93,7 @@ def _set(
     event: str,
 ) -> None:
     ct = entries.content_type(tx, access, ct_uid, "update")
-    code = entries.locale_of(tx, access, locale if isinstance(locale, str) else None)
+    code = entries.in_locale(tx, access, ct, locale if isinstance(locale, str) else None, "update")
     touched = tx.run(
         "UPDATE entry_versions SET version_name = ? WHERE api_key = ? AND branch = ? AND uid = ? AND locale = ? "
         "AND version = ?",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import resources
 
 from stackyard.ids import now
-from stackyard.store.engine import Database
+from stackyard.store.engine import Database, unlimited_queries
 
 _MACROS = {
     "sqlite": {"json": "TEXT", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"},
@@ -34,9 +34,10 @@ def render(sql: str, dialect: str) -> str:
 
 
 def upgrade(db: Database) -> list[str]:
-    """Apply every migration not yet applied; answers the names applied now."""
+    """Apply every migration not yet applied; answers the names applied now. No statement time limit:
+    a migration may rewrite big tables, and processes starting together wait here for the first."""
     applied_now: list[str] = []
-    with db.write() as tx:
+    with unlimited_queries(), db.write() as tx:
         if db.dialect == "postgresql":
             # Several server processes may start at once: one migrates, the others wait.
             tx.run("SELECT pg_advisory_xact_lock(727400001)")

@@ -1,0 +1,235 @@
+"""One transaction: statements with `?` placeholders (rewritten for psycopg), their time limit, and
+the work a transaction does at its end (`before_commit`, `after_commit`). `Database` (engine.py)
+opens them.
+
+Every statement has a time limit, `query_timeout_ms` (see `Database.limit_queries`); one that runs
+past it is stopped and answers a 503 (error_code 503), and its connection stays usable. On
+PostgreSQL that is the connection's `statement_timeout`. On SQLite it is a progress handler that
+interrupts statements of read transactions: reads are what run on the event loop, and an
+interrupted write statement would roll back the whole transaction, with the other writes sharing
+its group commit (writes run on worker threads, one at a time). Work that may take long, such as
+migrations and background jobs, runs inside `unlimited_queries()`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from typing import Any
+
+from stackyard.errors import ServerError
+
+Row = dict[str, Any]
+
+
+def jload(value: Any) -> Any:
+    """Decode a JSON column: SQLite hands back text, PostgreSQL's JSONB is already decoded."""
+    if isinstance(value, str | bytes):
+        return json.loads(value)
+    return value
+
+
+def jdump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@lru_cache(maxsize=4096)
+def _to_pyformat(sql: str) -> str:
+    """`?` placeholders to psycopg's `%s`, escaping literal percent signs. `?` never occurs in our SQL otherwise."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+_UNLIMITED: ContextVar[bool] = ContextVar("stackyard_unlimited_queries", default=False)
+
+
+@contextmanager
+def unlimited_queries() -> Iterator[None]:
+    """Run work whose statements may take longer than `query_timeout_ms` (migrations, jobs)."""
+    token = _UNLIMITED.set(True)
+    try:
+        yield
+    finally:
+        _UNLIMITED.reset(token)
+
+
+def query_timeout(limit_ms: int) -> ServerError:
+    """The answer to a statement stopped at its time limit: 503, the server gave up on it."""
+    return ServerError(
+        f"The query took longer than the {limit_ms} ms the server allows (query_timeout_ms). "
+        "Narrow it (fewer or simpler conditions, a lower limit) and try again.",
+        error_code=503,
+        errors={"query": [f"took longer than {limit_ms} ms."]},
+    )
+
+
+# SQLite virtual machine steps between looks at the clock: ~0.1-1 ms of work, too rare to cost.
+PROGRESS_STEPS = 10_000
+
+
+class _Clock:
+    """The deadline of the statement running on one SQLite connection (None: no limit)."""
+
+    __slots__ = ("deadline",)
+
+    def __init__(self) -> None:
+        self.deadline: float | None = None
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
+
+
+class _Connection(sqlite3.Connection):
+    clock: _Clock
+
+
+class _Statement:
+    """Around one statement and its fetch: arms the SQLite deadline, turns a stop into a 503."""
+
+    __slots__ = ("limit_ms", "tx")
+
+    def __init__(self, tx: Tx, limit_ms: int) -> None:
+        self.tx = tx
+        self.limit_ms = limit_ms
+
+    def __enter__(self) -> None:
+        if self.limit_ms and self.tx.dialect == "sqlite":
+            self.tx._conn.clock.deadline = time.monotonic() + self.limit_ms / 1000
+
+    def __exit__(self, kind: Any, error: BaseException | None, tb: Any) -> None:
+        if self.limit_ms and self.tx.dialect == "sqlite":
+            self.tx._conn.clock.deadline = None
+        if error is None:
+            return
+        if isinstance(error, sqlite3.OperationalError) and str(error) == "interrupted" and self.limit_ms:
+            raise query_timeout(self.limit_ms) from error
+        if getattr(error, "sqlstate", None) == "57014":  # PostgreSQL query_canceled: statement_timeout
+            raise query_timeout(self.tx.db.query_timeout_ms if self.tx.db else 0) from error
+
+
+class Tx:
+    """One transaction. Methods take SQL with `?` placeholders and positional parameters.
+
+    A write transaction also carries work to do at its end: `before_commit` callbacks run last
+    inside it (the event spine appends its buffered events there, so the counters it locks are held
+    only for the commit), `after_commit` callbacks once it is durable (waking consumers).
+
+    `db` is the Database it runs on (per-process caches hang off it, `core.cache`); `reading` is
+    true for `Database.read()` transactions, the only ones such caches serve and fill: a write
+    transaction reads its own uncommitted changes, which may yet roll back.
+    """
+
+    def __init__(
+        self, conn: Any, dialect: str, db: Any = None, *, reading: bool = False, limit_ms: int = 0
+    ) -> None:
+        self._conn = conn
+        self.dialect = dialect
+        self.db = db
+        self.reading = reading
+        self.state: dict[str, Any] = {}
+        # `limit_ms` arms SQLite's deadline per statement; PostgreSQL's is the connection's own.
+        self._statement = _Statement(self, limit_ms)
+        self._before: dict[str, Callable[[Tx], object]] = {}
+        self._after: list[Callable[[], None]] = []
+
+    def before_commit(self, key: str, fn: Callable[[Tx], object]) -> None:
+        """Run `fn(tx)` at the end of this transaction, inside it; once per `key`."""
+        self._before.setdefault(key, fn)
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run `fn()` once this transaction is committed (never if it rolls back)."""
+        self._after.append(fn)
+
+    def _finish(self) -> None:
+        while self._before:
+            key = next(iter(self._before))
+            self._before.pop(key)(self)
+
+    def _committed(self) -> None:
+        for fn in self._after:
+            try:
+                fn()
+            except Exception:  # a wake-up that fails must not turn a durable write into an error
+                logging.getLogger("stackyard.store").exception("after-commit callback failed")
+        self._after.clear()
+
+    def _exec(self, sql: str, params: tuple[Any, ...]) -> Any:
+        if self.dialect == "postgresql":
+            return self._conn.execute(_to_pyformat(sql), params)
+        return self._conn.execute(sql, params)
+
+    def all(self, sql: str, *params: Any) -> list[Row]:
+        with self._statement:
+            rows = self._exec(sql, params).fetchall()
+        if self.dialect == "sqlite":
+            return [dict(r) for r in rows]
+        return list(rows)
+
+    def one(self, sql: str, *params: Any) -> Row | None:
+        with self._statement:
+            row = self._exec(sql, params).fetchone()
+        if row is None:
+            return None
+        return dict(row) if self.dialect == "sqlite" else row
+
+    def scalar(self, sql: str, *params: Any) -> Any:
+        row = self.one(sql, *params)
+        if row is None:
+            return None
+        return next(iter(row.values()))
+
+    def page(
+        self,
+        table: str,
+        where: str,
+        params: tuple[Any, ...],
+        order: str,
+        skip: int,
+        limit: int,
+        *,
+        count: bool = False,
+    ) -> tuple[list[Row], int | None]:
+        """One page of `table`'s rows matching `where` in `order`, and, with `count`, how many match
+        in all (None without). Counting visits every matching row, however small the page, so lists
+        count only when the client asks (`include_count=true`, the only time Contentstack answers `count`).
+
+        `table`, `where` and `order` are SQL written by the caller (never user text); values go in `params`.
+        """
+        total = self.scalar(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}", *params) if count else None
+        rows = self.all(
+            f"SELECT * FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", *params, limit, skip
+        )
+        return rows, (int(total or 0) if count else None)
+
+    def run(self, sql: str, *params: Any) -> int:
+        """Execute a statement; answers the number of rows it touched."""
+        with self._statement:
+            return int(self._exec(sql, params).rowcount)
+
+    def run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Execute one statement for each parameter tuple (one round of the driver, not one per row)."""
+        if not rows:
+            return
+        with self._statement:
+            if self.dialect == "postgresql":
+                with self._conn.cursor() as cur:
+                    cur.executemany(_to_pyformat(sql), rows)
+            else:
+                self._conn.executemany(sql, rows)
+
+    def script(self, sql: str) -> None:
+        for statement in split_statements(sql):
+            self._conn.execute(statement)
+
+
+def split_statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";\n") if _has_code(s)]
+
+
+def _has_code(s: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in s.splitlines())

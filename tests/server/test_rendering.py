@@ -1,0 +1,62 @@
+"""Answers are rendered where they cost the event loop least: small ones on it, heavy ones (a big
+page of entries) on a worker thread, even for GETs that ran on the loop."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from starlette.applications import Starlette
+
+from stackyard.api import routing
+from stackyard.api.routing import Req, Router, build_routes
+from stackyard.core.ratelimit import RateLimiter
+from stackyard.server.app import AppState
+from stackyard.settings import Settings
+from stackyard.store import migrations
+from stackyard.store.engine import Database
+from tests.server.test_inline_reads import _get
+
+
+def test_heavy_answers_are_rendered_off_the_loop(tmp_path: Any, monkeypatch: Any) -> None:
+    # given a SQLite app (GETs run on the loop) with a small and a heavy answer
+    db = Database(f"sqlite:///{tmp_path}/s.db")
+    migrations.upgrade(db)
+    router = Router()
+
+    @router.get("/v3/small")
+    def small(r: Req) -> Any:
+        return {"entry": {"uid": "a", "title": "t"}}
+
+    @router.get("/v3/heavy")
+    def heavy(r: Req) -> Any:
+        return {"entries": [{"uid": str(i), "nums": list(range(100))} for i in range(100)]}
+
+    rendered: dict[str, str] = {}
+    real = routing.JSONResponse.render
+
+    def spy(self: Any, content: Any) -> bytes:
+        rendered["entries" if "entries" in content else "entry"] = threading.current_thread().name
+        return real(self, content)
+
+    monkeypatch.setattr(routing.JSONResponse, "render", spy)
+    state = AppState(
+        settings=Settings(data_dir=str(tmp_path), access_log=False), db=db, limiter=RateLimiter({})
+    )
+    app = Starlette(routes=build_routes(state, [router]))
+    here = threading.current_thread().name
+    try:
+        # when both are fetched
+        a, b = _get(app, "/v3/small"), _get(app, "/v3/heavy")
+    finally:
+        db.close()
+    # then both answer in full, the small one rendered on the loop and the heavy one on a thread
+    assert a.status_code == 200 and b.status_code == 200 and len(b.json()["entries"]) == 100
+    assert rendered["entry"] == here
+    assert rendered["entries"] != here and rendered["entries"].startswith("stackyard-handler")
+
+
+def test_lightness_is_decided_without_walking_everything() -> None:
+    assert routing._light({"entry": {"uid": "a", "tags": ["x"] * 10}})
+    assert not routing._light({"entries": [0] * 1_600_000})
+    assert not routing._light({"entry": {"body": "x" * 1_000_000}})
