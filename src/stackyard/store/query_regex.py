@@ -81,6 +81,17 @@ def compiled(re2_pattern: str) -> Any:
     return re2.compile(re2_pattern, opts)
 
 
+def linear(pattern: str) -> Any:
+    """`pattern` as written (a text field's `format`) compiled by RE2, which runs in time linear in
+    the text; ValueError, with RE2's reason, for syntax it cannot run that way (lookaround,
+    backreferences). Compiled once per process."""
+    try:
+        return compiled(pattern)
+    except re2.error as e:
+        reason = e.args[0].decode("utf-8", "replace") if e.args and isinstance(e.args[0], bytes) else str(e)
+        raise ValueError(reason) from None
+
+
 def search(rx: Regex | str, value: Any) -> bool:
     """Does the text `value` match? (RE2; what SQLite's `sy_regexp` and `query_eval` answer)."""
     if not isinstance(value, str):

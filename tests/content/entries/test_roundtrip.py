@@ -55,7 +55,9 @@ RICH = ct(
 
 strings = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
 numbers = st.one_of(
-    st.integers(-(10**12), 10**12), st.floats(allow_nan=False, allow_infinity=False, width=32)
+    st.integers(-(10**12), 10**12),
+    # number fields hold values inside the 64-bit integers (values.NUMBER_LIMIT)
+    st.floats(allow_nan=False, allow_infinity=False, width=32, min_value=-(2.0**62), max_value=2.0**62),
 )
 dates = st.dates().map(lambda d: d.isoformat())
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-1000, 1000), strings)

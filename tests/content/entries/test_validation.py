@@ -229,3 +229,19 @@ def test_the_default_cap_refuses_a_million_items_at_once() -> None:
     result = check(schema, {"nums": [1] * 1_600_000}, create=True, lookup=lambda uid: None)
     assert result.errors == {"nums": ["must have at most 1000 items."]}
     assert time.monotonic() - started < 1.0
+
+
+def test_a_catastrophic_format_is_matched_in_linear_time() -> None:
+    """`^(a+)+$` against 40 a's and a '!' takes Python's backtracking `re` about 2^40 steps (hours);
+    the format is matched with RE2, so the save answers at once, with the format's error."""
+    schema = [f("title", "text", format="^(a+)+$", error_messages={"format": "only a's."})]
+    start = time.perf_counter()
+    checked = check(schema, {"title": "a" * 40 + "!"}, create=True, lookup=EXISTING.get)
+    assert time.perf_counter() - start < 1.0
+    assert checked.errors == {"title": ["only a's."]}
+
+
+@pytest.mark.parametrize("value", [9.3e18, -9.3e18, 1e300])
+def test_numbers_stay_inside_the_64_bit_integers(value: float) -> None:
+    """A whole float past 2^63 would be stored as an integer the body parser refuses on import."""
+    assert run({"stars": value}).errors == {"stars": ["must be between -2^63 and 2^63 (exclusive)."]}

@@ -151,9 +151,23 @@ INVALID: list[tuple[str, Any, dict[str, list[str]]]] = [
     (
         "bad regex",
         [f(format="([a-z")],
+        {"schema.0.format": ["is not a regular expression this server can run safely (missing ]: [a-z)."]},
+    ),
+    (
+        "regex needing backtracking",
+        [f(format="^(?=.*[0-9]).+$")],
         {
             "schema.0.format": [
-                "is not a valid regular expression (unterminated character set at position 1)."
+                "is not a regular expression this server can run safely (invalid perl operator: (?=)."
+            ]
+        },
+    ),
+    (
+        "regex with a backreference",
+        [f(format="(a)\\1")],
+        {
+            "schema.0.format": [
+                "is not a regular expression this server can run safely (invalid escape sequence: \\1)."
             ]
         },
     ),

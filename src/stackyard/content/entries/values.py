@@ -7,9 +7,10 @@ None. Containers (groups, blocks, global fields) and the walk itself are in `val
 from __future__ import annotations
 
 import math
-import re
 from datetime import date, datetime
 from typing import Any
+
+from stackyard.store.query_regex import linear
 
 Errors = dict[str, list[str]]
 MAX_TEXT = 1_000_000
@@ -69,9 +70,9 @@ def text(field: dict[str, Any], value: Any, path: str, errors: Errors) -> Any:
     fmt = field.get("format")
     if isinstance(fmt, str) and fmt:
         try:
-            ok = re.search(fmt, value) is not None
-        except re.error:
-            ok = True  # the content type check refuses bad patterns; never fail an entry for one
+            ok = linear(fmt).search(value) is not None
+        except ValueError:
+            ok = True  # the content type check refuses such patterns; never fail an entry for one
         if not ok:
             messages = field.get("error_messages") if isinstance(field.get("error_messages"), dict) else {}
             assert isinstance(messages, dict)
@@ -80,9 +81,17 @@ def text(field: dict[str, Any], value: Any, path: str, errors: Errors) -> Any:
     return value
 
 
+# Number values stay inside the 64-bit integers: the body parser refuses integers beyond them, and a
+# whole float past them would be stored (and exported) as such an integer, which no import takes.
+NUMBER_LIMIT = 2**63
+
+
 def number(field: dict[str, Any], value: Any, path: str, errors: Errors) -> Any:
     if not is_number(value):
         add(errors, path, "must be a number.")
+        return None
+    if not -NUMBER_LIMIT < value < NUMBER_LIMIT:
+        add(errors, path, "must be between -2^63 and 2^63 (exclusive).")
         return None
     low, high = _bounds(field)
     if low is not None and value < low:

@@ -6,9 +6,10 @@ learns every fault at once, as Contentstack reports them: `{"schema.2.format": [
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
+
+from stackyard.store.query_regex import linear
 
 Errors = dict[str, list[str]]
 
@@ -145,9 +146,13 @@ def _check_format(f: dict[str, Any], path: str, errors: Errors) -> None:
             add(errors, f"{path}.format", "must be a regular expression string.")
         else:
             try:
-                re.compile(fmt)
-            except re.error as e:
-                add(errors, f"{path}.format", f"is not a valid regular expression ({e}).")
+                linear(fmt)
+            except ValueError as e:
+                # Entries are checked against it on every save: only patterns that run in linear
+                # time (no lookaround, no backreferences) can be trusted not to stall the server.
+                add(
+                    errors, f"{path}.format", f"is not a regular expression this server can run safely ({e})."
+                )
     messages = f.get("error_messages")
     if messages is not None and (
         not isinstance(messages, dict) or not all(isinstance(v, str) for v in messages.values())
