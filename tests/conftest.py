@@ -13,7 +13,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse, urlunparse
@@ -183,6 +183,26 @@ def live(db: Database, settings: Settings, _shared_server: tuple[_Switch, str]) 
         yield Live(url=url, db=db, settings=settings)
     finally:
         switch.app = None
+
+
+ServeFactory = Callable[..., Live]
+
+
+@pytest.fixture
+def serve(db: Database, settings: Settings) -> Iterator[ServeFactory]:
+    """Start a live server on the test database with some settings changed: `serve(lockout_seconds=1)`."""
+    running: list[tuple[Any, threading.Thread]] = []
+
+    def start(**overrides: Any) -> Live:
+        changed = settings.replace(**overrides)
+        server, thread, url = start_server(changed, db)
+        running.append((server, thread))
+        return Live(url=url, db=db, settings=changed)
+
+    yield start
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @dataclass

@@ -1,36 +1,11 @@
-"""Identity test helpers: servers with changed settings, and tokens read from the mail outbox."""
+"""Identity test helpers: tokens read from the mail outbox (`serve` lives in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
-
-import pytest
 
 from stackyard.identity import mail
-from stackyard.settings import Settings
 from stackyard.store.engine import Database
-from tests.conftest import Live, start_server
-
-ServeFactory = Callable[..., Live]
-
-
-@pytest.fixture
-def serve(db: Database, settings: Settings) -> Iterator[ServeFactory]:
-    """Start a live server on the test database with some settings changed: `serve(lockout_seconds=1)`."""
-    running: list[tuple[Any, Any]] = []
-
-    def start(**overrides: Any) -> Live:
-        changed = settings.replace(**overrides)
-        server, thread, url = start_server(changed, db)
-        running.append((server, thread))
-        return Live(url=url, db=db, settings=changed)
-
-    yield start
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def mailed_token(db: Database, email: str, prefix: str) -> str:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from stackyard.identity import mail
 from stackyard.ids import parse_time
-from tests.conftest import Live, User, make_user
-from tests.identity.conftest import ServeFactory, mailed_token
+from tests.conftest import Live, ServeFactory, User, make_user
+from tests.identity.conftest import mailed_token
 from tests.identity.test_sessions import login
 from tests.identity.test_users import invite
 

@@ -6,8 +6,7 @@ import time
 
 import pyotp
 
-from tests.conftest import Live, User, make_user
-from tests.identity.conftest import ServeFactory
+from tests.conftest import Live, ServeFactory, User, make_user
 
 USER_FIELDS = {
     "uid",

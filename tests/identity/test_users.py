@@ -6,8 +6,8 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import Live, User
-from tests.identity.conftest import ServeFactory, mailed_token
+from tests.conftest import Live, ServeFactory, User
+from tests.identity.conftest import mailed_token
 from tests.identity.test_sessions import login
 
 

@@ -12,29 +12,10 @@ import httpx
 import pyotp
 import pytest
 
-from stackyard.settings import Settings
-from stackyard.store.engine import Database
-from tests.conftest import Live, User, make_user, start_server
+from tests.conftest import Live, User, make_user
 from tests.identity.conftest import mailed_token
 
 CANONICAL = {"error_message", "error_code", "errors"}
-
-
-@pytest.fixture
-def serve(db: Database, settings: Settings) -> Iterator[Callable[..., Live]]:
-    """A live server with some settings changed, on the test database."""
-    running: list[Any] = []
-
-    def start(**overrides: Any) -> Live:
-        changed = settings.replace(**overrides)
-        server, thread, url = start_server(changed, db)
-        running.append((server, thread))
-        return Live(url=url, db=db, settings=changed)
-
-    yield start
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def assert_error(r: httpx.Response, status: int, code: int | None = None) -> dict[str, Any]:

@@ -3,7 +3,7 @@ credentials, refused before any database work once a bucket is empty."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -11,30 +11,13 @@ import pytest
 
 from stackyard.settings import Settings
 from stackyard.store.engine import Database
-from tests.conftest import Live, make_user, start_server
+from tests.conftest import Live, make_user
 from tests.server.test_errors import assert_error
 
 # One process's measured capacity on the slower engine, PostgreSQL (bench/README.md, 64 clients):
 # authenticated reads (GET environment, fetch entry) and writes (create entry) per second.
 MEASURED_READS_PER_SECOND = 950
 MEASURED_WRITES_PER_SECOND = 240
-
-
-@pytest.fixture
-def serve(db: Database, settings: Settings) -> Iterator[Callable[..., Live]]:
-    """A live server with some settings changed, on the test database."""
-    running: list[Any] = []
-
-    def start(**overrides: Any) -> Live:
-        changed = settings.replace(**overrides)
-        server, thread, url = start_server(changed, db)
-        running.append((server, thread))
-        return Live(url=url, db=db, settings=changed)
-
-    yield start
-    for server, thread in running:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture
