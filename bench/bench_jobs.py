@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -27,23 +26,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import engines, postgres_database, write_results
+from harness import engines, fresh_database_url, write_results
 
 from stackyard.core import jobs
 from stackyard.core.job_runner import JobRunner
-from stackyard.store import migrations
 from stackyard.store.engine import Database
 
 
 @contextlib.contextmanager
 def database(engine: str) -> Iterator[Database]:
-    with contextlib.ExitStack() as stack:
-        if engine == "sqlite":
-            url = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/bench.db"
-        else:
-            url = stack.enter_context(postgres_database())
+    with fresh_database_url(engine) as url:
         db = Database(url, pool_size=16, group_commit=32)
-        migrations.upgrade(db)
         try:
             yield db
         finally:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -25,12 +24,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import engines, postgres_database, write_results
+from harness import engines, fresh_database_url, write_results
 
 from stackyard.core import events, spine
 from stackyard.identity import organizations, users
 from stackyard.stacks import stacks
-from stackyard.store import migrations
 from stackyard.store.engine import Database, Tx
 
 
@@ -45,13 +43,8 @@ class BenchCaller:
 
 @contextlib.contextmanager
 def database(engine: str) -> Iterator[Database]:
-    with contextlib.ExitStack() as stack:
-        if engine == "sqlite":
-            url = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/bench.db"
-        else:
-            url = stack.enter_context(postgres_database())
+    with fresh_database_url(engine) as url:
         db = Database(url, pool_size=8)
-        migrations.upgrade(db)
         try:
             yield db
         finally:

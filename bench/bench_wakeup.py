@@ -16,47 +16,29 @@ change check, which polls `PRAGMA data_version`; PostgreSQL's LISTEN should cost
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import random
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import engines, postgres_database, process_tree_cpu, write_results
+from harness import engines, fresh_database_url, process_tree_cpu, write_results
 
 from stackyard.core import events, spine
 from stackyard.core.consumers import Consumer
 from stackyard.core.wakeup import Wakeup
 from stackyard.identity import organizations, users
 from stackyard.ids import now, uid
-from stackyard.store import migrations
 from stackyard.store.engine import Database, Row, jdump
 
 
 class Caller:
     actor, kind, request_id, remote_addr = "bench", "user", "bench", "127.0.0.1"
-
-
-@contextlib.contextmanager
-def database(engine: str) -> Iterator[str]:
-    """A fresh, migrated database's URL."""
-    with contextlib.ExitStack() as stack:
-        if engine == "sqlite":
-            url = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/bench.db"
-        else:
-            url = stack.enter_context(postgres_database())
-        db = Database(url)
-        migrations.upgrade(db)
-        db.close()
-        yield url
 
 
 def make_stack(db: Database) -> spine.StackScope:
@@ -101,7 +83,7 @@ def child(url: str, count: int, check_ms: int) -> None:
 
 
 def scenario(engine: str, args: argparse.Namespace) -> dict[str, Any]:
-    with database(engine) as url:
+    with fresh_database_url(engine) as url:
         db = Database(url)
         try:
             scope = make_stack(db)

@@ -54,6 +54,24 @@ def postgres_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def fresh_database_url(engine: str) -> Iterator[str]:
+    """The URL of a new, migrated database on `engine` (a temporary SQLite file or a fresh
+    PostgreSQL database), removed afterwards. For benches that drive the store without HTTP."""
+    from stackyard.store import migrations
+    from stackyard.store.engine import Database
+
+    with contextlib.ExitStack() as stack:
+        if engine == "sqlite":
+            url = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/bench.db"
+        else:
+            url = stack.enter_context(postgres_database())
+        db = Database(url)
+        migrations.upgrade(db)
+        db.close()
+        yield url
+
+
 @dataclass
 class Server:
     url: str
