@@ -12,7 +12,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,19 +20,10 @@ from stackyard.core.consumers import ALL, Consumer, Progress
 from stackyard.core.wakeup import Wakeup
 from stackyard.settings import Settings
 from stackyard.store.engine import Database, Row, Tx
+from tests.conftest import wait_for
 from tests.core.consumer_proc import CONSUMED, Stack, make_stack, record
 
 PROC = Path(__file__).with_name("consumer_proc.py")
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def write(db: Database, stack: Stack, count: int = 1) -> None:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,18 +24,9 @@ from stackyard.core.job_runner import JobRunner, PermanentFailure, RetryLater
 from stackyard.core.jobs import Job
 from stackyard.settings import Settings
 from stackyard.store.engine import Database
+from tests.conftest import wait_for
 
 PROC = Path(__file__).with_name("job_worker_proc.py")
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def job_row(db: Database, job_id: int) -> dict:

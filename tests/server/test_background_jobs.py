@@ -5,25 +5,24 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from stackyard.core import jobs
 from stackyard.store import migrations
 from stackyard.store.engine import Database
+from tests.conftest import wait_for
 from tests.server.test_crash import Server
 
 
 def _wait_finished(db: Database, job_id: int, timeout: float = 30) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def finished() -> dict[str, object] | None:
         with db.read() as tx:
             row = jobs.get(tx, job_id)
         assert row is not None
-        if row["status"] in jobs.FINISHED:
-            return dict(row)
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish")
+        return dict(row) if row["status"] in jobs.FINISHED else None
+
+    found: dict[str, object] = wait_for(finished, timeout, f"job {job_id} to finish")
+    return found
 
 
 def _enqueue_unknown_kind(db: Database) -> int:
