@@ -13,6 +13,7 @@ Only `core.spine.record` appends; consumers read with `after` (see `core.consume
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ _SELECT = (
     "version, org_uid, actor_uid, actor_kind, request_id, data, created_at FROM events"
 )
 # Called with the last global position after each commit that appended events (core.wakeup).
-committed_listeners: list[Any] = []
+committed_listeners: list[Callable[[int], None]] = []
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def _flush(tx: Tx) -> None:
     tx.run_many(f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * 17)})", rows)
     if tx.dialect == "postgresql":
         tx.run("SELECT pg_notify(?, ?)", CHANNEL, str(last_g))
-    tx.after_commit(lambda: _announce(last_g))
+    tx.after_commit(CHANNEL, lambda: _announce(last_g))
 
 
 def _announce(last_gseq: int) -> None:

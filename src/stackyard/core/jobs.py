@@ -213,9 +213,7 @@ def _announce(tx: Tx) -> None:
     once per transaction) reaches every process at commit; in-process runners are woken after it."""
     if tx.dialect == "postgresql":
         tx.before_commit(f"{CHANNEL}.notify", lambda t: t.run(f"NOTIFY {CHANNEL}"))
-    if "jobs.woken" not in tx.state:
-        tx.state["jobs.woken"] = True
-        tx.after_commit(_wake_runners)
+    tx.after_commit(f"{CHANNEL}.wake", _wake_runners)
 
 
 def _wake_runners() -> None:

@@ -135,15 +135,15 @@ class Tx:
         # `limit_ms` arms SQLite's deadline per statement; PostgreSQL's is the connection's own.
         self._statement = _Statement(self, limit_ms)
         self._before: dict[str, Callable[[Tx], object]] = {}
-        self._after: list[Callable[[], None]] = []
+        self._after: dict[str, Callable[[], None]] = {}
 
     def before_commit(self, key: str, fn: Callable[[Tx], object]) -> None:
         """Run `fn(tx)` at the end of this transaction, inside it; once per `key`."""
         self._before.setdefault(key, fn)
 
-    def after_commit(self, fn: Callable[[], None]) -> None:
-        """Run `fn()` once this transaction is committed (never if it rolls back)."""
-        self._after.append(fn)
+    def after_commit(self, key: str, fn: Callable[[], None]) -> None:
+        """Run `fn()` once this transaction is committed (never if it rolls back); once per `key`."""
+        self._after.setdefault(key, fn)
 
     def _finish(self) -> None:
         while self._before:
@@ -151,7 +151,7 @@ class Tx:
             self._before.pop(key)(self)
 
     def _committed(self) -> None:
-        for fn in self._after:
+        for fn in self._after.values():
             try:
                 fn()
             except Exception:  # a wake-up that fails must not turn a durable write into an error
