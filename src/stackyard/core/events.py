@@ -127,11 +127,6 @@ def after(tx: Tx, position: int = 0, *, api_key: str | None = None, limit: int =
     return [render(r) for r in rows]
 
 
-def since(tx: Tx, api_key: str, after_seq: int = 0, limit: int = 100) -> list[Row]:
-    """Events of a stack after its position `after_seq`, oldest first."""
-    return after(tx, after_seq, api_key=api_key, limit=limit)
-
-
 def last_position(tx: Tx) -> int:
     """The global position of the newest committed event (0 when there is none)."""
     return int(tx.scalar("SELECT gseq FROM event_clock WHERE id = 1") or 0)

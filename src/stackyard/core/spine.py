@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from stackyard.core import audit, events
 from stackyard.core.audit import Actor
-from stackyard.core.event_types import EVENT_TYPES
+from stackyard.core.event_types import EVENT_TYPES, EventType
 from stackyard.store.engine import Tx
 
 
@@ -131,7 +131,7 @@ def record_org(tx: Tx, caller: Caller, type: str, org_uid: str, data: Mapping[st
     )
 
 
-def _checked(type: str, data: Mapping[str, Any] | None) -> Any:
+def _checked(type: str, data: Mapping[str, Any] | None) -> EventType:
     kind = EVENT_TYPES.get(type)
     if kind is None:
         raise ValueError(f"unknown event type {type!r}: add it to core.event_types")
