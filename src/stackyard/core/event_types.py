@@ -97,6 +97,13 @@ _TYPES: list[EventType] = [
     EventType("entry.unlocalize", "An entry's locale version now falls back again.", _ENTRY),
     EventType("entry.delete", "An entry was deleted in one locale.", _ENTRY),
     EventType("entry.import", "An entry was imported from a file.", _ENTRY),
+    EventType(
+        "entry.publish",
+        "An entry's version was published to an environment in a locale (`source_locale` is the locale "
+        "whose content it is: the fallback's when the entry is not localized there).",
+        {"title": "str|null", "source_locale": "str"},
+    ),
+    EventType("entry.unpublish", "An entry was unpublished from an environment in a locale.", _ENTRY),
     EventType("entry.version_name", "A version of an entry was named.", {"name": "str|null"}),
     EventType("entry.version_unname", "A version's name was removed.", {"name": "str|null"}),
     EventType(
