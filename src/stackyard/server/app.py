@@ -13,10 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stackyard.api.cda.cache_first import CacheFirst
 from stackyard.api.dispatch import api_of
 from stackyard.api.errors import error_response, route_not_found
 from stackyard.api.routing import JSONResponse, Router, build_routes
 from stackyard.api.state import AppState
+from stackyard.content.delivery import cache as delivery_cache
 from stackyard.content.entries import validation
 from stackyard.core import cache
 from stackyard.core.ratelimit import RateLimiter
@@ -58,6 +60,7 @@ def create_app(
     db.limit_queries(settings.query_timeout_ms)
     validation.configure(db, max_field_items=settings.max_field_items)
     cache.configure(db, max_entries=settings.cache_entries, catch_up=settings.cache_catch_up_events)
+    responses = delivery_cache.configure(db, max_bytes=settings.delivery_cache_bytes)
     limits: dict[str, tuple[float, float]] = {
         "auth": (settings.auth_attempts_per_minute / 60, 60.0),
         "failed_auth": (settings.failed_auth_per_minute / 60, 60.0),
@@ -69,7 +72,7 @@ def create_app(
     state = AppState(settings=settings, db=db, limiter=limiter)
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "database": db.dialect})
+        return JSONResponse({"status": "ok", "database": db.dialect, "delivery_cache": responses.snapshot()})
 
     async def http_error(request: Request, exc: Exception) -> Response:
         """Starlette's own answers (no route: 404, another method: 405 with Allow), in the API's shape."""
@@ -117,8 +120,10 @@ def create_app(
     app.state.stackyard = state
     # The middleware refuses, unread, a body no route would take; each route applies its own limit.
     streams = any(r.streaming for r in routers)
+    # Delivery reads answered from the response cache skip routing and everything after it.
+    front = CacheFirst(app, db, enabled=settings.delivery_cache_bytes > 0)
     wrapped: Any = RequestContext(
-        app,
+        front,
         max_body_bytes=max(settings.max_body_bytes, settings.max_upload_bytes if streams else 0),
         log_requests=settings.access_log,
     )
