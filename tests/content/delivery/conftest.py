@@ -195,6 +195,43 @@ def site(live: Live, cma: httpx.Client, api_key: str) -> Site:
     return Site(live=live, cma=cma, api_key=api_key, token=r.json()["token"]["token"], environments=envs)
 
 
+@pytest.fixture
+def books(site: Site) -> dict[str, Any]:
+    """Two books, an author, three articles: all published to production in en-us."""
+    b1 = site.create("book", {"title": "B1", "pages": 100})
+    b2 = site.create("book", {"title": "B2", "pages": 300})
+    au = site.create(
+        "author",
+        {
+            "title": "Ann",
+            "age": 40,
+            "books": [
+                {"uid": b1["uid"], "_content_type_uid": "book"},
+                {"uid": b2["uid"], "_content_type_uid": "book"},
+            ],
+        },
+    )
+    arts = []
+    for i, (rating, tags) in enumerate([(1, ["x"]), (5, ["y"]), (3, ["x", "y"])]):
+        arts.append(
+            site.create(
+                "article",
+                {
+                    "title": f"Article {i}",
+                    "body": f"body {i}",
+                    "rating": rating,
+                    "tags": tags,
+                    "author": [{"uid": au["uid"], "_content_type_uid": "author"}],
+                    "info": {"name": f"n{i}", "n": i},
+                    "sections": [{"hero": {"heading": f"h{i}"}}],
+                },
+            )
+        )
+    for ctu, e in [("book", b1), ("book", b2), ("author", au)] + [("article", a) for a in arts]:
+        site.publish(ctu, e["uid"])
+    return {"books": [b1, b2], "author": au, "articles": arts}
+
+
 # -- a local CA, for the official SDK (it speaks only HTTPS) ------------------------------------
 @dataclass
 class TLS:
