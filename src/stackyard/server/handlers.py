@@ -3,7 +3,8 @@ that runs jobs (`stackyard serve`, `stackyard worker`), so each knows every kind
 new job kind adds its module here.
 """
 
+from stackyard.content.publishing import bulk as publishing_bulk
 from stackyard.content.publishing import entries as publishing_entries
 from stackyard.identity import purge
 
-MODULES = (purge, publishing_entries)
+MODULES = (purge, publishing_entries, publishing_bulk)

@@ -82,7 +82,7 @@ def add(
         jdump(list(locales)),
         0,
         PENDING if when is not None else SUCCESS,
-        jdump({"request": payload, "caller": _caller_of(access.caller)}),
+        jdump({"request": payload, "caller": caller_of(access.caller)}),
         _iso(when) if when is not None else None,
         job_id,
         bulk_job,
@@ -97,7 +97,7 @@ def _iso(when: datetime) -> str:
     return when.astimezone().strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _caller_of(c: Caller) -> dict[str, Any]:
+def caller_of(c: Caller) -> dict[str, Any]:
     return {"kind": c.kind, "user_uid": c.user_uid, "token_uid": c.token_uid, "email": c.email}
 
 
