@@ -1,10 +1,5 @@
-"""A stack to deliver from: environments, locales, an author and an article content type, entries
-made through the CMA, a delivery token, and publishing.
-
-`Site.publish` is TEMPORARY: until the publishing service lands it writes the published snapshot
-row (the CMA entry with `publish_details` for the environment and locale) and records the
-`entry.publish` event through the spine, as publishing will; then it calls the CMA publish route.
-"""
+"""A stack to deliver from: environments, locales, book, author and article content types, entries
+made and published through the CMA, a delivery token, and a local CA for HTTPS."""
 
 from __future__ import annotations
 
@@ -87,86 +82,17 @@ class Site:
         return dict(r.json()["entry"])
 
     def publish(self, ct_uid: str, uid: str, locale: str = "en-us", environment: str = "production") -> None:
-        """TEMPORARY stand-in for publishing (see the module docstring)."""
-        from stackyard.access.caller import Caller
-        from stackyard.core import spine
-        from stackyard.store.engine import jdump
-
-        r = self.cma.get(E.format(ct_uid) + "/" + uid, params={"locale": locale, "include_fallback": "true"})
+        """Publish through the CMA, as an editor does."""
+        body = {"entry": {"environments": [environment], "locales": [locale]}, "locale": locale}
+        r = self.cma.post(E.format(ct_uid) + f"/{uid}/publish", json=body)
         assert r.status_code == 200, r.text
-        doc = dict(r.json()["entry"])
-        env_uid = self.environments[environment]
-        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        source = doc.get("locale", locale)
-        doc["publish_details"] = {"environment": env_uid, "locale": locale, "time": now, "user": "u"}
-        doc.setdefault("ACL", {})
-        doc.setdefault("_in_progress", False)
-        db = self.live.db
-        with db.write() as tx:
-            org = tx.scalar("SELECT org_uid FROM stacks WHERE api_key = ?", self.api_key)
-            tx.run(
-                "DELETE FROM published WHERE api_key = ? AND branch = 'main' AND environment = ? AND kind = 'entry' "
-                "AND uid = ? AND locale = ?",
-                self.api_key,
-                env_uid,
-                uid,
-                locale,
-            )
-            tx.run(
-                "INSERT INTO published (api_key, branch, environment, locale, kind, uid, content_type_uid, "
-                "source_locale, version, document, published_at, published_by) "
-                "VALUES (?, 'main', ?, ?, 'entry', ?, ?, ?, ?, ?, ?, 'u')",
-                self.api_key,
-                env_uid,
-                locale,
-                uid,
-                ct_uid,
-                source,
-                doc["_version"],
-                jdump(doc),
-                now,
-            )
-            scope = spine.StackScope(Caller(kind="user", user_uid="u"), self.api_key, str(org))
-            spine.record(
-                tx,
-                scope,
-                "entry.publish",
-                uid,
-                {"title": doc.get("title"), "source_locale": source},
-                content_type=ct_uid,
-                locale=locale,
-                environment=env_uid,
-                version=int(doc["_version"]),
-            )
 
     def unpublish(
         self, ct_uid: str, uid: str, locale: str = "en-us", environment: str = "production"
     ) -> None:
-        """TEMPORARY stand-in for unpublishing (see the module docstring)."""
-        from stackyard.access.caller import Caller
-        from stackyard.core import spine
-
-        env_uid = self.environments[environment]
-        with self.live.db.write() as tx:
-            org = tx.scalar("SELECT org_uid FROM stacks WHERE api_key = ?", self.api_key)
-            tx.run(
-                "DELETE FROM published WHERE api_key = ? AND environment = ? AND kind = 'entry' AND uid = ? AND locale = ?",
-                self.api_key,
-                env_uid,
-                uid,
-                locale,
-            )
-            scope = spine.StackScope(Caller(kind="user", user_uid="u"), self.api_key, str(org))
-            spine.record(
-                tx,
-                scope,
-                "entry.unpublish",
-                uid,
-                {"title": None},
-                content_type=ct_uid,
-                locale=locale,
-                environment=env_uid,
-            )
+        body = {"entry": {"environments": [environment], "locales": [locale]}, "locale": locale}
+        r = self.cma.post(E.format(ct_uid) + f"/{uid}/unpublish", json=body)
+        assert r.status_code == 200, r.text
 
 
 @pytest.fixture
