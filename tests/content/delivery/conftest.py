@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from stackyard.settings import Settings
 from tests.conftest import Live
 from tests.content.model.test_content_types import ct, text
 
@@ -93,6 +94,12 @@ class Site:
         body = {"entry": {"environments": [environment], "locales": [locale]}, "locale": locale}
         r = self.cma.post(E.format(ct_uid) + f"/{uid}/unpublish", json=body)
         assert r.status_code == 200, r.text
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The suite's settings, without rate limits: these tests publish hundreds of entries a second."""
+    return settings.replace(rate_limit_enabled=False)
 
 
 @pytest.fixture

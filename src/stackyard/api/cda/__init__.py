@@ -10,7 +10,7 @@ Contentstack's shape, error_code 501 ("Content delivery is not supported by this
 /v3/content_types"). A route for a planned path replaces the plan; drop the line when it lands.
 """
 
-from stackyard.api.cda import content_types, entries
+from stackyard.api.cda import content_types, entries, sync
 from stackyard.api.routing import Router
 
 planned = Router(api="cda")
@@ -19,7 +19,6 @@ planned.plan(
     "GET",
     "/v3/assets",
     "/v3/assets/{asset_uid}",
-    "/v3/stacks/sync",
     "/v3/taxonomies",
     "/v3/taxonomies/entries",
     "/v3/taxonomies/{taxonomy_uid}",
@@ -30,4 +29,4 @@ planned.plan(
     "/v3/taxonomies/{taxonomy_uid}/terms/{term_uid}/descendants",
 )
 
-ROUTERS: list[Router] = [content_types.router, entries.router, planned]
+ROUTERS: list[Router] = [content_types.router, entries.router, sync.router, planned]

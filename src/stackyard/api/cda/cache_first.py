@@ -22,7 +22,13 @@ _BYPASS = (b"x-cs-variant-uid", b"preview_token", b"authorization", b"authtoken"
 _HIT = (b"x-cache", b"HIT")
 
 
+# Paths whose answers change with every event, not with what a tag names.
+_UNCACHED = ("/v3/stacks/sync",)
+
+
 def key_of(scope: dict[str, Any]) -> tuple[str, ...] | None:
+    if scope["path"] in _UNCACHED:
+        return None
     found: dict[bytes, bytes] = {}
     inm = None
     for k, v in scope["headers"]:
