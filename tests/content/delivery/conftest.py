@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from stackyard.settings import Settings
+from tests.cli.conftest import cli, config_dir  # noqa: F401  (the CLI tests' fixtures)
 from tests.conftest import Live
 from tests.content.model.test_content_types import ct, text
 

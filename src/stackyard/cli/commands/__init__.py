@@ -3,7 +3,8 @@
 Every command here talks to a server through `stackyard.client.management` and holds no business
 logic: `account` (login, logout, whoami, user), `organizations` (organization, stack),
 `stack_modules` (role, environment, locale, tokens, audit-log, label, extension) and `content`
-(content-type, global-field, entry).
+(content-type, global-field, entry); `delivery` reads published content with a
+delivery token, through `stackyard.client.delivery`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.cli import resources
-from stackyard.cli.commands import account, content, organizations, stack_modules
+from stackyard.cli.commands import account, content, delivery, organizations, stack_modules
 
 RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES)
 
@@ -19,4 +20,5 @@ RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOUR
 def register(sub: Any) -> None:
     """Add the client commands to the top-level parser."""
     account.register(sub)
+    delivery.register(sub)
     resources.register(sub, RESOURCES)
