@@ -242,6 +242,11 @@ class Settings:
         "public, max-age=0, must-revalidate",
         "Cache-Control of delivery answers: shared caches revalidate with the ETag (304) unless purged by tag.",
     )
+    delivery_indexes_max: int = _setting(
+        32,
+        "Most expression indexes on published documents (one per top-level number or date field name) "
+        "kept for delivery filters and sorts; each costs every publish a little. 0: none.",
+    )
     cache_tag_header: str = _setting(
         "X-Tag",
         "Header naming the cache tags of a delivery answer (X-Tag for StackPath; Surrogate-Key or Cache-Tag for other CDNs).",

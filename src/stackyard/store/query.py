@@ -5,7 +5,8 @@
 
 A query is parsed once into conditions (`parse`) that name fields through the schema allow-list
 (`query_paths.resolve`); an unknown field or operator is a 400 with error_code 102. The SQL carries
-only bound parameters: values, and even JSON paths, never appear in its text.
+only bound parameters: values never appear in its text, nor do JSON paths, except over the
+delivery's documents, where allow-listed keys are spelled out so expression indexes can serve them.
 
 Semantics, shared with the plain-Python evaluator in `query_eval.py` (Mongo's, as Contentstack's):
 a field inside arrays (multiple fields, group lists, modular blocks, references) matches when any
@@ -25,6 +26,7 @@ from typing import Any
 
 from stackyard.errors import BadRequest
 from stackyard.store.query_paths import (
+    KEY,
     SCALAR_KINDS,
     FieldPath,
     bad_query,
@@ -267,6 +269,9 @@ class _Dialect:
     data: str = "data"
     refs: RefJoin | None = None
     counter: list[int] = field(default_factory=lambda: [0])
+    # Spell a value's JSON path out in the SQL (keys are allow-listed: `query_paths.KEY`), so an
+    # index on the same expression can serve it (`leaf_sql`); otherwise paths are parameters too.
+    literal: bool = False
 
     def column(self, name: str) -> str:
         return f"{self.table}.{name}" if self.table else name
@@ -320,6 +325,10 @@ _SQLITE_TYPES = {"number": "('integer', 'real')", "string": "('text')", "boolean
 _PG_CAST = {"number": "::numeric", "boolean": "::boolean"}
 
 
+def _spelled(d: _Dialect, keys: tuple[str, ...]) -> bool:
+    return d.literal and all(KEY.match(k) for k in keys)
+
+
 def _leaf(d: _Dialect, fp: FieldPath, base: str, params: list[Any]) -> str:
     """A typed SQL expression for the value at the path's tail (NULL when missing or of another type)."""
     if fp.root is not None and not fp.steps:
@@ -327,13 +336,22 @@ def _leaf(d: _Dialect, fp: FieldPath, base: str, params: list[Any]) -> str:
     if d.name == "sqlite":
         if fp.tail:
             path = _jsonpath(fp.tail)
-            params.extend([path, path])
-            return f"(CASE WHEN json_type({base}, ?) IN {_SQLITE_TYPES[fp.kind]} THEN json_extract({base}, ?) END)"
+            if _spelled(d, fp.tail):
+                mark = f"'{path}'"
+            else:
+                mark = "?"
+                params.extend([path, path])
+            return (
+                f"(CASE WHEN json_type({base}, {mark}) IN {_SQLITE_TYPES[fp.kind]} "
+                f"THEN json_extract({base}, {mark}) END)"
+            )
         # `base` is a json_each alias's value here; its `type` column says what it holds.
         alias = base.split(".")[0]
         return f"(CASE WHEN {alias}.type IN {_SQLITE_TYPES[fp.kind]} THEN {base} END)"
     jtype = {"number": "number", "string": "string", "boolean": "boolean"}[fp.kind]
-    if fp.tail:
+    if fp.tail and _spelled(d, fp.tail):
+        expr = f"({base} #> '{{{','.join(fp.tail)}}}'::text[])"
+    elif fp.tail:
         expr = f"({base} #> ?::text[])"
         params.extend([list(fp.tail), list(fp.tail)])
     else:
@@ -408,7 +426,7 @@ def _ref_sql(d: _Dialect, node: RefQuery) -> Where:
     for ct, group in node.targets:
         alias = d.next_alias()
         source, join, join_params = d.refs(d.name, alias, uid, ct)
-        inner = _node_sql(_Dialect(d.name, alias, "document", d.refs, d.counter), group)
+        inner = _node_sql(_Dialect(d.name, alias, "document", d.refs, d.counter, d.literal), group)
         parts.append(f"EXISTS (SELECT 1 FROM {', '.join([*items, source])} WHERE {join} AND {inner.sql})")
         out.extend([*params, *join_params, *inner.params])  # in the order their `?` appear
     sql = "(" + " OR ".join(parts) + ")"
@@ -449,7 +467,7 @@ def compile_node(
     dialect: str, node: Node, *, table: str = "", document: str | None = None, refs: RefJoin | None = None
 ) -> Where:
     """A parsed query (`parse`) as a WHERE condition; see `compile_query`."""
-    return _node_sql(_Dialect(dialect, table, document or "data", refs), node)
+    return _node_sql(_Dialect(dialect, table, document or "data", refs, literal=document is not None), node)
 
 
 def order_by(
@@ -468,10 +486,27 @@ def order_by(
     if fp.iterates or fp.kind not in SCALAR_KINDS:
         raise bad_query(f"'{name}' cannot be sorted on: it is not a single value.")
     params: list[Any] = []
-    d = _Dialect(dialect, table, document or "data")
+    d = _Dialect(dialect, table, document or "data", literal=document is not None)
     leaf = _leaf(d, fp, _root(d, fp), params)
     second = list(params)
     return Where(f"({leaf} IS NULL), {leaf}{' DESC' if descending else ''}", params + second)
+
+
+def leaf_sql(
+    dialect: str, schema: list[dict[str, Any]], name: str, *, table: str = "", document: str = "document"
+) -> Where | None:
+    """The typed value of a single-valued scalar field as SQL with its path spelled out, exactly as
+    queries over `document` compile it: what an expression index must hold to serve them (with
+    `table=""`), and what a sort may range over. None when the field is no such value."""
+    try:
+        fp = in_document(resolve(schema, name), name)
+    except BadRequest:
+        return None
+    if fp.iterates or fp.kind not in SCALAR_KINDS or not fp.tail or not all(KEY.match(k) for k in fp.tail):
+        return None
+    params: list[Any] = []
+    d = _Dialect(dialect, table, document, literal=True)
+    return Where(_leaf(d, fp, _root(d, fp), params), params)
 
 
 def _regexp(pattern: str, value: Any) -> int:

@@ -272,3 +272,29 @@ def test_cache_headers_etag_and_freshness(site: Site, books: dict[str, Any]) -> 
         assert c.get(path).status_code == 401
     stats = site.cda().get("/healthz").json()["delivery_cache"]
     assert stats["hits"] >= 3 and stats["purges"] >= 1
+
+
+def test_sorting_pages_through_entries_without_the_value(site: Site) -> None:
+    """Sorted pages list entries with the value (by it, then uid), then those without (by uid)."""
+    made = []
+    for i, rating in enumerate([3, None, 1, None, 2, 3]):
+        body: dict[str, Any] = {"title": f"S{i}"}
+        if rating is not None:
+            body["rating"] = rating
+        e = site.create("article", body)
+        site.publish("article", e["uid"])
+        made.append((rating, e["uid"], e["title"]))
+    valued = sorted((m for m in made if m[0] is not None), key=lambda m: (m[0], m[1]))
+    missing = sorted((m for m in made if m[0] is None), key=lambda m: m[1])
+    asc = [m[2] for m in valued + missing]
+    desc_valued = sorted(valued, key=lambda m: m[1])
+    desc_valued.sort(key=lambda m: m[0], reverse=True)
+    desc = [m[2] for m in desc_valued + missing]
+    for size in (1, 2, 3, 4, 6, 10):
+        got_asc: list[str] = []
+        got_desc: list[str] = []
+        for skip in range(0, 7, size):
+            got_asc += titles(site, asc="rating", skip=skip, limit=size)
+            got_desc += titles(site, desc="rating", skip=skip, limit=size)
+        assert got_asc == asc, size
+        assert got_desc == desc, size
