@@ -5,6 +5,7 @@ new job kind adds its module here.
 
 from stackyard.content.publishing import bulk as publishing_bulk
 from stackyard.content.publishing import entries as publishing_entries
+from stackyard.content.publishing import releases as publishing_releases
 from stackyard.identity import purge
 
-MODULES = (purge, publishing_entries, publishing_bulk)
+MODULES = (purge, publishing_entries, publishing_bulk, publishing_releases)

@@ -69,8 +69,11 @@ def test_publish_unpublish_with_the_official_sdk(
     # §5 item 11: the fallback's content, served with locale = source, publish_details.locale = fr-fr
     assert fr["locale"] == "en-us" and fr["publish_details"]["locale"] == "fr-fr" and fr["_source"] == "en-us"
 
-    # publish_details on fetch, and in lists with include_publish_details
-    fetched = ok(stack.content_types("blog").entry(uid).fetch())["entry"]
+    # publish_details with include_publish_details, on fetch and in lists
+    one = stack.content_types("blog").entry(uid)
+    assert ok(one.fetch())["entry"]["publish_details"] == []  # only when asked for
+    one.add_param("include_publish_details", True)
+    fetched = ok(one.fetch())["entry"]
     details = {(d["locale"], d["version"]) for d in fetched["publish_details"]}
     # fr-fr published the en-us copy it falls back to, at the version asked for that copy
     assert details == {("en-us", 1), ("fr-fr", 1)} and fr["body"] == "v1"

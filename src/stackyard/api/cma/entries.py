@@ -85,7 +85,8 @@ def fetch(r: Req) -> Any:
             include_fallback=r.flag("include_fallback"),
             version=number,
         )
-        snapshots.attach(tx, access.api_key, access.branch, snapshots.ENTRY, [entry])
+        if r.flag("include_publish_details"):
+            snapshots.attach(tx, access.api_key, access.branch, snapshots.ENTRY, [entry])
     return {"entry": _shown(r, entry)}
 
 

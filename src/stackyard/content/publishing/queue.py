@@ -50,12 +50,15 @@ def add(
     locales: tuple[str, ...] | list[str] = (),
     when: datetime | None = None,
     bulk_job: str | None = None,
+    deferred: bool = False,
 ) -> str:
-    """Add a queue item; with `when`, pending and scheduled, else already `success`. Answers its uid."""
+    """Add a queue item; with `when` (or `deferred`: run by a job now), pending and scheduled, else
+    already done (`success`). Answers its uid."""
     item = uid()
     stamp = now()
     job_id = None
-    if when is not None:
+    pending = when is not None or deferred
+    if pending:
         job_id = jobs.enqueue(
             tx,
             KIND,
@@ -81,7 +84,7 @@ def add(
         jdump(list(environments)),
         jdump(list(locales)),
         0,
-        PENDING if when is not None else SUCCESS,
+        PENDING if pending else SUCCESS,
         jdump({"request": payload, "caller": caller_of(access.caller)}),
         _iso(when) if when is not None else None,
         job_id,
