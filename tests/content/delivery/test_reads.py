@@ -298,3 +298,18 @@ def test_sorting_pages_through_entries_without_the_value(site: Site) -> None:
             got_desc += titles(site, desc="rating", skip=skip, limit=size)
         assert got_asc == asc, size
         assert got_desc == desc, size
+
+
+def test_included_references_with_base_projections(site: Site, books: dict[str, Any]) -> None:
+    uid = books["articles"][1]["uid"]
+    params = [("include[]", "author"), ("except[BASE][]", "body"), ("include_branch", "true")]
+    with site.cda() as c:
+        e = c.get(f"/v3/content_types/article/entries/{uid}", params=params).json()["entry"]
+        assert "body" not in e and e["_branch"] == "main"
+        assert e["author"][0]["title"] == "Ann" and e["author"][0]["_content_type_uid"] == "author"
+        listed = c.get(
+            "/v3/content_types/article/entries", params=[("include[]", "author"), ("only[BASE][]", "author")]
+        )
+        assert all(
+            set(x) == {"uid", "author"} and x["author"][0]["age"] == 40 for x in listed.json()["entries"]
+        )

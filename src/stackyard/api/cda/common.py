@@ -18,6 +18,7 @@ from stackyard.content.delivery import cache as response_cache
 from stackyard.content.delivery import tags as tagging
 from stackyard.content.delivery.ask import Ask
 from stackyard.content.delivery.scope import Scope, resolve
+from stackyard.core import cache
 from stackyard.store.engine import Tx
 from stackyard.store.query import Limits
 
@@ -107,6 +108,7 @@ def read(r: Req, build: Callable[[Tx, Scope], tuple[dict[str, Any], list[str]]])
     db = r.db
     with db.read() as tx:
         built_at = response_cache.clock(tx)
+        cache.synced(tx, built_at)  # the per-process caches need not read the clock again
         sc = scope(r, tx)
         body, tag_list = build(tx, sc)
     data = orjson.dumps(body)

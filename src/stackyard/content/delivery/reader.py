@@ -147,9 +147,10 @@ class _Read:
         join = f"{cond} AND {alias}.content_type_uid = ? AND {alias}.locale IN ({marks}) AND {alias}.uid = {uid_sql}"
         return f"published AS {alias}", join, [*params, ct, *self.chain]
 
-    def fetch(self, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """Published documents of (content type, uid) pairs in the read's locales (first found wins)."""
-        out: dict[tuple[str, str], dict[str, Any]] = {}
+    def fetch(self, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """Published documents of (content type, uid) pairs in the read's locales (first found wins),
+        as the database answers them (JSON text on SQLite)."""
+        out: dict[tuple[str, str], Any] = {}
         uids = sorted({u for _, u in wanted})
         cond, params = self.base("p")
         rank = {code: i for i, code in enumerate(self.chain)}
@@ -168,7 +169,7 @@ class _Read:
                 if key in wanted and (key not in best or rank[r["locale"]] < best[key][0]):
                     best[key] = (rank[r["locale"]], r["document"])
             for key, (_, doc) in best.items():
-                out[key] = _load(doc)
+                out[key] = doc
         for ct, uid in out:
             self.tags.append(tagging.entry(self.scope.api_key, uid))
             self.tags.append(tagging.content_type(self.scope.api_key, ct))
@@ -206,7 +207,16 @@ class _Read:
         ask = self.ask
         if ask.include:
             node = trie(ask.include, ask.include_depth, ask.max_includes)
-            expand(docs, self.ct["schema"], node, self.fetch, self.schema_of, ask.include_depth)
+            verbatim = not (set(ask.only) | set(ask.excepts)) - {"BASE"}
+            expand(
+                docs,
+                self.ct["schema"],
+                node,
+                self.fetch,
+                self.schema_of,
+                ask.include_depth,
+                verbatim=verbatim,
+            )
             if ask.only or ask.excepts:
                 project_references(docs, ask.only, ask.excepts)
         for i, d in enumerate(docs):

@@ -41,7 +41,14 @@ def resolve(
         raise Unauthorized("The access token is not valid.", error_code=105)
     if not api_key or caller.token_api_key != api_key:
         raise _bad_stack()
-    stack = tx.one("SELECT api_key, org_uid, master_locale FROM stacks WHERE api_key = ?", api_key)
+    name = (environment or "").strip()
+    stack = tx.one(
+        "SELECT s.org_uid, s.master_locale, e.uid AS env_uid, e.name AS env_name FROM stacks s "
+        "LEFT JOIN environments e ON e.api_key = s.api_key AND (e.name = ? OR e.uid = ?) WHERE s.api_key = ?",
+        name,
+        name,
+        api_key,
+    )
     if stack is None:
         raise _bad_stack()
     envs: list[str] = []
@@ -51,18 +58,7 @@ def resolve(
             envs += [str(e) for e in rule.get("environments") or []]
         elif rule.get("module") == "branch":
             branches += [str(b) for b in rule.get("branches") or []]
-    name = (environment or "").strip()
-    env = (
-        tx.one(
-            "SELECT uid, name FROM environments WHERE api_key = ? AND (name = ? OR uid = ?)",
-            api_key,
-            name,
-            name,
-        )
-        if name
-        else None
-    )
-    if env is None or env["uid"] not in envs:
+    if not name or stack["env_uid"] is None or stack["env_uid"] not in envs:
         raise NotFound(
             f"The environment '{name}' was not found, or this delivery token cannot read it.",
             error_code=141,
@@ -82,8 +78,8 @@ def resolve(
         api_key=api_key,
         org_uid=str(stack["org_uid"]),
         branch=chosen,
-        environment=str(env["uid"]),
-        environment_name=str(env["name"]),
+        environment=str(stack["env_uid"]),
+        environment_name=str(stack["env_name"]),
         master_locale=str(stack["master_locale"]),
         token_uid=str(caller.token_uid),
     )

@@ -11,14 +11,16 @@ referenced. Every expanded entry carries `_content_type_uid`.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
+
 from stackyard.errors import BadRequest
 
-# Answers the published documents of (content type uid, entry uid) pairs, keyed the same way.
-Fetch = Callable[[set[tuple[str, str]]], dict[tuple[str, str], dict[str, Any]]]
+# Answers the published documents (objects, or their JSON text) of (content type uid, entry uid)
+# pairs, keyed the same way.
+Fetch = Callable[[set[tuple[str, str]]], dict[tuple[str, str], Any]]
 SchemaOf = Callable[[str], "list[dict[str, Any]] | None"]
 Trie = dict[str, "Trie"]
 
@@ -86,9 +88,13 @@ def expand(
     schema_of: SchemaOf,
     depth: int,
     seen: set[tuple[str, str]] | None = None,
+    *,
+    verbatim: bool = False,
 ) -> set[tuple[str, str]]:
     """Replace reference stubs along `node` with the referenced published entries, in place;
-    answers every (content type, uid) included (for cache tags)."""
+    answers every (content type, uid) included (for cache tags). `fetch` may answer documents as
+    JSON text; with `verbatim` (nothing will project them), those included at the end of a path are
+    sent as that text, with `_content_type_uid` appended, instead of being decoded and encoded."""
     included: set[tuple[str, str]] = set() if seen is None else seen
     if not node or depth <= 0:
         return included
@@ -108,6 +114,13 @@ def expand(
             doc = got.get(stub)
             if doc is None:
                 continue
+            if isinstance(doc, str):
+                if verbatim and not sub and doc.endswith("}") and doc != "{}":
+                    expanded.append(
+                        orjson.Fragment(f'{doc[:-1]},"_content_type_uid":{orjson.dumps(stub[0]).decode()}}}')
+                    )
+                    continue
+                doc = orjson.loads(doc)
             doc = {**doc, "_content_type_uid": stub[0]}
             expanded.append(doc)
             if sub:
@@ -115,7 +128,7 @@ def expand(
                 subtries[stub[0]] = _merge(subtries.get(stub[0], {}), sub)
         holder[key] = expanded
     for ct, ct_docs in by_type.items():
-        expand(ct_docs, schema_of(ct), subtries[ct], fetch, schema_of, depth - 1, included)
+        expand(ct_docs, schema_of(ct), subtries[ct], fetch, schema_of, depth - 1, included, verbatim=verbatim)
     return included
 
 
@@ -146,11 +159,20 @@ def project(
             _copy_path(doc, out, path.split("."))
         doc = out
     if excepts:
-        doc = copy.deepcopy(doc)
+        doc = _copy(doc)
         for path in excepts:
             if path not in ("uid", "_content_type_uid"):
                 _drop_path(doc, path.split("."))
     return doc
+
+
+def _copy(value: Any) -> Any:
+    """A copy of the dicts and lists in `value` (anything else, encoded fragments too, is shared)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def _copy_path(src: Any, dst: dict[str, Any], segs: list[str]) -> None:
