@@ -1,7 +1,7 @@
 """The cache-first path of delivery reads (DESIGN §8): a cached answer is sent before routing, token
 lookup, schema loads or a thread hop; only misses go on to the routes, which store their answers.
 
-The key is the path, the query string (parameters in a stable order: repeated ones keep theirs)
+The key is the path, the query string (parameters sorted by name, stably: repeated ones keep their order)
 and the credential headers (`api_key`, `access_token`, `environment`, `branch`). Requests that
 ask for something the key does not hold (variants, live preview) bypass the cache. `If-None-Match`
 with the answer's ETag gets 304.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from stackyard.api.cda.common import CACHE_KEY, not_modified
 from stackyard.content.delivery import cache as response_cache
@@ -26,6 +25,21 @@ _HIT = (b"x-cache", b"HIT")
 _UNCACHED = ("/v3/stacks/sync",)
 
 
+def _name(pair: str) -> str:
+    return pair.partition("=")[0]
+
+
+def _settle(target: asyncio.Future[None], done: asyncio.Future[None]) -> None:
+    if target.done():
+        return
+    if done.cancelled():
+        target.cancel()
+    elif done.exception() is not None:
+        target.set_exception(done.exception())  # type: ignore[arg-type]
+    else:
+        target.set_result(None)
+
+
 def key_of(scope: dict[str, Any]) -> tuple[str, ...] | None:
     if scope["path"] in _UNCACHED:
         return None
@@ -38,14 +52,14 @@ def key_of(scope: dict[str, Any]) -> tuple[str, ...] | None:
             return None
         elif k == b"if-none-match":
             inm = v
-    raw = scope.get("query_string", b"")
+    raw = bytes(scope.get("query_string", b""))
     if b"live_preview" in raw:
         return None
     query = raw.decode("latin-1")
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        pairs.sort(key=lambda p: p[0])  # stable: repeated parameters keep their order
-        query = urlencode(pairs)
+    if "&" in query:
+        # Parameters in name order, as sent (not decoded: two spellings of one request are two
+        # keys, never one key for two requests); stable, so repeated ones keep their order.
+        query = "&".join(sorted(query.split("&"), key=_name))
     scope.setdefault("state", {})["cda_if_none_match"] = inm
     return (
         scope["path"],
@@ -63,6 +77,31 @@ class CacheFirst:
         self.enabled = enabled
         self.cache = response_cache.of(db)
         self.local = db.dialect == "sqlite"
+        self._running: asyncio.Future[None] | None = None  # the catch-up in flight
+        self._queued: asyncio.Future[None] | None = None  # the one to start after it
+
+    async def _caught_up(self) -> None:
+        """Wait for a catch-up that started after this call (so it sees every commit acknowledged
+        before the request came): the one in flight started too early, so join the next, which
+        starts when it ends and serves everyone who arrived meanwhile. One clock read per round
+        trip, however many requests wait, instead of one each."""
+        if self._running is None:
+            self._running = asyncio.ensure_future(self._catch_up())
+            await asyncio.shield(self._running)
+            return
+        if self._queued is None:
+            self._queued = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._queued)
+
+    async def _catch_up(self) -> None:
+        try:
+            await asyncio.to_thread(self.cache.catch_up, self.db)
+        finally:
+            queued, self._queued = self._queued, None
+            self._running = None
+            if queued is not None:
+                self._running = asyncio.ensure_future(self._catch_up())
+                self._running.add_done_callback(lambda f: _settle(queued, f))
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if (
@@ -80,7 +119,11 @@ class CacheFirst:
         if self.local:
             self.cache.catch_up(self.db)
         else:
-            await asyncio.to_thread(self.cache.catch_up, self.db)
+            try:
+                await self._caught_up()
+            except Exception:  # the database is in trouble: the routes will say so
+                await self.app(scope, receive, send)
+                return
         hit = self.cache.get(key)
         if hit is None:
             token = CACHE_KEY.set(key)

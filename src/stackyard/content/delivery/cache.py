@@ -12,7 +12,7 @@ the event spine, bounded in bytes (`delivery_cache_bytes`).
 tags `invalidation.purged` names. Before every lookup the cache learns the event clock: on SQLite
 from `PRAGMA data_version` of a connection of its own (a few microseconds; it changes whenever any
 other connection commits) and `event_clock` only when that moved; on PostgreSQL by reading
-`event_clock` (one primary-key read). When the clock moved, the events in between are read and
+`event_clock` (one primary-key read, on a connection of the cache's own). When the clock moved, the events in between are read and
 their tags purged before the lookup answers. So once a publish is acknowledged (its commit came
 first), every process's next lookup sees its event: one process, `--workers`, or several servers
 on one PostgreSQL alike. An answer built from a snapshot at position P is stored only when no event
@@ -80,6 +80,7 @@ class ResponseCache:
         self._probe: sqlite3.Connection | None = None
         self._probe_version: int | None = None
         self._probe_lock = threading.Lock()
+        self._pg: Any = None
 
     # -- the clock --------------------------------------------------------------------------------
     def _sqlite_clock(self, db: Database) -> tuple[int | None, int]:
@@ -95,6 +96,25 @@ class ResponseCache:
             row = self._probe.execute("SELECT gseq FROM event_clock WHERE id = 1").fetchone()
             return (int(row[0]) if row else 0), version
 
+    def _pg_clock(self, db: Database) -> int:
+        """The clock over a connection of the cache's own (one round trip, no pool checkout); on
+        any trouble with it, through the pool."""
+        with self._probe_lock:
+            try:
+                if self._pg is None or self._pg.closed:
+                    import psycopg
+
+                    self._pg = psycopg.connect(db.url, autocommit=True, connect_timeout=5)
+                    self._pg.execute("SET statement_timeout = 2000")
+                row = self._pg.execute("SELECT gseq FROM event_clock WHERE id = 1", prepare=True).fetchone()
+                return int(row[0]) if row else 0
+            except Exception:
+                if self._pg is not None:
+                    self._pg.close()
+                    self._pg = None
+        with db.read() as tx:
+            return events.last_position(tx)
+
     def catch_up(self, db: Database) -> None:
         """Bring the cache to the event clock (see the module docstring); a blocking call."""
         version = None
@@ -102,6 +122,8 @@ class ResponseCache:
             clock, version = self._sqlite_clock(db)
             if clock is None:
                 return
+        elif db.dialect == "postgresql":
+            clock = self._pg_clock(db)
         else:
             with db.read() as tx:
                 clock = events.last_position(tx)
@@ -223,6 +245,9 @@ class ResponseCache:
             if self._probe is not None:
                 self._probe.close()
                 self._probe = None
+            if self._pg is not None:
+                self._pg.close()
+                self._pg = None
 
 
 def clock(tx: Tx) -> int:
