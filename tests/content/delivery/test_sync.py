@@ -4,6 +4,7 @@ client syncing while entries are published, unpublished and deleted."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import contentstack
@@ -147,6 +148,9 @@ def _published(site: Site) -> dict[tuple[str, str], int]:
     return {(r["uid"], r["locale"]): int(r["version"]) for r in rows}
 
 
+_titles = itertools.count()  # titles are unique per content type, across examples too
+
+
 @settings(max_examples=12)
 @given(steps=ops, page_size_items=st.integers(0, 3))
 def test_a_syncing_client_sees_every_change_once(
@@ -154,7 +158,7 @@ def test_a_syncing_client_sees_every_change_once(
 ) -> None:
     with site.live.db.write() as tx:
         tx.run("DELETE FROM published WHERE api_key = ?", site.api_key)
-    uids: list[str | None] = [site.create("article", {"title": f"P{i}-{id(steps)}"})["uid"] for i in range(5)]
+    uids: list[str | None] = [site.create("article", {"title": f"P{next(_titles)}"})["uid"] for _ in range(5)]
     for i in range(page_size_items):
         site.publish("article", str(uids[i]))
     mirror: dict[tuple[str, str], int] = {}
@@ -185,7 +189,7 @@ def test_a_syncing_client_sees_every_change_once(
         elif op == "publish":
             site.publish("article", uid)
         elif op == "update":
-            site.update("article", uid, {"title": f"U{i}-{len(mirror)}-{id(items)}"})
+            site.update("article", uid, {"title": f"U{next(_titles)}"})
             site.publish("article", uid)
         elif op == "unpublish":
             site.unpublish("article", uid)
