@@ -80,7 +80,7 @@ def handle(path: str, qs: dict[str, list[str]], env: str, api_key: str) -> tuple
         return 200, orjson.dumps({"entries": [_frag(r[0]) for r in rows]})
     rows = db.execute(
         "SELECT document FROM published WHERE api_key = ? AND branch = 'main' AND environment = ? "
-        "AND kind = 'entry' AND content_type_uid = ? AND locale = 'en-us' ORDER BY published_at DESC, uid "
+        "AND kind = 'entry' AND content_type_uid = ? AND locale = 'en-us' ORDER BY published_at DESC, uid DESC "
         "LIMIT ? OFFSET ?",
         (api_key, env, ct, limit, skip),
     ).fetchall()

@@ -332,7 +332,7 @@ def entries(tx: Tx, scope: Scope, ct_uid: str, ask: Ask) -> tuple[Body, list[str
             )
             order_sql, order_params = sort.sql + ", p.uid", sort.params
         else:
-            order_sql, order_params = "p.published_at DESC, p.uid", []
+            order_sql, order_params = "p.published_at DESC, p.uid DESC", []
         rows = tx.all(
             f"{select} ORDER BY {order_sql} LIMIT ? OFFSET ?", *args, *order_params, ask.limit, ask.skip
         )
