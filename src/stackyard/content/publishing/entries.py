@@ -17,7 +17,7 @@ from typing import Any
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require
 from stackyard.content.entries import entries
-from stackyard.content.publishing import queue, snapshots
+from stackyard.content.publishing import actions, queue, snapshots
 from stackyard.content.publishing.actions import PUBLISH, Action
 from stackyard.errors import APIError, not_found
 from stackyard.ids import now
@@ -65,6 +65,9 @@ def _queue(
 
 def _run_queued(tx: Tx, access: StackAccess, row: Row) -> dict[str, Any]:
     act = Action.from_payload(jload(row["details"])["request"])
+    # What was checked when it was scheduled may be gone by now: an environment, a language.
+    actions.environments(tx, access, list(act.environments))
+    actions.locales(tx, access, list(act.locales))
     done = perform(tx, access, act)
     return {"applied": [{"uid": u, "locale": c} for u, c in done]}
 
