@@ -9,9 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from stackyard.access.caller import StackAccess
-from stackyard.content.delivery.demo import demo_publish
 from stackyard.content.demo_entries import demo_entries
 from stackyard.content.demo_model import demo_content_model
+from stackyard.content.publishing.demo import demo_publish
 from stackyard.stacks import tokens
 from stackyard.store.engine import Tx
 

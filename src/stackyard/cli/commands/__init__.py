@@ -3,8 +3,9 @@
 Every command here talks to a server through `stackyard.client.management` and holds no business
 logic: `account` (login, logout, whoami, user), `organizations` (organization, stack),
 `stack_modules` (role, environment, locale, tokens, audit-log, label, extension) and `content`
-(content-type, global-field, entry); `delivery` reads published content with a
-delivery token, through `stackyard.client.delivery`.
+(content-type, global-field, entry) and `publishing` (entry publish/unpublish, bulk, release,
+publish-queue); `delivery` reads published content with a delivery token, through
+`stackyard.client.delivery`.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.cli import resources
-from stackyard.cli.commands import account, content, delivery, organizations, stack_modules
+from stackyard.cli.commands import account, content, delivery, organizations, publishing, stack_modules
 
-RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES)
+RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES, *publishing.RESOURCES)
 
 
 def register(sub: Any) -> None:

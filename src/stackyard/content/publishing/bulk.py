@@ -199,9 +199,14 @@ def _apply_entry(
         codes = [item["locale"].lower()] if item.get("locale") else None
         entry_service.delete(tx, access, item["content_type"], item["uid"], codes)
         return
-    master = str(access.stack["master_locale"])
-    locale = (item.get("locale") or master).lower()
-    act = actions.Action(
+    entry_publishing.request(tx, access, _action(access, item, operation, request), None, bulk_job=job)
+
+
+def _action(
+    access: StackAccess, item: dict[str, Any], operation: str, request: dict[str, Any]
+) -> actions.Action:
+    locale = (item.get("locale") or str(access.stack["master_locale"])).lower()
+    return actions.Action(
         action=operation,
         kind=snapshots.ENTRY,
         uid=item["uid"],
@@ -212,7 +217,6 @@ def _apply_entry(
         version=item.get("version"),
         with_references=bool(request.get("with_references")),
     )
-    entry_publishing.request(tx, access, act, None, bulk_job=job)
 
 
 def apply(
@@ -266,23 +270,34 @@ def _chunk(tx: Tx, access: StackAccess, row: Row, request: dict[str, Any]) -> in
         row["done"],
         int(request.get("chunk") or CHUNK),
     )
-    outcomes: list[tuple[str, str | None, str, str, int]] = []
-    for it in items:
-        item = jload(it["item"])
+    loaded = [(int(it["n"]), jload(it["item"])) for it in items]
+    errors: dict[int, APIError | None] = {}
+    # Entry publishes without references go in one batch (one read, one write for the chunk);
+    # they check everything before writing, so one refused writes nothing and fails alone.
+    batch = [(n, i) for n, i in loaded if i["kind"] == snapshots.ENTRY and row["operation"] == "publish"]
+    if batch and not request.get("with_references"):
+        acts = [_action(access, i, "publish", request) for _, i in batch]
+        results = entry_publishing.publish_chunk(tx, access, acts, bulk_job=row["uid"])
+        errors.update({n: e for (n, _), e in zip(batch, results, strict=True)})
+    for n, item in loaded:
+        if n in errors:
+            continue
         try:
             with tx.savepoint("bulk_item"):
                 apply(tx, access, item, row["operation"], request, row["uid"])
-            outcomes.append(("success", None, access.api_key, row["uid"], it["n"]))
+            errors[n] = None
         except APIError as e:
-            outcomes.append(
-                (
-                    "failed",
-                    jdump({"error_message": e.error_message, "errors": e.errors}),
-                    access.api_key,
-                    row["uid"],
-                    it["n"],
-                )
-            )
+            errors[n] = e
+    outcomes = [
+        (
+            "success" if e is None else "failed",
+            None if e is None else jdump({"error_message": e.error_message, "errors": e.errors}),
+            access.api_key,
+            row["uid"],
+            n,
+        )
+        for n, e in sorted(errors.items())
+    ]
     tx.run_many(
         "UPDATE bulk_job_items SET status = ?, error = ? WHERE api_key = ? AND job_uid = ? AND n = ?",
         outcomes,
