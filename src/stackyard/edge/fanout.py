@@ -9,7 +9,7 @@
 
 `RedisHub` (`--redis-url`) serves nodes in any number of processes and machines (DESIGN §8):
 
-- a node is live while its key `stackyard:edge:node:<id>` exists; it refreshes it every third of
+- a node is live while its key `stackyard:edge:node:<id>` exists (the prefix is a parameter); it refreshes it every third of
   `node_ttl` seconds, and only once it is subscribed;
 - a purge remembers the nodes live when it was sent; each applies it, then adds itself to the
   purge's acknowledgements. Progress is the share of those nodes still live that acknowledged, so
@@ -30,9 +30,7 @@ from typing import Any, Protocol
 
 log = logging.getLogger("stackyard.edge")
 
-PURGE_CHANNEL = "stackyard:edge:purge"
-CONFIG_CHANNEL = "stackyard:edge:config"
-NODE_KEY = "stackyard:edge:node:"
+PREFIX = "stackyard:edge"
 APPLY_TIMEOUT = 5.0
 KEEP_SECONDS = 86400
 
@@ -136,31 +134,36 @@ class LocalHub(Hub):
 
 
 class RedisHub(Hub):
-    def __init__(self, url: str, *, node_ttl: float = 3.0) -> None:
+    def __init__(self, url: str, *, node_ttl: float = 3.0, prefix: str = PREFIX) -> None:
+        """`prefix` names the channels and keys: hubs with the same prefix share nodes and purges."""
         import redis
 
         self.url = url
         self.node_ttl = node_ttl
+        self.purge_channel = f"{prefix}:purge"
+        self.config_channel = f"{prefix}:config"
+        self.node_key = f"{prefix}:node:"
+        self.purge_key = f"{prefix}:purge:"
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._threads: dict[str, tuple[threading.Thread, threading.Event, Node]] = {}
         self._lock = threading.Lock()
 
     # -- the sending side (any process) ---------------------------------------------------------
     def live_nodes(self) -> set[str]:
-        return {_text(k)[len(NODE_KEY) :] for k in self._redis.scan_iter(match=NODE_KEY + "*", count=1000)}
+        return {_text(k)[len(self.node_key) :] for k in self._redis.scan_iter(match=self.node_key + "*", count=1000)}
 
     def publish_purge(self, message: dict[str, Any]) -> None:
         purge_id = str(message["id"])
         live = self.live_nodes()
         pipe = self._redis.pipeline()
-        key = f"stackyard:edge:purge:{purge_id}"
+        key = f"{self.purge_key}{purge_id}"
         pipe.sadd(key + ":expected", "", *live)  # "" marks a purge sent to no node
         pipe.expire(key + ":expected", KEEP_SECONDS)
-        pipe.publish(PURGE_CHANNEL, json.dumps(message, separators=(",", ":")))
+        pipe.publish(self.purge_channel, json.dumps(message, separators=(",", ":")))
         pipe.execute()
 
     def progress(self, purge_id: str) -> float:
-        key = f"stackyard:edge:purge:{purge_id}"
+        key = f"{self.purge_key}{purge_id}"
         expected = {_text(m) for m in self._redis.smembers(key + ":expected")} - {""}
         if not expected:
             return 1.0
@@ -172,7 +175,7 @@ class RedisHub(Hub):
 
     def config_changed(self) -> None:
         try:
-            self._redis.publish(CONFIG_CHANNEL, b"1")
+            self._redis.publish(self.config_channel, b"1")
         except Exception:
             log.exception("edge: could not announce a configuration change through Redis")
             for node in self.local_nodes():
@@ -198,7 +201,7 @@ class RedisHub(Hub):
         stop.set()
         thread.join(5)
         if not crashed:
-            self._redis.delete(NODE_KEY + node.node_id)
+            self._redis.delete(self.node_key + node.node_id)
 
     def local_nodes(self) -> list[Node]:
         with self._lock:
@@ -214,7 +217,7 @@ class RedisHub(Hub):
         while not stop.is_set():
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.subscribe(PURGE_CHANNEL, CONFIG_CHANNEL)
+                pubsub.subscribe(self.purge_channel, self.config_channel)
                 # Subscribed: whatever was cached before may have missed purges, so drop it first.
                 node.set_trusted(True)
                 node.reload()
@@ -224,17 +227,17 @@ class RedisHub(Hub):
                     if t - last >= beat:
                         if last and t - last > self.node_ttl:
                             raise ConnectionError("the node key lapsed: this node was away")
-                        client.set(NODE_KEY + node.node_id, b"1", px=int(self.node_ttl * 1000))
+                        client.set(self.node_key + node.node_id, b"1", px=int(self.node_ttl * 1000))
                         last = t
                     message = pubsub.get_message(timeout=min(beat, 0.2))
                     if message is None or message.get("type") != "message":
                         continue
-                    if message["channel"] == CONFIG_CHANNEL.encode():
+                    if message["channel"] == self.config_channel.encode():
                         node.reload()
                         continue
                     data = json.loads(message["data"])
                     node.apply_purge(data).result(APPLY_TIMEOUT)
-                    key = f"stackyard:edge:purge:{data['id']}:acks"
+                    key = f"{self.purge_key}{data['id']}:acks"
                     pipe = client.pipeline()
                     pipe.sadd(key, node.node_id)
                     pipe.expire(key, KEEP_SECONDS)

@@ -1,5 +1,6 @@
 """What a server process runs beside its HTTP handlers: the job runner (unless `--no-jobs-enabled`),
-and the enqueue of the periodic purge (`identity.purge`).
+the enqueue of the periodic purge (`identity.purge`), and with `--edge-port` or `--redis-url` the
+edge (`server.edge`: the data plane and the purge-on-publish consumer).
 
 Started and stopped by the app's lifespan, so each `--workers` process has its own; `stackyard
 worker` runs the same job runner without HTTP.
@@ -13,6 +14,7 @@ import anyio
 
 from stackyard.core.job_runner import JobRunner
 from stackyard.identity import purge
+from stackyard.server.edge import EdgeBackground
 from stackyard.settings import Settings
 from stackyard.store.engine import Database
 
@@ -24,12 +26,16 @@ class Background:
         self.db = db
         self.settings = settings
         self.runner: JobRunner | None = None
+        self.edge: EdgeBackground | None = None
 
     async def start(self) -> None:
         await anyio.to_thread.run_sync(self._schedule_purge)
         if self.settings.jobs_enabled:
             self.runner = JobRunner.from_settings(self.db, self.settings)
             self.runner.start()
+        if self.settings.edge_port or self.settings.redis_url:
+            self.edge = EdgeBackground(self.db, self.settings)
+            await anyio.to_thread.run_sync(self.edge.start)
 
     def _schedule_purge(self) -> None:
         """The purge chain (`identity.purge`): enqueued by every process, kept once by its key; it
@@ -39,6 +45,9 @@ class Background:
 
     async def stop(self) -> None:
         """Stop taking work; running handlers get the lease time to finish (stop blocks: off the loop)."""
+        edge, self.edge = self.edge, None
+        if edge is not None:
+            await anyio.to_thread.run_sync(edge.stop)
         runner, self.runner = self.runner, None
         if runner is not None:
             await anyio.to_thread.run_sync(lambda: runner.stop(timeout=self.settings.job_lease_seconds))
