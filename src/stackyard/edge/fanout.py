@@ -150,7 +150,10 @@ class RedisHub(Hub):
 
     # -- the sending side (any process) ---------------------------------------------------------
     def live_nodes(self) -> set[str]:
-        return {_text(k)[len(self.node_key) :] for k in self._redis.scan_iter(match=self.node_key + "*", count=1000)}
+        return {
+            _text(k)[len(self.node_key) :]
+            for k in self._redis.scan_iter(match=self.node_key + "*", count=1000)
+        }
 
     def publish_purge(self, message: dict[str, Any]) -> None:
         purge_id = str(message["id"])

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from stackyard.core.outbound import OutboundClient
 from stackyard.edge.proxy import policy, rules
 from stackyard.edge.proxy.origin import Fetched, OutboundError, fetch, request_headers, url_for
-from stackyard.edge.proxy.sites import Site
+from stackyard.edge.proxy.sites import Origin, Site
 from stackyard.edge.proxy.store import Cache, Entry
 from stackyard.settings import Settings
 
@@ -43,6 +43,8 @@ class Node(Protocol):
     def count_origin(self, site_id: str, size: int) -> None: ...
 
     def is_edge_credential(self, authorization: str) -> bool: ...
+
+    def client_for(self, origin: Origin) -> OutboundClient: ...
 
 
 log = logging.getLogger("stackyard.edge")
@@ -77,6 +79,7 @@ _REASONS = {
     429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",
+    501: "Not Implemented",
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
@@ -337,7 +340,9 @@ class Handler:
                 headers["if-modified-since"] = stale.lheaders["last-modified"]
         method = "GET" if req.method == "HEAD" else req.method
         try:
-            fetched = await fetch(plane.outbound, method, url_for(origin, req.target), headers, req.body)
+            fetched = await fetch(
+                plane.client_for(origin), method, url_for(origin, req.target), headers, req.body
+            )
         except OutboundError as e:
             log.warning("edge: origin fetch for site %s failed: %s", site.label, e)
             return None, str(e)

@@ -22,14 +22,15 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from stackyard.core.outbound import OutboundClient, OutboundPolicy
-from stackyard.edge import fanout, metrics
+from stackyard.edge import fanout, metrics, publish
 from stackyard.edge.proxy import purge
 from stackyard.edge.proxy.handler import Handler
 from stackyard.edge.proxy.server import EdgeProtocol
-from stackyard.edge.proxy.sites import Site, load
+from stackyard.edge.proxy.sites import Origin, Site, load
 from stackyard.edge.proxy.store import Cache
 from stackyard.ids import digest, now
 from stackyard.settings import Settings
@@ -85,6 +86,10 @@ class DataPlane:
                 max_redirects=0,
             )
         )
+        # This server's own API (the delivery API a site may front) is reachable whatever the
+        # private-address rule says; any other loopback or private origin is not.
+        self.own = publish.own_addresses(settings)
+        self.own_outbound = OutboundClient(replace(self.outbound.policy, allow_private=True))
         self.handler = Handler(self)
         self.background: set[asyncio.Task[Any]] = set()
         self.counts: dict[tuple[str, str, int], list[int]] = {}
@@ -292,6 +297,11 @@ class DataPlane:
             metrics.record(self.db, taken or {})
         except Exception:
             log.exception("edge node %s: writing traffic counters failed", self.node_id)
+
+    def client_for(self, origin: Origin) -> OutboundClient:
+        if (origin.hostname.lower(), origin.port) in self.own:
+            return self.own_outbound
+        return self.outbound
 
     # -- credentials ------------------------------------------------------------------------------
     def is_edge_credential(self, authorization: str) -> bool:

@@ -138,7 +138,8 @@ def initial_age(headers: dict[str, str], requested_at: float, received_at: float
     except ValueError:
         age_value = 0.0
     date = http_date(headers.get("date"))
-    apparent = max(0.0, received_at - date) if date is not None else 0.0
+    # Date has a one-second resolution: a response dated this second is not a second old.
+    apparent = max(0.0, received_at - date - 1.0) if date is not None else 0.0
     corrected = age_value + (received_at - requested_at)
     return max(apparent, corrected)
 
