@@ -9,12 +9,14 @@
 
 `RedisHub` (`--redis-url`) serves nodes in any number of processes and machines (DESIGN §8):
 
-- a node is live while its key `stackyard:edge:node:<id>` exists (the prefix is a parameter); it refreshes it every third of
-  `node_ttl` seconds, and only once it is subscribed;
+- a node is live while its heartbeat has not lapsed: its score in the sorted set
+  `stackyard:edge:nodes` (the prefix is a parameter) is the time it promised to beat again by,
+  refreshed every third of `node_ttl` seconds, and only once it is subscribed (machines' clocks are
+  assumed to agree within a fraction of `node_ttl`);
 - a purge remembers the nodes live when it was sent; each applies it, then adds itself to the
   purge's acknowledgements. Progress is the share of those nodes still live that acknowledged, so
   it reaches 1.0 only when every live node applied it (a node that died stops counting);
-- a node that was away (its key lapsed, or its subscription broke) may have missed purges: it
+- a node that was away (its heartbeat lapsed, or its subscription broke) may have missed purges: it
   serves nothing from its cache until it is subscribed again, and then drops what it had cached.
 """
 
@@ -142,7 +144,7 @@ class RedisHub(Hub):
         self.node_ttl = node_ttl
         self.purge_channel = f"{prefix}:purge"
         self.config_channel = f"{prefix}:config"
-        self.node_key = f"{prefix}:node:"
+        self.nodes_key = f"{prefix}:nodes"
         self.purge_key = f"{prefix}:purge:"
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._threads: dict[str, tuple[threading.Thread, threading.Event, Node]] = {}
@@ -150,10 +152,8 @@ class RedisHub(Hub):
 
     # -- the sending side (any process) ---------------------------------------------------------
     def live_nodes(self) -> set[str]:
-        return {
-            _text(k)[len(self.node_key) :]
-            for k in self._redis.scan_iter(match=self.node_key + "*", count=1000)
-        }
+        """Nodes whose heartbeat has not lapsed (a sorted set scored by each one's deadline)."""
+        return {_text(m) for m in self._redis.zrangebyscore(self.nodes_key, time.time(), "+inf")}
 
     def publish_purge(self, message: dict[str, Any]) -> None:
         purge_id = str(message["id"])
@@ -204,7 +204,7 @@ class RedisHub(Hub):
         stop.set()
         thread.join(5)
         if not crashed:
-            self._redis.delete(self.node_key + node.node_id)
+            self._redis.zrem(self.nodes_key, node.node_id)
 
     def local_nodes(self) -> list[Node]:
         with self._lock:
@@ -229,8 +229,11 @@ class RedisHub(Hub):
                     t = time.monotonic()
                     if t - last >= beat:
                         if last and t - last > self.node_ttl:
-                            raise ConnectionError("the node key lapsed: this node was away")
-                        client.set(self.node_key + node.node_id, b"1", px=int(self.node_ttl * 1000))
+                            raise ConnectionError("the heartbeat lapsed: this node was away")
+                        pipe = client.pipeline()
+                        pipe.zadd(self.nodes_key, {node.node_id: time.time() + self.node_ttl})
+                        pipe.zremrangebyscore(self.nodes_key, "-inf", time.time() - KEEP_SECONDS)
+                        pipe.execute()
                         last = t
                     message = pubsub.get_message(timeout=min(beat, 0.2))
                     if message is None or message.get("type") != "message":

@@ -276,6 +276,13 @@ class Handler:
         if policy.bypass(config, req.path) or not plane.trusted:
             fetched, error = await self.fetch(site, req, None)
             return self.from_origin(site, req, fetched, error, stale=None, store=False)
+        if plane.trusted and stale is None:
+            # Between `answer` and this coroutine's first step a fetch of the same key may have
+            # finished: look again, or this would be a second origin fetch.
+            found = plane.cache.get(base, req.headers.get)
+            if found is not None and found.fresh(time.monotonic()):
+                plane.count(site.id, True, found.size)
+                return self.render(found, req, time.monotonic(), "HIT")
         names = plane.cache.vary.get(base, ())
         key = plane.cache.full_key(base, names, req.headers.get)
         waiting = self.inflight.get(key)

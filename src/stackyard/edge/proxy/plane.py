@@ -37,6 +37,7 @@ from stackyard.settings import Settings
 from stackyard.store.engine import Database
 
 log = logging.getLogger("stackyard.edge")
+SWEEP_SLICE = 500
 
 
 def new_loop() -> asyncio.AbstractEventLoop:
@@ -217,9 +218,17 @@ class DataPlane:
             chosen = sites
             if item.get("host"):
                 chosen = [s for s in sites if self.sites_by_id[s].label == item["host"]]
-            total += purge.apply(self.cache, item, chosen)
+            total += purge.apply(self.cache, item, chosen, self._sweep)
         self.purges_applied += 1
         return total
+
+    def _sweep(self, tag: str, keys: set[str]) -> None:
+        """Free what a tag purge killed, a slice per loop iteration (requests go in between)."""
+        if not keys or self.loop is None:
+            return
+        self.cache.sweep(tag, keys, SWEEP_SLICE)
+        if keys:
+            self.loop.call_soon(self._sweep, tag, keys)
 
     def reload(self) -> None:
         def later() -> None:
@@ -258,7 +267,7 @@ class DataPlane:
         if self.loop is None:
             apply()
         else:
-            self._on_loop(apply)
+            self._on_loop(apply).result(5)  # in effect before the caller goes on
 
     # -- counters -------------------------------------------------------------------------------
     def count(self, site_id: str, hit: bool, size: int) -> None:

@@ -9,7 +9,10 @@ thread (entries are small next to the socket work around them) under the node's 
 which is emptied at start: a node that was away keeps nothing from before.
 
 Indexes: by tag (the `X-Tag` values), by site and path, and by site, so a purge touches only its
-candidates (a tag purge of 10,000 entries is a walk over one set).
+candidates (a tag purge of 10,000 entries is a walk over one set). `drop` removes entries from the
+primary index and the tiers only, leaving their keys in the other secondary sets: readers of those
+sets skip keys that are gone (and re-check what they select on, as a key may be stored again), and
+the sets are rebuilt once such leftovers outnumber the entries.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class Entry:
     __slots__ = (
         "base",
         "body",
+        "checked",
         "disk_path",
         "etag",
         "ghead",
@@ -45,8 +49,10 @@ class Entry:
         "site_id",
         "size",
         "status",
+        "stored",
         "stored_at",
         "swr",
+        "tag_keys",
         "tags",
         "target",
         "ttl",
@@ -75,11 +81,16 @@ class Entry:
     etag: str | None
     last_modified: str | None
     tags: tuple[str, ...]
+    tag_keys: tuple[str, ...]  # site id and tag, as `tag_purged` is keyed
+    stored: int  # the cache's purge clock when stored
+    checked: int  # the purge clock when last found alive
     size: int
     disk_path: str | None
 
     def __init__(self, **fields: Any) -> None:
         self.invalid = False
+        self.stored = self.checked = 0
+        self.tag_keys = ()
         self.disk_path: str | None = None
         self.gzip: bytes | None = None
         self.ghead: bytes = b""
@@ -116,6 +127,13 @@ class Cache:
         self.by_tag: dict[str, set[str]] = {}
         self.by_path: dict[tuple[str, str], set[str]] = {}
         self.by_site: dict[str, set[str]] = {}
+        self.leftovers = 0
+        # Tag purges are O(tags): they stamp (site, tag) with the next clock value, and an entry
+        # stored before the stamp is dead (or, invalidated, must revalidate) when next looked up.
+        # A hit checks its tags only when the clock moved since it was last found alive.
+        self.clock = 0
+        self.tag_purged: dict[str, int] = {}
+        self.tag_invalidated: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(self.index)
@@ -135,15 +153,59 @@ class Cache:
         entry = self.index.get(key)
         if entry is None:
             return None
+        if entry.checked != self.clock and not self.alive(entry):
+            return None
         if entry.body is None:
             return self._load(entry)
         self.memory.move_to_end(key)
         return entry
 
+    def alive(self, entry: Entry) -> bool:
+        """Check an entry against the tag purges since it was stored; drops it when one hit it."""
+        stored = entry.stored
+        for k in entry.tag_keys:
+            if self.tag_purged.get(k, 0) > stored:
+                self.remove(entry.key)
+                return False
+            if self.tag_invalidated.get(k, 0) > stored:
+                entry.invalid = True
+        entry.checked = self.clock
+        return True
+
+    def purge_tags(
+        self, sites: Iterable[str], tags: Iterable[str], *, invalidate: bool
+    ) -> list[tuple[str, set[str]]]:
+        """Kill (or invalidate) every entry of `sites` carrying any of `tags`, in O(sites x tags).
+        Answers (tag, keys) that may have been hit, taken out of the tag index for a sweep that
+        frees their memory later and puts back the keys of entries still alive."""
+        self.clock += 1
+        stamps = self.tag_invalidated if invalidate else self.tag_purged
+        tags = list(tags)
+        for site in sites:
+            for tag in tags:
+                stamps[f"{site}\x00{tag}"] = self.clock
+        if invalidate:
+            return []
+        return [(tag, found) for tag in tags if (found := self.by_tag.pop(tag, None))]
+
+    def sweep(self, tag: str, keys: set[str], budget: int) -> int:
+        """Look at up to `budget` of `keys` a tag purge took out of the index: drop the dead, put
+        the living back under `tag`. Answers how many it looked at."""
+        n = 0
+        while keys and n < budget:
+            key = keys.pop()
+            n += 1
+            entry = self.index.get(key)
+            if entry is not None and (entry.checked == self.clock or self.alive(entry)) and tag in entry.tags:
+                self.by_tag.setdefault(tag, set()).add(key)
+        return n
+
     def put(self, entry: Entry, names: tuple[str, ...]) -> bool:
         if entry.size > self.max_object_bytes or entry.size > self.memory_bytes:
             return False
         self.remove(entry.key)
+        entry.stored = entry.checked = self.clock
+        entry.tag_keys = tuple(f"{entry.site_id}\x00{t}" for t in entry.tags)
         self.vary[entry.base] = names
         self.index[entry.key] = entry
         self.memory[entry.key] = entry
@@ -185,15 +247,52 @@ class Cache:
     def remove_many(self, keys: Iterable[str]) -> int:
         return sum(1 for k in list(keys) if self.remove(k) is not None)
 
+    def drop(self, keys: Iterable[str]) -> int:
+        """Remove many entries at once (purges): see the module docstring."""
+        index, memory, disk = self.index, self.memory, self.disk
+        n = freed = 0
+        for k in keys:
+            entry = index.pop(k, None)
+            if entry is None:
+                continue
+            n += 1
+            if memory.pop(k, None) is not None:
+                freed += entry.size
+            elif disk.pop(k, None) is not None:
+                self.disk_used -= entry.size
+                self._unlink(entry)
+        self.memory_used -= freed
+        self.leftovers += n
+        if self.leftovers > max(10_000, len(index)):
+            self.reindex()
+        return n
+
+    def reindex(self) -> None:
+        """Rebuild the secondary indexes from the entries (dropping leftover keys)."""
+        self.by_tag, self.by_path, self.by_site = {}, {}, {}
+        for key, entry in self.index.items():
+            for tag in entry.tags:
+                self.by_tag.setdefault(tag, set()).add(key)
+            self.by_path.setdefault((entry.site_id, entry.path), set()).add(key)
+            self.by_site.setdefault(entry.site_id, set()).add(key)
+        self.leftovers = 0
+
     def clear(self) -> None:
         for entry in list(self.disk.values()):
             self._unlink(entry)
         for attr in ("index", "vary", "memory", "disk", "by_tag", "by_path", "by_site"):
             getattr(self, attr).clear()
-        self.memory_used = self.disk_used = 0
+        self.memory_used = self.disk_used = self.leftovers = 0
+        self.tag_purged.clear()
+        self.tag_invalidated.clear()
 
     def drop_site(self, site_id: str) -> int:
-        return self.remove_many(self.by_site.get(site_id, ()))
+        keys = [
+            k
+            for k in self.by_site.pop(site_id, ())
+            if (e := self.index.get(k)) is not None and e.site_id == site_id
+        ]
+        return self.drop(keys)
 
     # -- tiers ------------------------------------------------------------------------------------
     def _evict(self) -> None:
