@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import ROOT, free_port, machine, write_results
 
+STACK = "bltbench0000000000"
 REDIS = os.environ.get("STACKYARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 DOMAIN = "bench.cdn"
+
+
+@dataclass(frozen=True)
+class BenchCaller:
+    actor: str = "bench"
+    kind: str = "user"
+    request_id: str = "bench"
+    remote_addr: str = "127.0.0.1"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -315,9 +325,7 @@ def purge_to_fresh(hub: Any, site_id: str, edge_port: int, origin_port: int, rou
 
 def in_process(db_url: str, data_dir: str, origin_port: int, rounds: int) -> dict[str, Any]:
     """Publish to edge-fresh and collapsing, with one node and the consumer in this process."""
-    from tests.core.consumer_proc import make_stack
 
-    from stackyard.content.delivery import tags
     from stackyard.core import spine
     from stackyard.core.wakeup import Wakeup
     from stackyard.edge import fanout, publish
@@ -341,7 +349,9 @@ def in_process(db_url: str, data_dir: str, origin_port: int, rounds: int) -> dic
     wakeup.start()
     consumer = publish.consumer(db, settings, wakeup)
     consumer.start()
-    stack = make_stack(db)
+    with db.read() as tx:
+        org = str(tx.scalar("SELECT org_uid FROM stacks WHERE api_key = ?", STACK))
+    scope = spine.StackScope(BenchCaller(), STACK, org)
     out: dict[str, Any] = {}
     try:
         fresh = []
@@ -356,7 +366,7 @@ def in_process(db_url: str, data_dir: str, origin_port: int, rounds: int) -> dic
                 with db.write() as tx:
                     spine.record(
                         tx,
-                        stack.scope(),
+                        scope,
                         "entry.publish",
                         "blt1",
                         {"title": "t", "source_locale": "en-us"},
@@ -369,7 +379,6 @@ def in_process(db_url: str, data_dir: str, origin_port: int, rounds: int) -> dic
                     if time.perf_counter() - t0 > 5:
                         raise RuntimeError("the publish never reached the edge")
                 fresh.append((time.perf_counter() - t0) * 1000)
-        assert tags.entry(stack.api_key, "blt1")
         out["publish_to_fresh"] = {
             "rounds": rounds,
             "p50_ms": pct(fresh, 0.5),
@@ -434,9 +443,11 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from stackyard.content.delivery import tags
     from stackyard.edge import fanout, sites, stacks
     from stackyard.edge.access import EdgeCaller
     from stackyard.identity import organizations, users
+    from stackyard.ids import now
     from stackyard.store import migrations
     from stackyard.store.engine import Database
 
@@ -445,13 +456,25 @@ def run(args: argparse.Namespace) -> None:
     db = Database(db_url)
     migrations.upgrade(db)
     origin_port, edge_port, nginx_port = free_port(), free_port(), free_port()
-    stack_api_key = "bltbench"
     procs: list[subprocess.Popen[bytes]] = []
     rows: list[dict[str, Any]] = []
     try:
         with db.write() as tx:
             user, _ = users.create(tx, "bench@example.com", password_hash="x")
-            caller = EdgeCaller(organizations.create(tx, user, "bench"), "bench")
+            org = organizations.create(tx, user, "bench")
+            caller = EdgeCaller(org, "bench")
+            t = now()
+            tx.run(
+                "INSERT INTO stacks (api_key, uid, org_uid, name, master_locale, owner_uid, settings, stack_settings, "
+                "created_by, updated_by, created_at, updated_at) VALUES (?, 'bench', ?, 'bench', 'en-us', ?, '{}', '{}', ?, ?, ?, ?)",
+                STACK,
+                org,
+                user,
+                user,
+                user,
+                t,
+                t,
+            )
             stack_id = stacks.create(tx, caller, {"name": "bench"})["id"]
             site_id = sites.create(
                 tx,
@@ -465,7 +488,7 @@ def run(args: argparse.Namespace) -> None:
                     sys.executable,
                     str(ROOT / "bench" / "edge_origin.py"),
                     str(origin_port),
-                    f"bench.versioned,{stack_api_key}",
+                    f"bench.versioned,{tags.entry(STACK, 'blt1')}",
                 ],
                 work / "origin.log",
                 "ready",

@@ -30,7 +30,7 @@ def hub() -> Iterator[fanout.RedisHub]:
         redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping()
     except Exception as e:
         pytest.skip(f"no Redis at {REDIS}: {e}")
-    h = fanout.RedisHub(REDIS, node_ttl=0.6, prefix="stackyard-test:" + secrets.token_hex(4))
+    h = fanout.RedisHub(REDIS, node_ttl=1.5, prefix="stackyard-test:" + secrets.token_hex(4))
     old = fanout.use(h)
     yield h
     fanout.use(old)
@@ -140,3 +140,19 @@ def test_origin_seen_is_per_node(nodes: Nodes) -> None:
     assert nodes.origin.count("/page") == 2
     seen: list[Seen] = nodes.origin.seen
     assert all(s.headers.get("x-forwarded-host") == DOMAIN for s in seen)
+
+
+def test_a_node_away_longer_than_its_ttl_rejoins_empty(nodes: Nodes) -> None:
+    a, b = nodes.start(), nodes.start()
+    nodes.get(a), nodes.get(b)
+    release = threading.Event()
+    assert b.loop is not None
+    b.loop.call_soon_threadsafe(release.wait)  # b stops answering anything, heartbeats included
+    nodes.version["n"] = 2
+    purge_id = nodes.purge()
+    wait_for(lambda: b.node_id not in nodes.hub.live_nodes(), what="b's heartbeat to lapse")
+    assert nodes.progress(purge_id) == 1.0  # every live node applied it
+    release.set()
+    wait_for(lambda: b.node_id in nodes.hub.live_nodes() and b.trusted, what="b to rejoin")
+    assert nodes.progress(purge_id) == 1.0
+    assert nodes.get(b).text == "v2"

@@ -15,13 +15,15 @@
   assumed to agree within a fraction of `node_ttl`);
 - a purge remembers the nodes live when it was sent; each applies it, then adds itself to the
   purge's acknowledgements. Progress is the share of those nodes still live that acknowledged, so
-  it reaches 1.0 only when every live node applied it (a node that died stops counting);
+  it reaches 1.0 only when every live node applied it (a node that died stops counting, and one
+  that joined or rejoined since the purge was sent counts as done: it started empty);
 - a node that was away (its heartbeat lapsed, or its subscription broke) may have missed purges: it
   serves nothing from its cache until it is subscribed again, and then drops what it had cached.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import json
@@ -41,6 +43,9 @@ class Node(Protocol):
     """What a hub needs of a data-plane node (`edge.proxy.plane.DataPlane`)."""
 
     node_id: str
+    loop: asyncio.AbstractEventLoop | None
+
+    def purge(self, message: dict[str, Any]) -> int: ...
 
     def apply_purge(self, message: dict[str, Any]) -> concurrent.futures.Future[None]: ...
 
@@ -145,9 +150,10 @@ class RedisHub(Hub):
         self.purge_channel = f"{prefix}:purge"
         self.config_channel = f"{prefix}:config"
         self.nodes_key = f"{prefix}:nodes"
+        self.joined_key = f"{prefix}:joined"
         self.purge_key = f"{prefix}:purge:"
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-        self._threads: dict[str, tuple[threading.Thread, threading.Event, Node]] = {}
+        self._tasks: dict[str, tuple[asyncio.Task[None], asyncio.AbstractEventLoop, Node]] = {}
         self._lock = threading.Lock()
 
     # -- the sending side (any process) ---------------------------------------------------------
@@ -162,6 +168,7 @@ class RedisHub(Hub):
         key = f"{self.purge_key}{purge_id}"
         pipe.sadd(key + ":expected", "", *live)  # "" marks a purge sent to no node
         pipe.expire(key + ":expected", KEEP_SECONDS)
+        pipe.set(key + ":at", repr(time.time()), ex=KEEP_SECONDS)
         pipe.publish(self.purge_channel, json.dumps(message, separators=(",", ":")))
         pipe.execute()
 
@@ -174,6 +181,12 @@ class RedisHub(Hub):
         if not live:
             return 1.0
         acks = {_text(m) for m in self._redis.smembers(key + ":acks")}
+        pending = sorted(live - acks)
+        if pending:
+            # A node that (re)joined after the purge was sent started with an empty cache: done too.
+            at = float(_text(self._redis.get(key + ":at") or b"0"))
+            joined = self._redis.zmscore(self.joined_key, pending)
+            acks |= {n for n, j in zip(pending, joined, strict=True) if j is not None and j > at}
         return len(live & acks) / len(live)
 
     def config_changed(self) -> None:
@@ -185,86 +198,118 @@ class RedisHub(Hub):
                 node.reload()
 
     # -- the node side --------------------------------------------------------------------------
+    # Each node's subscription runs as a task on the node's own event loop, so a purge is applied
+    # and confirmed without a thread hand-off (and its waits on the GIL) while the loop is busy.
     def register(self, node: Node) -> None:
-        stop = threading.Event()
-        thread = threading.Thread(
-            target=self._run, args=(node, stop), name=f"stackyard-edge-{node.node_id}", daemon=True
-        )
-        with self._lock:
-            self._threads[node.node_id] = (thread, stop, node)
+        loop = node.loop
+        if loop is None:
+            raise RuntimeError("a node registers once its event loop runs")
         node.set_trusted(False)
-        thread.start()
+        made: concurrent.futures.Future[asyncio.Task[None]] = concurrent.futures.Future()
+
+        def begin() -> None:
+            made.set_result(loop.create_task(self._subscribe(node)))
+
+        if _running_in(loop):
+            begin()
+        else:
+            loop.call_soon_threadsafe(begin)
+        task = made.result(5)
+        with self._lock:
+            self._tasks[node.node_id] = (task, loop, node)
 
     def unregister(self, node: Node, *, crashed: bool = False) -> None:
         with self._lock:
-            found = self._threads.pop(node.node_id, None)
+            found = self._tasks.pop(node.node_id, None)
         if found is None:
             return
-        thread, stop, _ = found
-        stop.set()
-        thread.join(5)
+        task, loop, _ = found
+        if _running_in(loop):
+            task.cancel()
+        elif not loop.is_closed():
+            done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+            def cancel() -> None:
+                task.cancel()
+                task.add_done_callback(lambda _: done.set_result(None))
+
+            loop.call_soon_threadsafe(cancel)
+            with contextlib.suppress(Exception):
+                done.result(5)
         if not crashed:
             self._redis.zrem(self.nodes_key, node.node_id)
 
     def local_nodes(self) -> list[Node]:
         with self._lock:
-            return [n for _, _, n in self._threads.values()]
+            return [n for _, _, n in self._tasks.values()]
 
-    def _run(self, node: Node, stop: threading.Event) -> None:
+    async def _subscribe(self, node: Node) -> None:
         import redis
+        import redis.asyncio as aioredis
 
-        client = redis.Redis.from_url(
+        client = aioredis.Redis.from_url(
             self.url, socket_timeout=max(1.0, self.node_ttl), socket_connect_timeout=2
         )
         beat = self.node_ttl / 3
-        while not stop.is_set():
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(self.purge_channel, self.config_channel)
-                # Subscribed: whatever was cached before may have missed purges, so drop it first.
-                node.set_trusted(True)
-                node.reload()
-                last = 0.0
-                while not stop.is_set():
-                    t = time.monotonic()
-                    if t - last >= beat:
-                        if last and t - last > self.node_ttl:
-                            raise ConnectionError("the heartbeat lapsed: this node was away")
-                        pipe = client.pipeline()
-                        pipe.zadd(self.nodes_key, {node.node_id: time.time() + self.node_ttl})
-                        pipe.zremrangebyscore(self.nodes_key, "-inf", time.time() - KEEP_SECONDS)
-                        pipe.execute()
-                        last = t
-                    message = pubsub.get_message(timeout=min(beat, 0.2))
-                    if message is None or message.get("type") != "message":
-                        continue
-                    if message["channel"] == self.config_channel.encode():
-                        node.reload()
-                        continue
-                    data = json.loads(message["data"])
-                    node.apply_purge(data).result(APPLY_TIMEOUT)
-                    key = f"{self.purge_key}{data['id']}:acks"
-                    pipe = client.pipeline()
-                    pipe.sadd(key, node.node_id)
-                    pipe.expire(key, KEEP_SECONDS)
-                    pipe.execute()
-            except (redis.RedisError, ConnectionError, OSError) as e:
-                if stop.is_set():
-                    break
-                log.warning(
-                    "edge node %s lost Redis (%s); serving nothing cached until it is back", node.node_id, e
-                )
-                node.set_trusted(False)
-                stop.wait(0.5)
-            finally:
-                with contextlib.suppress(Exception):
-                    pubsub.close()
-        client.close()
+        try:
+            while True:
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                try:
+                    await pubsub.subscribe(self.purge_channel, self.config_channel)
+                    # Subscribed: what was cached before may have missed purges, so it goes first.
+                    node.set_trusted(True)
+                    node.reload()
+                    await client.zadd(self.joined_key, {node.node_id: time.time()})
+                    last = 0.0
+                    while True:
+                        t = time.monotonic()
+                        if t - last >= beat:
+                            if last and t - last > self.node_ttl:
+                                raise ConnectionError("the heartbeat lapsed: this node was away")
+                            pipe = client.pipeline(transaction=False)
+                            pipe.zadd(self.nodes_key, {node.node_id: time.time() + self.node_ttl})
+                            pipe.zremrangebyscore(self.nodes_key, "-inf", time.time() - KEEP_SECONDS)
+                            await pipe.execute()
+                            last = t
+                        message = await pubsub.get_message(timeout=beat)
+                        if message is None or message.get("type") != "message":
+                            continue
+                        if _text(message["channel"]) == self.config_channel:
+                            node.reload()
+                            continue
+                        data = json.loads(message["data"])
+                        node.purge(data)
+                        key = f"{self.purge_key}{data['id']}:acks"
+                        pipe = client.pipeline(transaction=False)
+                        pipe.sadd(key, node.node_id)
+                        pipe.expire(key, KEEP_SECONDS)
+                        await pipe.execute()
+                except (redis.RedisError, ConnectionError, OSError) as e:
+                    log.warning(
+                        "edge node %s lost Redis (%s); serving nothing cached until it is back",
+                        node.node_id,
+                        e,
+                    )
+                    node.set_trusted(False)
+                    await asyncio.sleep(0.5)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()
+        finally:
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     def close(self) -> None:
         for node in self.local_nodes():
             self.unregister(node)
         self._redis.close()
+
+
+def _running_in(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 def _text(value: Any) -> str:
