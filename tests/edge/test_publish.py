@@ -124,3 +124,40 @@ def test_sites_that_do_not_front_this_server_are_left_alone(edge: Edge, stack: S
         "k.ct.blog"
     ]
     assert publish.tags_of({"type": "delivery_token.create", "api_key": "k", "object_uid": "t"}) == ["k"]
+
+
+def test_publishing_through_the_cma_makes_the_edge_fresh(
+    live: object, edge: Edge, cma: object, api_key: str, consumer: None
+) -> None:
+    """The origin stands in for the delivery API: it serves the published snapshot with its tags."""
+    import httpx
+
+    from stackyard.store.engine import jload
+    from tests.content.model.test_content_types import ct, text
+
+    client: httpx.Client = cma  # type: ignore[assignment]
+    assert client.post("/v3/environments", json={"environment": {"name": "production"}}).status_code == 201
+    assert client.post("/v3/content_types", json=ct("blog", text("body"))).status_code == 201
+    uid = client.post("/v3/content_types/blog/entries", json={"entry": {"title": "Hi", "body": "v1"}}).json()[
+        "entry"
+    ]["uid"]
+
+    def delivery(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        with edge.db.read() as tx:
+            doc = tx.scalar("SELECT document FROM published WHERE api_key = ? AND uid = ?", api_key, uid)
+        tag = ",".join([tags.stack(api_key), tags.content_type(api_key, "blog"), tags.entry(api_key, uid)])
+        body = jload(doc)["body"] if doc else "unpublished"
+        return 200, {"Cache-Control": "max-age=3600", "X-Tag": tag}, str(body).encode()
+
+    path = f"/v3/content_types/blog/entries/{uid}"
+    edge.origin.routes[path] = delivery
+    publish_body = {"entry": {"environments": ["production"], "locales": ["en-us"]}, "locale": "en-us"}
+    assert client.post(f"{path}/publish", json=publish_body).status_code == 200
+    wait_for(lambda: edge.get(path).text == "v1", what="the first publish at the edge")
+    assert edge.get(path).headers["x-cache"] == "HIT"
+    client.put(path, json={"entry": {"title": "Hi", "body": "v2"}})
+    assert edge.get(path).text == "v1"  # a draft save changes nothing delivered
+    assert client.post(f"{path}/publish", json=publish_body).status_code == 200
+    wait_for(lambda: edge.get(path).text == "v2", what="the second publish at the edge")
+    assert client.post(f"{path}/unpublish", json=publish_body).status_code == 200
+    wait_for(lambda: edge.get(path).text == "unpublished", what="the unpublish at the edge")
