@@ -33,6 +33,9 @@ def configure_logging() -> None:
     access.propagate = False
     access.setLevel(logging.INFO)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request's full URL at INFO, query string (and any token in it) included:
+    # the outbound client's calls (origin fetches, webhooks) must not put those in the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def run(settings: Settings) -> None:
