@@ -35,19 +35,20 @@ def test_sites_are_served_over_tls_with_their_certificate(
     try:
         (tmp_path / "ca.pem").write_text(cert)
         context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
-        with socket.create_connection(("127.0.0.1", plane.tls_port)) as raw:
-            with context.wrap_socket(raw, server_hostname=DOMAIN) as tls:
-                peer = tls.getpeercert()
-                assert dict(x[0] for x in peer["subject"])["commonName"] == DOMAIN
-                tls.sendall(f"GET / HTTP/1.1\r\nHost: {DOMAIN}\r\nConnection: close\r\n\r\n".encode())
-                answer = b""
-                while chunk := tls.recv(65536):
-                    answer += chunk
+        with (
+            socket.create_connection(("127.0.0.1", plane.tls_port)) as raw,
+            context.wrap_socket(raw, server_hostname=DOMAIN) as tls,
+        ):
+            peer = tls.getpeercert()
+            assert dict(x[0] for x in peer["subject"])["commonName"] == DOMAIN
+            tls.sendall(f"GET / HTTP/1.1\r\nHost: {DOMAIN}\r\nConnection: close\r\n\r\n".encode())
+            answer = b""
+            while chunk := tls.recv(65536):
+                answer += chunk
         assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"over tls")
         assert origin.seen[0].headers["x-forwarded-proto"] == "https"
-        with socket.create_connection(("127.0.0.1", plane.tls_port)) as raw:
-            with pytest.raises(ssl.SSLError):
-                context.wrap_socket(raw, server_hostname="unknown.test")
+        with socket.create_connection(("127.0.0.1", plane.tls_port)) as raw, pytest.raises(ssl.SSLError):
+            context.wrap_socket(raw, server_hostname="unknown.test")
     finally:
         plane.stop()
         fanout.use(old)
