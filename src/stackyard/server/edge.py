@@ -26,6 +26,12 @@ class EdgeBackground:
     def start(self) -> None:
         s = self.settings
         fanout.configure(s.redis_url, s.edge_node_ttl_seconds)
+        if s.edge_port and s.workers > 1 and not s.redis_url:
+            log.warning(
+                "edge: %d processes each run a data-plane node, but without --redis-url a purge reaches "
+                "only the node of the process that received it",
+                s.workers,
+            )
         if s.edge_port:
             self.plane = DataPlane(self.db, s)
             self.plane.start(s.edge_host or s.host, s.edge_port, s.edge_tls_port)

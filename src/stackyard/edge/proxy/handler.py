@@ -118,11 +118,9 @@ class Request:
         self.keep_alive = keep_alive
         self.client_ip = client_ip
         self.proto = proto
-        self.host = (
-            self.headers.get("host", "").rpartition(":")[0].lower()
-            if ":" in self.headers.get("host", "") and not self.headers.get("host", "").endswith("]")
-            else self.headers.get("host", "").lower()
-        )
+        host = self.headers.get("host", "")
+        # drop the port; an IPv6 literal keeps its brackets
+        self.host = (host.rpartition(":")[0] if ":" in host and not host.endswith("]") else host).lower()
 
 
 def reason(status: int) -> str:
@@ -140,8 +138,11 @@ def simple(status: int, text: str, keep_alive: bool, extra: str = "") -> bytes:
 
 def base_key(site: Site, req: Request) -> str:
     h = req.headers
-    creds = "\x01".join(h.get(n, "") for n in CREDENTIAL_HEADERS)
+    creds = "\x01".join([h.get(n, "") for n in CREDENTIAL_HEADERS]) if not _CREDENTIALS.isdisjoint(h) else ""
     return f"{site.id}\x02{req.target}\x02{creds}"
+
+
+_CREDENTIALS = frozenset(CREDENTIAL_HEADERS)
 
 
 def build_head(status: int, headers: list[tuple[str, str]]) -> bytes:

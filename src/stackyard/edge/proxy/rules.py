@@ -9,6 +9,8 @@
   before every use. `stale-while-revalidate=N`: up to N s past freshness it is served (STALE)
   while one background fetch revalidates; `stale-if-error=N`: served when the origin fails.
 - Age: the corrected initial age (the origin's `Age` plus the fetch's duration) plus time resident.
+- Request directives (`Cache-Control: no-cache` from a client...) are not honoured, as CDNs do
+  not: the origin's answer and the site's configuration decide.
 - Validators: revalidation sends `If-None-Match` with a strong ETag only (a weak one may collide
   across versions) and `If-Modified-Since` with `Last-Modified`, unless the entry was purged with
   `invalidateOnly`, when only a strong ETag may answer 304.
