@@ -590,6 +590,7 @@ def run(args: argparse.Namespace) -> None:
         for p_ in procs:
             stop(p_)
         db.close()
+        shutil.rmtree(work, ignore_errors=True)
     ratios = {}
     for label in ("hit 1.4 KB", "hit 40 KB", "miss (origin)"):
         e = next((r for r in rows if r["target"] == "edge" and r["scenario"] == label), None)
@@ -609,7 +610,6 @@ def run(args: argparse.Namespace) -> None:
         )
     print("ratios:", json.dumps(ratios))
     print(f"machine: {machine()}; results: {path}")
-    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
