@@ -331,6 +331,9 @@ class Handler:
         _, origin, config = site.route(req.path)
         if origin is None:
             return None, "the site has no origin"
+        auth = req.headers.get("authorization")
+        # the token lookup reads the database: off the event loop
+        edge_token = bool(auth) and await asyncio.to_thread(plane.is_edge_credential, auth or "")
         headers = request_headers(
             req.raw_headers,
             client_ip=req.client_ip,
@@ -338,7 +341,7 @@ class Handler:
             proto=req.proto,
             extra=policy.origin_headers(config, req.path),
             gzip=policy.gzip_origin(config),
-            is_edge_credential=plane.is_edge_credential,
+            is_edge_credential=lambda _: edge_token,
         )
         if stale is not None and req.method in ("GET", "HEAD"):
             etag = rules.strong_etag(stale.lheaders.get("etag"))
