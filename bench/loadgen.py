@@ -28,8 +28,11 @@ def encode(host: str, port: int, req: dict[str, Any], n: str | None = None) -> b
     if n is not None:
         body = body.replace("{n}", n)
     raw = body.encode()
-    lines = [f"{req['method']} {req['path']} HTTP/1.1", f"Host: {host}:{port}"]
-    lines += [f"{k}: {v}" for k, v in (req.get("headers") or {}).items()]
+    headers = req.get("headers") or {}
+    lines = [f"{req['method']} {req['path']} HTTP/1.1"]
+    if not any(k.lower() == "host" for k in headers):  # a request may name its own Host (the edge's sites)
+        lines.append(f"Host: {host}:{port}")
+    lines += [f"{k}: {v}" for k, v in headers.items()]
     if raw or req["method"] in ("POST", "PUT"):
         lines.append(f"Content-Length: {len(raw)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + raw

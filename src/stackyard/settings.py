@@ -250,6 +250,51 @@ class Settings:
     cache_tag_header: str = _setting(
         "X-Tag",
         "Header naming the cache tags of a delivery answer (X-Tag for StackPath; Surrogate-Key or Cache-Tag for other CDNs).",
+    # -- the edge (StackPath-compatible CDN) ------------------------------------------------------
+    edge_port: int = _setting(
+        0, "Serve the edge data plane (the caching proxy) on this port; 0: off (--demo turns it on at 8081)."
+    )
+    edge_tls_port: int = _setting(
+        0, "Also serve the data plane over TLS on this port, with each site's assigned certificate (SNI)."
+    )
+    edge_host: str = _setting("", "Address the data plane listens on (default: --host).")
+    redis_url: str = _setting(
+        "",
+        "redis://host:port: edge purges and configuration changes fan out to every data-plane node "
+        "through Redis pub/sub (needed once nodes run in more than one process).",
+    )
+    edge_token_ttl_seconds: int = _setting(3600, "Lifetime of an edge API bearer token (expires_in).")
+    edge_memory_cache_bytes: int = _setting(
+        256 * 1024 * 1024,
+        "Bytes of responses each data-plane node keeps in memory (least recently used dropped).",
+    )
+    edge_disk_cache_bytes: int = _setting(
+        1024**3,
+        "Bytes of responses each node keeps on disk under the data dir once memory is full (0: none).",
+    )
+    edge_max_object_bytes: int = _setting(
+        64 * 1024 * 1024, "Largest response the edge caches; larger ones are passed through uncached."
+    )
+    edge_origin_connect_timeout_seconds: float = _setting(
+        5.0, "Seconds the edge may take to connect to an origin."
+    )
+    edge_origin_read_timeout_seconds: float = _setting(
+        30.0, "Seconds the edge waits for the next bytes of an origin's response."
+    )
+    edge_origin_total_timeout_seconds: float = _setting(60.0, "Seconds one origin fetch may take in all.")
+    edge_tag_header: str = _setting(
+        "X-Tag",
+        "Response header whose comma-separated values TAG purges match (delivery responses carry it).",
+    )
+    edge_node_ttl_seconds: float = _setting(
+        3.0,
+        "Seconds a data-plane node stays live in Redis without a heartbeat; purge progress counts live nodes.",
+    )
+    edge_config_refresh_seconds: float = _setting(
+        30.0, "Seconds between reloads of the sites by each node (changes also reach them at once)."
+    )
+    edge_metrics_flush_seconds: float = _setting(
+        5.0, "Seconds between writes of each node's traffic counters."
     )
 
     @property

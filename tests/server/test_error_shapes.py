@@ -216,7 +216,7 @@ def test_stackpath_errors_have_the_stackpath_shape(db: Database, settings: Setti
 
 
 def test_apis_without_routes_answer_501_in_their_own_shape(db: Database, settings: Settings) -> None:
-    # given the real app, where StackStorm and StackPath have no routes yet, nor some delivery paths
+    # given the real app, where StackStorm, StackPath's WAF and some delivery paths have no routes yet
     app = create_app(settings, db)
 
     async def go() -> dict[str, httpx.Response]:
@@ -224,7 +224,7 @@ def test_apis_without_routes_answer_501_in_their_own_shape(db: Database, setting
             return {
                 "st2": await c.get("/api/v1/actions"),
                 "st2_auth": await c.post("/auth/v1/tokens", json={}),
-                "stackpath": await c.get("/stack/v1/stacks"),
+                "stackpath": await c.get("/waf/v1/stacks/s/sites"),
                 "cda": await c.get("/v3/taxonomies", headers=DELIVERY),
                 "cda_entries": await c.get("/v3/taxonomies/entries", headers=DELIVERY),
                 "cda_management_route": await c.get("/v3/environments", headers=DELIVERY),
@@ -243,7 +243,8 @@ def test_apis_without_routes_answer_501_in_their_own_shape(db: Database, setting
     stackpath = answers["stackpath"].json()
     assert set(stackpath) == {"code", "message", "details"} and stackpath["code"] == 12
     assert (
-        stackpath["message"] == "The StackPath API is not supported by this server yet: GET /stack/v1/stacks"
+        stackpath["message"]
+        == "The StackPath API is not supported by this server yet: GET /waf/v1/stacks/s/sites"
     )
     assert answers["cda"].json() == {
         "error_message": "Content delivery is not supported by this server yet: GET /v3/taxonomies",

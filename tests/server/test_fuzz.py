@@ -29,12 +29,15 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as fuzz_settings
 from hypothesis import strategies as st
 
+from stackyard.api.dispatch import api_of_path
 from stackyard.settings import Settings
 from tests.conftest import Live, User, make_user
 
 EXAMPLES = int(os.environ.get("STACKYARD_FUZZ_EXAMPLES", "30"))
 BUDGET = float(os.environ.get("STACKYARD_FUZZ_SECONDS", "60"))
 CANONICAL = {"error_message", "error_code", "errors"}
+# StackPath's routes answer its own error shape (gRPC code, message, details).
+STACKPATH = {"code", "message", "details"}
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 
 # Field names the handlers look at, so random objects reach past the first validation step.
@@ -258,7 +261,7 @@ def path_for(data: st.DataObject, template: str, w: World) -> str:
     return path
 
 
-def check(r: httpx.Response, method: str) -> str | None:
+def check(r: httpx.Response, method: str, path: str = "") -> str | None:
     """What is wrong with the answer, if anything."""
     if r.status_code >= 500:
         return f"status {r.status_code}"
@@ -272,6 +275,10 @@ def check(r: httpx.Response, method: str) -> str | None:
         body = r.json()
     except ValueError:
         return f"status {r.status_code} with a non-JSON body"
+    if r.status_code >= 400 and api_of_path(path) == "stackpath":
+        if not isinstance(body, dict) or set(body) != STACKPATH or not isinstance(body["code"], int):
+            return f"status {r.status_code} without StackPath's error body"
+        return None
     if r.status_code >= 400:
         if not isinstance(body, dict) or not set(body) >= CANONICAL:
             return f"status {r.status_code} without the canonical error body"
@@ -305,7 +312,7 @@ def send(
             (method, template, type(e).__name__), describe(method, path, params, headers, body)
         )
         return
-    problem = check(r, method)
+    problem = check(r, method, path)
     if problem:
         key = (method, template, problem)
         failures.setdefault(

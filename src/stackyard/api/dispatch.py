@@ -43,6 +43,11 @@ _PREFIXES: dict[str, API] = {
     "identity/v1": "stackpath",
     "stack/v1": "stackpath",
     "cdn/v1": "stackpath",
+    "billing/v1": "stackpath",
+    "delivery/v1": "stackpath",
+    "waf/v1": "stackpath",
+    "waf/v2": "stackpath",
+    "dns/v1": "stackpath",
 }
 
 

@@ -117,5 +117,39 @@ _TYPES: list[EventType] = [
         {"user_uid": "str", "org_role": "str", "stacks": "list"},
     ),
     EventType("organization.transfer_ownership", "An organization got a new owner.", {"to": "str"}),
+    # The edge (StackPath-compatible CDN): organization-level changes, audited (`spine.record_org`).
+    EventType(
+        "edge_credential.create", "An edge API credential was created.", {"client_id": "str", "name": "str"}
+    ),
+    EventType(
+        "edge_credential.delete", "An edge API credential was revoked.", {"client_id": "str", "name": "str"}
+    ),
+    EventType("edge_stack.create", "An edge stack was created.", {"id": "str", "name": "str"}),
+    EventType("edge_stack.update", "An edge stack's billing changed.", {"id": "str", "action": "str"}),
+    *_crud("edge_site", "A CDN site was", {"id": "str", "label": "str"}),
+    EventType("edge_site.enable", "A CDN site was enabled.", {"id": "str", "label": "str"}),
+    EventType("edge_site.disable", "A CDN site was disabled.", {"id": "str", "label": "str"}),
+    EventType(
+        "edge_scope.create", "A CDN scope was created.", {"id": "str", "site_id": "str", "path": "str"}
+    ),
+    EventType(
+        "edge_scope.delete", "A CDN scope was deleted.", {"id": "str", "site_id": "str", "path": "str"}
+    ),
+    EventType(
+        "edge_scope.configure", "A CDN scope's configuration changed.", {"id": "str", "blocks": "list"}
+    ),
+    EventType(
+        "edge_origin.create", "An origin was attached to a CDN scope.", {"id": "str", "scope_id": "str"}
+    ),
+    EventType("edge_origin.delete", "A CDN scope's origins were detached.", {"scope_id": "str"}),
+    *_crud("edge_certificate", "A CDN certificate was", {"id": "str", "common_name": "str"}),
+    EventType(
+        "edge_certificate.renew",
+        "A CDN certificate renewal was asked for.",
+        {"id": "str", "common_name": "str"},
+    ),
+    EventType(
+        "edge_purge.create", "A CDN purge was requested.", {"id": "str", "stack_id": "str", "items": "int"}
+    ),
 ]
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}

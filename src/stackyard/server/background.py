@@ -1,6 +1,7 @@
 """What a server process runs beside its HTTP handlers: the job runner (unless `--no-jobs-enabled`),
-the enqueue of the periodic purge (`identity.purge`), and the consumer that keeps the delivery's
-expression indexes (`content.delivery.indexes`).
+the enqueue of the periodic purge (`identity.purge`), the consumer that keeps the delivery's
+expression indexes (`content.delivery.indexes`), and with `--edge-port` or `--redis-url` the edge
+(`server.edge`: the data plane and the purge-on-publish consumer).
 
 Started and stopped by the app's lifespan, so each `--workers` process has its own; `stackyard
 worker` runs the same job runner without HTTP.
@@ -18,6 +19,7 @@ from stackyard.core.job_runner import JobRunner
 from stackyard.core.wakeup import Wakeup
 from stackyard.identity import purge
 from stackyard.server import handlers  # noqa: F401  (registers every job kind's handler)
+from stackyard.server.edge import EdgeBackground
 from stackyard.settings import Settings
 from stackyard.store.engine import Database
 
@@ -31,6 +33,7 @@ class Background:
         self.runner: JobRunner | None = None
         self.wakeup: Wakeup | None = None
         self.indexes: Consumer | None = None
+        self.edge: EdgeBackground | None = None
 
     async def start(self) -> None:
         await anyio.to_thread.run_sync(self._schedule_purge)
@@ -42,6 +45,9 @@ class Background:
             await anyio.to_thread.run_sync(self.wakeup.start)
             self.indexes = delivery_indexes.consumer(self.db, self.settings, self.wakeup)
             self.indexes.start()
+        if self.settings.edge_port or self.settings.redis_url:
+            self.edge = EdgeBackground(self.db, self.settings)
+            await anyio.to_thread.run_sync(self.edge.start)
 
     def _schedule_purge(self) -> None:
         """The purge chain (`identity.purge`): enqueued by every process, kept once by its key; it
@@ -57,6 +63,9 @@ class Background:
         if self.wakeup is not None:
             await anyio.to_thread.run_sync(self.wakeup.stop)
             self.wakeup = None
+        edge, self.edge = self.edge, None
+        if edge is not None:
+            await anyio.to_thread.run_sync(edge.stop)
         runner, self.runner = self.runner, None
         if runner is not None:
             await anyio.to_thread.run_sync(lambda: runner.stop(timeout=self.settings.job_lease_seconds))

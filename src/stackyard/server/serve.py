@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Any
 
+from stackyard.edge.demo import text as edge_text
 from stackyard.identity.mail import deliver_pending
 from stackyard.server.app import create_app
 from stackyard.server.bootstrap import DEMO_PASSWORD, ensure_demo, ensure_owner
@@ -32,6 +33,9 @@ def configure_logging() -> None:
     access.propagate = False
     access.setLevel(logging.INFO)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request's full URL at INFO, query string (and any token in it) included:
+    # the outbound client's calls (origin fetches, webhooks) must not put those in the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def run(settings: Settings) -> None:
@@ -39,6 +43,8 @@ def run(settings: Settings) -> None:
 
     configure_logging()
     use_limits(settings)
+    if settings.demo and not settings.edge_port:
+        settings = settings.replace(edge_port=8081)  # the demo's edge data plane (DESIGN §7)
     db = Database(
         settings.resolved_database_url,
         pool_size=settings.db_pool_size,
@@ -55,6 +61,9 @@ def run(settings: Settings) -> None:
     base = f"{scheme}://{settings.host}:{settings.port}"
     if settings.demo:
         info = ensure_demo(db, settings)
+        from stackyard.edge import demo as edge_demo
+
+        info.update(edge_demo.ensure(db, settings, info))
         print(_demo_text(base, info, settings), file=sys.stderr)
     if settings.smtp_url:
         start_mailer(db, settings)
@@ -131,6 +140,7 @@ def _demo_text(base: str, info: dict, settings: Settings) -> str:
         lines.append(f"  delivery token for '{info.get('environment')}': {info['delivery_token']}")
     lines += [
         f"  try:           curl -s {base}/v3/environments -H 'api_key: {info.get('api_key')}' -H 'authtoken: <from login>'",
+        *(edge_text(info, settings) if settings.edge_port else []),
         f"  (these details are kept in {settings.data_dir}/demo.json)",
         "",
     ]

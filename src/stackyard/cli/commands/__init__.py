@@ -3,9 +3,9 @@
 Every command here talks to a server through `stackyard.client.management` and holds no business
 logic: `account` (login, logout, whoami, user), `organizations` (organization, stack),
 `stack_modules` (role, environment, locale, tokens, audit-log, label, extension) and `content`
-(content-type, global-field, entry) and `publishing` (entry publish/unpublish, bulk, release,
-publish-queue); `delivery` reads published content with a delivery token, through
-`stackyard.client.delivery`.
+(content-type, global-field, entry), `publishing` (entry publish/unpublish, bulk, release,
+publish-queue), `delivery` (published content read with a delivery token, through
+`stackyard.client.delivery`) and `edge` (the StackPath-compatible edge, through `stackyard.client.edge`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.cli import resources
-from stackyard.cli.commands import account, content, delivery, organizations, publishing, stack_modules
+from stackyard.cli.commands import account, content, delivery, edge, organizations, publishing, stack_modules
 
 RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES, *publishing.RESOURCES)
 
@@ -23,3 +23,4 @@ def register(sub: Any) -> None:
     account.register(sub)
     delivery.register(sub)
     resources.register(sub, RESOURCES)
+    edge.register(sub)

@@ -1,0 +1,72 @@
+"""The edge SDK: StackPath's API with pystackpath's call shapes (reference/000_*.txt), typed errors
+and retries. The seed's examples run with only the import line changed:
+
+    from stackyard.client.edge import Stackpath
+
+    sp = Stackpath(client_id, client_secret, base_url="http://127.0.0.1:8080")
+    stacks = sp.stacks().index(filter="name='my-awesome-stack' and status='ACTIVE'")
+    stack = sp.stacks().get(stack_id)
+    site = stack.cdnsites().create(domain="cdn.example.com", origin={"hostname": "www.example.com"})
+    purge_id = stack.purge([{"url": "https://cdn.example.com/", "recursive": True}])
+    stack.purge_status(purge_id)   # 0.0 .. 1.0
+
+`base_url` defaults to $STACKYARD_EDGE_URL, else $STACKYARD_URL, else http://127.0.0.1:8080.
+Errors are `stackyard.errors` classes (`NotFound`, `Unauthorized`, `UnprocessableEntity`...).
+`Credentials(base_url, authtoken)` manages an organization's API credentials (owners and admins).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from stackyard.client.edge._transport import Session, error_from_response
+from stackyard.client.edge.resources import CdnSite, Certificate, Credentials, Obj, PageInfo, Stack, Stacks
+
+__all__ = [
+    "CdnSite",
+    "Certificate",
+    "Credentials",
+    "Obj",
+    "PageInfo",
+    "Stack",
+    "Stackpath",
+    "Stacks",
+    "default_url",
+    "error_from_response",
+]
+
+
+def default_url() -> str:
+    return os.environ.get("STACKYARD_EDGE_URL") or os.environ.get("STACKYARD_URL") or "http://127.0.0.1:8080"
+
+
+class Stackpath:
+    """A client for one API credential.
+
+    >>> Stackpath("0" * 32, "1" * 64).stacks()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        clientid: str,
+        apisecret: str,
+        custom_hooks: list[Any] | None = None,
+        *,
+        base_url: str | None = None,
+        **options: Any,
+    ) -> None:
+        self.client = Session(base_url or default_url(), clientid, apisecret, **options)
+
+    def stacks(self) -> Stacks:
+        """Stacks of the credential's account: `.index()`, `.get(id)`, `.create(account_id, name)`."""
+        return Stacks(self.client)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Stackpath:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

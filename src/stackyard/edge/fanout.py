@@ -1,0 +1,337 @@
+"""How purges and configuration changes reach every data-plane node, and how nodes confirm them.
+
+    hub().publish_purge({"id": ..., "sites": [...], "items": [...]})
+    hub().progress(purge_id)        # 0.0 .. 1.0: the share of live nodes that applied it
+    hub().config_changed()          # nodes reload their sites
+
+`LocalHub` (the default) serves the nodes of this process: a purge is applied by each before
+`publish_purge` returns, so an acknowledged purge is never followed by a stale read here.
+
+`RedisHub` (`--redis-url`) serves nodes in any number of processes and machines (DESIGN §8):
+
+- a node is live while its heartbeat has not lapsed: its score in the sorted set
+  `stackyard:edge:nodes` (the prefix is a parameter) is the time it promised to beat again by,
+  refreshed every third of `node_ttl` seconds, and only once it is subscribed (machines' clocks are
+  assumed to agree within a fraction of `node_ttl`);
+- a purge remembers the nodes live when it was sent; each applies it, then adds itself to the
+  purge's acknowledgements. Progress is the share of those nodes still live that acknowledged, so
+  it reaches 1.0 only when every live node applied it (a node that died stops counting, and one
+  that joined or rejoined since the purge was sent counts as done: it started empty);
+- a node that was away (its heartbeat lapsed, or its subscription broke) may have missed purges: it
+  serves nothing from its cache until it is subscribed again, and then drops what it had cached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import logging
+import threading
+import time
+from typing import Any, Protocol
+
+log = logging.getLogger("stackyard.edge")
+
+PREFIX = "stackyard:edge"
+APPLY_TIMEOUT = 5.0
+KEEP_SECONDS = 86400
+
+
+class Node(Protocol):
+    """What a hub needs of a data-plane node (`edge.proxy.plane.DataPlane`)."""
+
+    node_id: str
+    loop: asyncio.AbstractEventLoop | None
+
+    def purge(self, message: dict[str, Any]) -> int: ...
+
+    def apply_purge(self, message: dict[str, Any]) -> concurrent.futures.Future[None]: ...
+
+    def reload(self) -> None: ...
+
+    def set_trusted(self, trusted: bool) -> None: ...
+
+    def flush_metrics(self) -> None: ...
+
+
+class Hub:
+    def register(self, node: Node) -> None:
+        raise NotImplementedError
+
+    def unregister(self, node: Node, *, crashed: bool = False) -> None:
+        raise NotImplementedError
+
+    def publish_purge(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def progress(self, purge_id: str) -> float:
+        raise NotImplementedError
+
+    def config_changed(self) -> None:
+        raise NotImplementedError
+
+    def local_nodes(self) -> list[Node]:
+        raise NotImplementedError
+
+    def flush_metrics(self) -> None:
+        """Write the traffic counters of this process's nodes now (metrics reads call it)."""
+        for node in self.local_nodes():
+            try:
+                node.flush_metrics()
+            except Exception:
+                log.exception("edge: flushing metrics of node %s failed", node.node_id)
+
+    def close(self) -> None:
+        pass
+
+
+class LocalHub(Hub):
+    def __init__(self) -> None:
+        self._nodes: list[Node] = []
+        self._lock = threading.Lock()
+        self._expected: dict[str, set[str]] = {}
+        self._acks: dict[str, set[str]] = {}
+
+    def register(self, node: Node) -> None:
+        with self._lock:
+            self._nodes.append(node)
+        node.set_trusted(True)
+
+    def unregister(self, node: Node, *, crashed: bool = False) -> None:
+        with self._lock:
+            if node in self._nodes:
+                self._nodes.remove(node)
+
+    def local_nodes(self) -> list[Node]:
+        with self._lock:
+            return list(self._nodes)
+
+    def publish_purge(self, message: dict[str, Any]) -> None:
+        nodes = self.local_nodes()
+        purge_id = str(message["id"])
+        with self._lock:
+            self._expected[purge_id] = {n.node_id for n in nodes}
+            self._acks[purge_id] = set()
+            while len(self._expected) > 10000:
+                old = next(iter(self._expected))
+                self._expected.pop(old)
+                self._acks.pop(old, None)
+        futures = [(n, n.apply_purge(message)) for n in nodes]
+        for node, future in futures:
+            try:
+                future.result(APPLY_TIMEOUT)
+            except Exception:
+                log.exception("edge: node %s failed to apply purge %s", node.node_id, purge_id)
+                continue
+            with self._lock:
+                self._acks.setdefault(purge_id, set()).add(node.node_id)
+
+    def progress(self, purge_id: str) -> float:
+        live = {n.node_id for n in self.local_nodes()}
+        with self._lock:
+            expected = self._expected.get(purge_id, set()) & live
+            acks = self._acks.get(purge_id, set())
+        return 1.0 if not expected else len(expected & acks) / len(expected)
+
+    def config_changed(self) -> None:
+        for node in self.local_nodes():
+            node.reload()
+
+
+class RedisHub(Hub):
+    def __init__(self, url: str, *, node_ttl: float = 3.0, prefix: str = PREFIX) -> None:
+        """`prefix` names the channels and keys: hubs with the same prefix share nodes and purges."""
+        import redis
+
+        self.url = url
+        self.node_ttl = node_ttl
+        self.purge_channel = f"{prefix}:purge"
+        self.config_channel = f"{prefix}:config"
+        self.nodes_key = f"{prefix}:nodes"
+        self.joined_key = f"{prefix}:joined"
+        self.purge_key = f"{prefix}:purge:"
+        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._tasks: dict[str, tuple[asyncio.Task[None], asyncio.AbstractEventLoop, Node]] = {}
+        self._lock = threading.Lock()
+
+    # -- the sending side (any process) ---------------------------------------------------------
+    def live_nodes(self) -> set[str]:
+        """Nodes whose heartbeat has not lapsed (a sorted set scored by each one's deadline)."""
+        return {_text(m) for m in self._redis.zrangebyscore(self.nodes_key, time.time(), "+inf")}
+
+    def publish_purge(self, message: dict[str, Any]) -> None:
+        purge_id = str(message["id"])
+        live = self.live_nodes()
+        pipe = self._redis.pipeline()
+        key = f"{self.purge_key}{purge_id}"
+        pipe.sadd(key + ":expected", "", *live)  # "" marks a purge sent to no node
+        pipe.expire(key + ":expected", KEEP_SECONDS)
+        pipe.set(key + ":at", repr(time.time()), ex=KEEP_SECONDS)
+        pipe.publish(self.purge_channel, json.dumps(message, separators=(",", ":")))
+        pipe.execute()
+
+    def progress(self, purge_id: str) -> float:
+        key = f"{self.purge_key}{purge_id}"
+        expected = {_text(m) for m in self._redis.smembers(key + ":expected")} - {""}
+        if not expected:
+            return 1.0
+        live = expected & self.live_nodes()
+        if not live:
+            return 1.0
+        acks = {_text(m) for m in self._redis.smembers(key + ":acks")}
+        pending = sorted(live - acks)
+        if pending:
+            # A node that (re)joined after the purge was sent started with an empty cache: done too.
+            at = float(_text(self._redis.get(key + ":at") or b"0"))
+            joined = self._redis.zmscore(self.joined_key, pending)
+            acks |= {n for n, j in zip(pending, joined, strict=True) if j is not None and j > at}
+        return len(live & acks) / len(live)
+
+    def config_changed(self) -> None:
+        try:
+            self._redis.publish(self.config_channel, b"1")
+        except Exception:
+            log.exception("edge: could not announce a configuration change through Redis")
+            for node in self.local_nodes():
+                node.reload()
+
+    # -- the node side --------------------------------------------------------------------------
+    # Each node's subscription runs as a task on the node's own event loop, so a purge is applied
+    # and confirmed without a thread hand-off (and its waits on the GIL) while the loop is busy.
+    def register(self, node: Node) -> None:
+        loop = node.loop
+        if loop is None:
+            raise RuntimeError("a node registers once its event loop runs")
+        node.set_trusted(False)
+        made: concurrent.futures.Future[asyncio.Task[None]] = concurrent.futures.Future()
+
+        def begin() -> None:
+            made.set_result(loop.create_task(self._subscribe(node)))
+
+        if _running_in(loop):
+            begin()
+        else:
+            loop.call_soon_threadsafe(begin)
+        task = made.result(5)
+        with self._lock:
+            self._tasks[node.node_id] = (task, loop, node)
+
+    def unregister(self, node: Node, *, crashed: bool = False) -> None:
+        with self._lock:
+            found = self._tasks.pop(node.node_id, None)
+        if found is None:
+            return
+        task, loop, _ = found
+        if _running_in(loop):
+            task.cancel()
+        elif not loop.is_closed():
+            done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+            def cancel() -> None:
+                task.cancel()
+                task.add_done_callback(lambda _: done.set_result(None))
+
+            loop.call_soon_threadsafe(cancel)
+            with contextlib.suppress(Exception):
+                done.result(5)
+        if not crashed:
+            self._redis.zrem(self.nodes_key, node.node_id)
+
+    def local_nodes(self) -> list[Node]:
+        with self._lock:
+            return [n for _, _, n in self._tasks.values()]
+
+    async def _subscribe(self, node: Node) -> None:
+        import redis
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(
+            self.url, socket_timeout=max(1.0, self.node_ttl), socket_connect_timeout=2
+        )
+        beat = self.node_ttl / 3
+        try:
+            while True:
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                try:
+                    await pubsub.subscribe(self.purge_channel, self.config_channel)
+                    # Subscribed: what was cached before may have missed purges, so it goes first.
+                    node.set_trusted(True)
+                    node.reload()
+                    await client.zadd(self.joined_key, {node.node_id: time.time()})
+                    last = 0.0
+                    while True:
+                        t = time.monotonic()
+                        if t - last >= beat:
+                            if last and t - last > self.node_ttl:
+                                raise ConnectionError("the heartbeat lapsed: this node was away")
+                            pipe = client.pipeline(transaction=False)
+                            pipe.zadd(self.nodes_key, {node.node_id: time.time() + self.node_ttl})
+                            pipe.zremrangebyscore(self.nodes_key, "-inf", time.time() - KEEP_SECONDS)
+                            await pipe.execute()
+                            last = t
+                        message = await pubsub.get_message(timeout=beat)
+                        if message is None or message.get("type") != "message":
+                            continue
+                        if _text(message["channel"]) == self.config_channel:
+                            node.reload()
+                            continue
+                        data = json.loads(message["data"])
+                        node.purge(data)
+                        key = f"{self.purge_key}{data['id']}:acks"
+                        pipe = client.pipeline(transaction=False)
+                        pipe.sadd(key, node.node_id)
+                        pipe.expire(key, KEEP_SECONDS)
+                        await pipe.execute()
+                except (redis.RedisError, ConnectionError, OSError) as e:
+                    log.warning(
+                        "edge node %s lost Redis (%s); serving nothing cached until it is back",
+                        node.node_id,
+                        e,
+                    )
+                    node.set_trusted(False)
+                    await asyncio.sleep(0.5)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()
+        finally:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    def close(self) -> None:
+        for node in self.local_nodes():
+            self.unregister(node)
+        self._redis.close()
+
+
+def _running_in(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+_HUB: Hub = LocalHub()
+
+
+def hub() -> Hub:
+    return _HUB
+
+
+def use(new: Hub) -> Hub:
+    """Make `new` this process's hub; answers the previous one (tests put it back)."""
+    global _HUB
+    old, _HUB = _HUB, new
+    return old
+
+
+def configure(redis_url: str, node_ttl: float = 3.0) -> Hub:
+    """The hub the settings ask for: Redis when a URL is given, else this process only."""
+    if redis_url and (not isinstance(_HUB, RedisHub) or _HUB.url != redis_url):
+        use(RedisHub(redis_url, node_ttl=node_ttl))
+    return _HUB
