@@ -250,6 +250,7 @@ class Settings:
     cache_tag_header: str = _setting(
         "X-Tag",
         "Header naming the cache tags of a delivery answer (X-Tag for StackPath; Surrogate-Key or Cache-Tag for other CDNs).",
+    )
     # -- the edge (StackPath-compatible CDN) ------------------------------------------------------
     edge_port: int = _setting(
         0, "Serve the edge data plane (the caching proxy) on this port; 0: off (--demo turns it on at 8081)."

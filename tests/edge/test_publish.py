@@ -121,8 +121,10 @@ def test_sites_that_do_not_front_this_server_are_left_alone(edge: Edge, stack: S
         "k.assets",
     ]
     assert publish.tags_of({"type": "content_type.delete", "api_key": "k", "object_uid": "blog"}) == [
-        "k.ct.blog"
+        "k.ct.blog",
+        "k.cts",
     ]
+    assert publish.tags_of({"type": "entry.update", "api_key": "k", "object_uid": "e"}) == []
     assert publish.tags_of({"type": "delivery_token.create", "api_key": "k", "object_uid": "t"}) == ["k"]
 
 

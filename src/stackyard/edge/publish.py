@@ -1,12 +1,10 @@
 """Purge on publish: a consumer of the event spine that purges, by cache tag, the CDN sites whose
 origin is this Stackyard's delivery API, so a publish is fresh at the edge without a manual purge.
 
-Events map to the tags delivery responses carry (`content.delivery.tags`):
-
-    entry.publish / entry.unpublish          entry(uid), content_type(ct)
-    asset.publish / asset.unpublish          asset(uid), assets()
-    content_type.update / .delete            content_type(uid)
-    delivery_token.* / environment.*         stack()
+Events map to the tags delivery responses carry (`content.delivery.tags`) by the rules the
+delivery response cache purges with (`content.delivery.invalidation`), so both stay fresh alike:
+an entry's publish or unpublish purges the entry and its content type, a token or environment
+change the whole stack.
 
 A site fronts this server when its root origin is one of this server's addresses (`--host`,
 loopback names, the host of `--public-url`) on its port. The consumer has a durable cursor and
@@ -20,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from stackyard.content.delivery import tags
+from stackyard.content.delivery import invalidation, tags
 from stackyard.core.consumers import Consumer
 from stackyard.core.wakeup import Wakeup
 from stackyard.edge import fanout, purges
@@ -33,18 +31,13 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def tags_of(event: Row) -> list[str]:
-    """The cache tags an event makes stale (empty for events delivery does not show)."""
-    kind, api_key, uid = str(event["type"]), str(event["api_key"]), str(event["object_uid"] or "")
-    if kind in ("entry.publish", "entry.unpublish"):
-        ct = event.get("content_type_uid")
-        return [tags.entry(api_key, uid), *([tags.content_type(api_key, str(ct))] if ct else [])]
-    if kind in ("asset.publish", "asset.unpublish"):
-        return [tags.asset(api_key, uid), tags.assets(api_key)]
-    if kind in ("content_type.update", "content_type.delete"):
-        return [tags.content_type(api_key, uid)]
-    if kind.startswith(("delivery_token.", "environment.")):
-        return [tags.stack(api_key)]
-    return []
+    """The cache tags an event makes stale: the delivery cache's own rules (`invalidation.purged`),
+    so the edge and the response cache purge alike; an event type they do not know purges the stack."""
+    found = invalidation.purged(event)
+    if found is None:
+        return [tags.stack(str(event["api_key"]))]
+    # entry and content type first, as the header names them: a stable order for purge requests
+    return sorted(found, key=lambda t: (t.count("."), t), reverse=True)
 
 
 def own_addresses(settings: Settings) -> set[tuple[str, int]]:
