@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from stackyard.automation.service import Automation
+from stackyard.core.job_runner import JobRunner
 from stackyard.settings import Settings
 from stackyard.store import migrations
 from stackyard.store.engine import Database
@@ -122,11 +124,18 @@ def auto(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         automation_inline_wait_ms=3000,
     )
     server, thread, url = start_server(settings, db)
+    # the test server runs without its lifespan: start what `serve` runs beside the handlers
+    automation = Automation(db, settings)
+    automation.start()
+    runner = JobRunner.from_settings(db, settings, threads=8, poll_seconds=0.2)
+    runner.start()
     try:
         yield Auto(url=url, db=db, settings=settings, engine=request.param, people=_people(url, db, settings))
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        runner.stop(timeout=5)
+        automation.stop()
         db.close()
 
 

@@ -11,6 +11,7 @@ import logging
 
 import anyio
 
+from stackyard.automation.service import Automation
 from stackyard.core.job_runner import JobRunner
 from stackyard.identity import purge
 from stackyard.settings import Settings
@@ -24,9 +25,11 @@ class Background:
         self.db = db
         self.settings = settings
         self.runner: JobRunner | None = None
+        self.automation = Automation(db, settings)
 
     async def start(self) -> None:
         await anyio.to_thread.run_sync(self._schedule_purge)
+        await anyio.to_thread.run_sync(self.automation.start)
         if self.settings.jobs_enabled:
             self.runner = JobRunner.from_settings(self.db, self.settings)
             self.runner.start()
@@ -39,6 +42,7 @@ class Background:
 
     async def stop(self) -> None:
         """Stop taking work; running handlers get the lease time to finish (stop blocks: off the loop)."""
+        await anyio.to_thread.run_sync(self.automation.stop)
         runner, self.runner = self.runner, None
         if runner is not None:
             await anyio.to_thread.run_sync(lambda: runner.stop(timeout=self.settings.job_lease_seconds))

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
+from stackyard.automation import service as automation
 from stackyard.core.job_runner import Handler, JobRunner
 from stackyard.identity import purge  # noqa: F401  (registers the identity.purge handler)
 from stackyard.settings import Settings
@@ -58,6 +59,7 @@ def run_worker(
     )
     try:
         migrations.upgrade(db)
+        automation.configure(db, settings)  # registers and configures the automation.* job kinds
         runner = JobRunner.from_settings(db, settings, registry=registry)
         runner.start()
         log.info(

@@ -1,0 +1,42 @@
+"""Starting an execution, whatever asked for it (`st2 run`, a rule, a re-run): store it, then run it
+at once when it is instant or enqueue its job (see `executions`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from stackyard.automation import execute, executions
+from stackyard.automation.executions import Origin
+from stackyard.settings import Settings
+from stackyard.store.engine import Row, Tx
+
+
+def start(
+    tx: Tx,
+    settings: Settings,
+    org_uid: str,
+    username: str,
+    action: Mapping[str, Any],
+    given: Mapping[str, Any],
+    *,
+    context: Mapping[str, Any] | None = None,
+    origin: Origin | None = None,
+    delay_ms: int = 0,
+    template_context: Mapping[str, Any] | None = None,
+) -> Row:
+    row = executions.create(
+        tx,
+        settings,
+        org_uid,
+        username,
+        action,
+        given,
+        context=context,
+        origin=origin,
+        delay_ms=delay_ms,
+        template_context=template_context,
+    )
+    if row.pop("instant"):
+        return execute.run_instant(tx, settings, row)
+    return executions.schedule(tx, row, delay_ms)
