@@ -73,7 +73,7 @@ def get(tx: Tx, p: Principal, ref_or_id: str) -> dict[str, Any]:
 
 
 def list_(tx: Tx, p: Principal, pack: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
-    out = [a for a in catalogue.CORE_ACTIONS.values() if pack in (None, "core")]
+    out = [a for a in catalogue.CORE_ACTIONS.values() if pack in (None, a["pack"])]
     where, args = "org_uid = ?", [p.org_uid]
     if pack:
         where, args = where + " AND pack = ?", [*args, pack]
@@ -95,8 +95,8 @@ def checked(body: Mapping[str, Any], action_id: str) -> dict[str, Any]:
         raise BadRequest("'name' is a required property (a string without dots).")
     if not isinstance(pack, str) or "." in pack:
         raise BadRequest("'pack' must be a string without dots.")
-    if pack == "core":
-        raise BadRequest("The core pack is built in; create actions in a pack of your own.")
+    if pack in ("core", "st2"):
+        raise BadRequest(f"The {pack} pack is built in; create actions in a pack of your own.")
     runner_type = body.get("runner_type")
     if runner_type not in catalogue.RUNNERS:
         raise BadRequest(
@@ -155,8 +155,8 @@ def create(tx: Tx, p: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
 def update(tx: Tx, p: Principal, ref_or_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
     p.require_admin()
     current = get(tx, p, ref_or_id)
-    if current["pack"] == "core":
-        raise BadRequest("The core pack's actions are built in and cannot be changed.")
+    if current["ref"] in catalogue.CORE_ACTIONS:
+        raise BadRequest("Built-in actions cannot be changed.")
     doc = checked({**{k: v for k, v in body.items() if k not in ("id", "uid", "ref")}}, current["id"])
     clash = tx.scalar(
         "SELECT id FROM st2_actions WHERE org_uid = ? AND ref = ? AND id <> ?",
@@ -181,8 +181,8 @@ def update(tx: Tx, p: Principal, ref_or_id: str, body: Mapping[str, Any]) -> dic
 def delete(tx: Tx, p: Principal, ref_or_id: str) -> None:
     p.require_admin()
     current = get(tx, p, ref_or_id)
-    if current["pack"] == "core":
-        raise BadRequest("The core pack's actions are built in and cannot be deleted.")
+    if current["ref"] in catalogue.CORE_ACTIONS:
+        raise BadRequest("Built-in actions cannot be deleted.")
     tx.run("DELETE FROM st2_actions WHERE id = ? AND org_uid = ?", current["id"], p.org_uid)
 
 

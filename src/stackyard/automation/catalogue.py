@@ -265,8 +265,26 @@ CORE_ACTIONS: dict[str, dict[str, Any]] = {
         ),
     ]
 }
+# st2's `st2` pack action that writes the key-value store (a rule's usual way to remember something).
+CORE_ACTIONS["st2.kv.set"] = {
+    **_action(
+        "kv.set",
+        "python-script",
+        "Set a value in the key-value store (system scope).",
+        {
+            "key": {"type": "string", "required": True},
+            "value": {"type": "string", "required": True},
+            "ttl": {"type": "integer"},
+        },
+    ),
+    "id": _stable("5e1", "st2.kv.set"),
+    "uid": "action:st2:kv.set",
+    "ref": "st2.kv.set",
+    "pack": "st2",
+}
 # Core actions this server runs itself (no program on the host), whatever their declared runner.
 NATIVE = {
+    "st2.kv.set",
     "core.echo",
     "core.error",
     "core.noop",
@@ -279,6 +297,7 @@ NATIVE = {
 }
 # Finished within the request that creates them, in the same transaction (no job, no thread).
 INSTANT = {
+    "st2.kv.set",
     "core.noop",
     "core.echo",
     "core.error",

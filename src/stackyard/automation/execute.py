@@ -18,7 +18,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from stackyard.automation import catalogue, executions, host
+from stackyard.automation import bus, catalogue, executions, host, keys
+from stackyard.automation.common import iso, oid
 from stackyard.automation.executions import KIND
 from stackyard.core import jobs
 from stackyard.core.job_runner import handler
@@ -52,9 +53,6 @@ def shell_result(stdout: str, stderr: str, code: int) -> dict[str, Any]:
 
 
 def _output(tx: Tx, row: Row, stdout: str, stderr: str) -> None:
-    from stackyard.automation import bus
-    from stackyard.automation.common import iso, oid
-
     for kind, data in (("stdout", stdout), ("stderr", stderr)):
         if data:
             tx.run(
@@ -124,6 +122,9 @@ def run_instant(tx: Tx, settings: Settings, row: Row) -> Row:
     if ref == "core.error":
         message = str(values.get("message", ""))
         return finish(tx, row, "failed", shell_result("", message, 1), stderr=message + "\n")
+    if ref == "st2.kv.set":
+        keys.set_system(tx, row["org_uid"], str(values["key"]), str(values["value"]), values.get("ttl"))
+        return finish(tx, row, "succeeded", {"result": {"key": values["key"], "value": values["value"]}})
     if ref == "core.uuid":
         made = uuid.uuid1() if values.get("uuid_type") == "uuid1" else uuid.uuid4()
         return finish(tx, row, "succeeded", {"result": str(made)})
@@ -134,8 +135,6 @@ def run_instant(tx: Tx, settings: Settings, row: Row) -> Row:
             tx, row, "succeeded", {"result": {"outbox_uid": mail_uid, "to": to}, **shell_result("", "", 0)}
         )
     if ref == "core.announcement":
-        from stackyard.automation import bus
-
         route = str(values.get("route") or "general")
         bus.publish_after(
             tx,

@@ -261,14 +261,16 @@ def lookup_for(tx: Tx, org_uid: str, username: str) -> Any:
     return lookup
 
 
-def set_system(tx: Tx, org_uid: str, name: str, value: str) -> None:
-    """Write a plain system key (used by actions such as the demo rule's)."""
+def set_system(tx: Tx, org_uid: str, name: str, value: str, ttl: int | None = None) -> None:
+    """Write a plain system key (the st2.kv.set action, used by the demo rule)."""
+    expires = time.time() + ttl if ttl else None
     tx.run(
         "INSERT INTO st2_keys (org_uid, scope, owner, name, value, secret, expires_at, updated_at) "
-        "VALUES (?, 'st2kv.system', '', ?, ?, 0, NULL, ?) ON CONFLICT (org_uid, scope, owner, name) DO UPDATE SET "
-        "value = excluded.value, secret = 0, expires_at = NULL, updated_at = excluded.updated_at",
+        "VALUES (?, 'st2kv.system', '', ?, ?, 0, ?, ?) ON CONFLICT (org_uid, scope, owner, name) DO UPDATE SET "
+        "value = excluded.value, secret = 0, expires_at = excluded.expires_at, updated_at = excluded.updated_at",
         org_uid,
         name,
         value,
+        expires,
         iso(),
     )
