@@ -49,7 +49,7 @@ def test_no_private_outbound_without_the_flag(auto: Auto) -> None:
             r = c.post("/api/v1/executions", json={"action": "core.http", "parameters": {"url": url}})
             eid = r.json()["id"]
             done = wait_for(
-                lambda: (
+                lambda eid=eid: (
                     (s := c.get(f"/api/v1/executions/{eid}").json())["status"] in ("succeeded", "failed")
                     and s
                 )

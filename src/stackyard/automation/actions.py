@@ -8,6 +8,7 @@ from typing import Any
 
 from stackyard.automation import catalogue, params
 from stackyard.automation.common import Principal, conflict, iso, not_found, oid
+from stackyard.core import spine
 from stackyard.errors import BadRequest
 from stackyard.store.engine import Row, Tx, jdump, jload
 
@@ -149,6 +150,7 @@ def create(tx: Tx, p: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
         iso(),
     )
     ensure_pack(tx, p.org_uid, doc["pack"])
+    spine.record_org(tx, p, "automation_action.create", p.org_uid, {"ref": doc["ref"]})
     return doc
 
 
@@ -175,6 +177,7 @@ def update(tx: Tx, p: Principal, ref_or_id: str, body: Mapping[str, Any]) -> dic
         p.org_uid,
     )
     ensure_pack(tx, p.org_uid, doc["pack"])
+    spine.record_org(tx, p, "automation_action.update", p.org_uid, {"ref": doc["ref"]})
     return doc
 
 
@@ -184,6 +187,7 @@ def delete(tx: Tx, p: Principal, ref_or_id: str) -> None:
     if current["ref"] in catalogue.CORE_ACTIONS:
         raise BadRequest("Built-in actions cannot be deleted.")
     tx.run("DELETE FROM st2_actions WHERE id = ? AND org_uid = ?", current["id"], p.org_uid)
+    spine.record_org(tx, p, "automation_action.delete", p.org_uid, {"ref": current["ref"]})
 
 
 # -- packs ------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from stackyard.automation.common import ADMIN, OBSERVER, Principal, iso, not_found, oid
+from stackyard.core import spine
 from stackyard.errors import BadRequest, Unauthorized
 from stackyard.identity import passwords
 from stackyard.ids import digest, now
@@ -243,6 +244,7 @@ def create_key(tx: Tx, p: Principal, body: Mapping[str, Any]) -> dict[str, Any]:
     )
     row = tx.one("SELECT * FROM st2_api_keys WHERE id = ?", key_id)
     assert row is not None
+    spine.record_org(tx, p, "automation_api_key.create", p.org_uid, {"id": key_id, "enabled": True})
     out = _render_key(row)
     out.pop("key_hash")
     out["key"] = key
@@ -297,6 +299,7 @@ def update_key(tx: Tx, p: Principal, key_id: str, body: Mapping[str, Any]) -> di
         jdump(metadata),
         row["id"],
     )
+    spine.record_org(tx, p, "automation_api_key.update", p.org_uid, {"id": row["id"], "enabled": enabled})
     return get_key(tx, p, row["id"], False)
 
 
@@ -304,6 +307,9 @@ def delete_key(tx: Tx, p: Principal, key_id: str) -> None:
     p.require_admin()
     row = _key_row(tx, p, key_id)
     tx.run("DELETE FROM st2_api_keys WHERE id = ?", row["id"])
+    spine.record_org(
+        tx, p, "automation_api_key.delete", p.org_uid, {"id": row["id"], "enabled": bool(row["enabled"])}
+    )
 
 
 def login(db: Database, header: str | None, body: Mapping[str, Any], settings: Settings) -> dict[str, Any]:

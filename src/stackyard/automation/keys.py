@@ -19,6 +19,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 from stackyard.automation.common import Principal, iso, not_found
+from stackyard.core import spine
 from stackyard.errors import BadRequest, Forbidden
 from stackyard.settings import Settings
 from stackyard.store.engine import Row, Tx
@@ -223,6 +224,7 @@ def put(tx: Tx, p: Principal, settings: Settings, name: str, body: Mapping[str, 
         expires,
         iso(),
     )
+    spine.record_org(tx, p, "automation_key.set", p.org_uid, {"name": name, "scope": sc, "secret": secret})
     return get(tx, p, settings, name, sc, owner or None, False)
 
 
@@ -241,6 +243,7 @@ def delete(tx: Tx, p: Principal, name: str, scope: Any, user: Any) -> None:
     )
     if n == 0:
         raise not_found("KeyValuePair", name)
+    spine.record_org(tx, p, "automation_key.delete", p.org_uid, {"name": name, "scope": sc})
 
 
 def lookup_for(tx: Tx, org_uid: str, username: str) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 from stackyard.automation import actions, catalogue, criteria, timers, triggers
 from stackyard.automation.common import Principal, conflict, iso, not_found, oid
+from stackyard.core import spine
 from stackyard.errors import BadRequest
 from stackyard.store.engine import Row, Tx, jdump, jload
 
@@ -107,6 +108,8 @@ def _store(tx: Tx, p: Principal, doc: dict[str, Any], new: bool) -> dict[str, An
         trigger = triggers.get_trigger(tx, p, doc["trigger"]["ref"])
         timers.schedule_next(tx, p.org_uid, trigger)
     actions.ensure_pack(tx, p.org_uid, doc["pack"])
+    kind = "automation_rule.create" if new else "automation_rule.update"
+    spine.record_org(tx, p, kind, p.org_uid, {"ref": doc["ref"], "enabled": doc["enabled"]})
     return doc
 
 
@@ -151,6 +154,9 @@ def delete(tx: Tx, p: Principal, ref_or_id: str) -> None:
     p.require_admin()
     current = get(tx, p, ref_or_id)
     tx.run("DELETE FROM st2_rules WHERE id = ? AND org_uid = ?", current["id"], p.org_uid)
+    spine.record_org(
+        tx, p, "automation_rule.delete", p.org_uid, {"ref": current["ref"], "enabled": current["enabled"]}
+    )
 
 
 def list_(tx: Tx, p: Principal, query: Mapping[str, str]) -> list[dict[str, Any]]:
