@@ -3,7 +3,8 @@
 Every command here talks to a server through `stackyard.client.management` and holds no business
 logic: `account` (login, logout, whoami, user), `organizations` (organization, stack),
 `stack_modules` (role, environment, locale, tokens, audit-log, label, extension) and `content`
-(content-type, global-field, entry).
+(content-type, global-field, entry); `automation` (auth, run, action, rule, execution, key and the
+other StackStorm nouns).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.cli import resources
-from stackyard.cli.commands import account, content, organizations, stack_modules
+from stackyard.cli.commands import account, automation_verbs, content, organizations, stack_modules
 
 RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES)
 
@@ -20,3 +21,4 @@ def register(sub: Any) -> None:
     """Add the client commands to the top-level parser."""
     account.register(sub)
     resources.register(sub, RESOURCES)
+    automation_verbs.register(sub)
