@@ -35,7 +35,7 @@ def test_auth_then_run_and_list(env: Auto, capsys: pytest.CaptureFixture[str]) -
     code, out, _ = _run(capsys, "run", "core.echo", "message=from the cli", "-j")
     result: dict[str, Any] = json.loads(out)
     assert code == 0 and result["status"] == "succeeded" and result["result"]["stdout"] == "from the cli"
-    code, out, err = _run(capsys, "run", "core.local", "exit", "4")
+    code, out, _ = _run(capsys, "run", "core.local", "exit", "4")
     assert code == 1 and "failed" in out
     code, out, _ = _run(capsys, "execution", "list", "-n", "1", "-j")
     assert code == 0 and len(json.loads(out)) == 1
