@@ -64,12 +64,17 @@ def publish(org_uid: str, name: str, data: dict[str, Any]) -> None:
             except RuntimeError:
                 pass  # its loop is closed
     if name == "st2.execution__update" and data.get("status") in COMPLETED:
-        with _finished:
-            _done[data["id"]] = data["status"]
-            if len(_done) > 50_000:
-                for k in list(_done)[:25_000]:
-                    _done.pop(k, None)
-            _finished.notify_all()
+        finished(data["id"], data["status"])
+
+
+def finished(execution_id: str, status: str) -> None:
+    """Tell waiters (`wait_finished`) that an execution finished."""
+    with _finished:
+        _done[execution_id] = status
+        if len(_done) > 50_000:
+            for k in list(_done)[:25_000]:
+                _done.pop(k, None)
+        _finished.notify_all()
 
 
 def publish_after(

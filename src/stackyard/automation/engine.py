@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from stackyard.automation import actions, criteria, launch, render, rules, timers, triggers
+from stackyard.automation import actions, criteria, executions, launch, render, rules, timers, triggers
 from stackyard.automation.common import iso, oid
 from stackyard.automation.executions import Origin
 from stackyard.core import events
@@ -45,19 +46,31 @@ def _rendered_criteria(spec: Mapping[str, Any], payload: Any) -> dict[str, Any]:
     return render.render(dict(spec), {"trigger": payload})
 
 
-def dispatch(
+@dataclass
+class Plan:
+    """What a trigger instance will do, decided with reads only (`prepare`), written by `commit`."""
+
+    org_uid: str
+    trigger: Mapping[str, Any]
+    payload: Any
+    trace_tag: str | None
+    instance: dict[str, Any]
+    # (rule, prepared execution or None, failure reason or None), for each rule whose criteria hold
+    enforced: list[tuple[dict[str, Any], dict[str, Any] | None, str | None]] = field(default_factory=list)
+
+
+def prepare(
     tx: Tx,
     settings: Settings,
     org_uid: str,
     trigger: Mapping[str, Any],
     payload: Any,
-    *,
     trace_tag: str | None = None,
-) -> dict[str, Any]:
-    """Record a trigger instance and enforce the rules listening to it; answers the instance."""
-    instance = triggers.new_instance(tx, org_uid, trigger["ref"], payload)
-    enforced: list[dict[str, Any]] = []
-    ran: list[dict[str, Any]] = []
+) -> Plan:
+    """Match the rules listening to `trigger` and prepare their executions, reading only (so a
+    webhook does this before it takes the writer)."""
+    plan = Plan(org_uid, trigger, payload, trace_tag, {"id": oid(), "occurrence_time": iso()})
+    instance = plan.instance
     for rule in rules.listening(tx, org_uid, trigger["ref"]):
         try:
             if not criteria.matches(_rendered_criteria(rule["criteria"], payload), payload):
@@ -65,8 +78,6 @@ def dispatch(
         except APIError as e:
             log.warning("rule %s: criteria failed to evaluate: %s", rule["ref"], e.error_message)
             continue
-        enforcement = {"id": oid(), "rule": {"ref": rule["ref"], "id": rule["id"], "uid": rule["uid"]}}
-        execution_id, failure = None, None
         action = actions.find(tx, org_uid, rule["action"]["ref"])
         try:
             if action is None:
@@ -74,7 +85,7 @@ def dispatch(
             username = rule.get("context", {}).get("user") or "stackyard"
             origin = Origin(
                 rule={"ref": rule["ref"], "id": rule["id"], "name": rule["name"], "pack": rule["pack"]},
-                trigger_instance={"id": instance["id"], "occurrence_time": instance["occurrence_time"]},
+                trigger_instance=dict(instance),
                 trigger={"ref": trigger["ref"], "type": trigger["type"]},
                 trigger_type={"ref": trigger["type"]},
                 extra_context={
@@ -83,8 +94,7 @@ def dispatch(
                     **({"trace_context": {"trace_tag": trace_tag}} if trace_tag else {}),
                 },
             )
-            # validation and rendering come before any write, so a refusal leaves nothing behind
-            row = launch.start(
+            prepared = executions.prepare(
                 tx,
                 settings,
                 org_uid,
@@ -94,21 +104,38 @@ def dispatch(
                 origin=origin,
                 template_context={"trigger": payload},
             )
+            plan.enforced.append((rule, prepared, None))
+        except APIError as e:
+            plan.enforced.append((rule, None, e.error_message))
+    return plan
+
+
+def commit(tx: Tx, settings: Settings, plan: Plan) -> dict[str, Any]:
+    """Write a prepared trigger instance: the instance, each enforcement and its execution, a trace."""
+    org_uid, trigger, instance = plan.org_uid, plan.trigger, plan.instance
+    triggers.new_instance(
+        tx, org_uid, trigger["ref"], plan.payload, instance_id=instance["id"], at=instance["occurrence_time"]
+    )
+    enforced: list[dict[str, Any]] = []
+    ran: list[dict[str, Any]] = []
+    for rule, prepared, failure in plan.enforced:
+        execution_id = None
+        if prepared is not None:
+            row = launch.store(tx, settings, prepared)
             execution_id = row["id"]
+            cause = {"id": f"{rule['id']}:{instance['id']}", "type": "rule"}
             ran.append(
                 {
                     "object_id": execution_id,
-                    "ref": action["ref"],
+                    "ref": row["doc"]["action"]["ref"],
                     "updated_at": iso(),
-                    "caused_by": {"id": f"{rule['id']}:{instance['id']}", "type": "rule"},
+                    "caused_by": cause,
                 }
             )
-        except APIError as e:
-            failure = e.error_message
         tx.run(
-            "INSERT INTO st2_enforcements (id, org_uid, rule_ref, rule_id, trigger_instance_id, execution_id, status, failure_reason, enforced_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            enforcement["id"],
+            "INSERT INTO st2_enforcements (id, org_uid, rule_ref, rule_id, trigger_instance_id, execution_id, "
+            "status, failure_reason, enforced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            oid(),
             org_uid,
             rule["ref"],
             rule["id"],
@@ -118,29 +145,19 @@ def dispatch(
             failure,
             iso(),
         )
+        cause = {"id": instance["id"], "type": "trigger_instance"}
         enforced.append(
-            {
-                "object_id": rule["id"],
-                "ref": rule["ref"],
-                "updated_at": iso(),
-                "caused_by": {"id": instance["id"], "type": "trigger_instance"},
-            }
+            {"object_id": rule["id"], "ref": rule["ref"], "updated_at": iso(), "caused_by": cause}
         )
-    if enforced or trace_tag:
-        tag = trace_tag or f"trigger-{trigger['ref']}-{instance['id']}"
-        doc = {
-            "trace_tag": tag,
-            "trigger_instances": [
-                {
-                    "object_id": instance["id"],
-                    "ref": trigger["ref"],
-                    "updated_at": instance["occurrence_time"],
-                    "caused_by": {},
-                }
-            ],
-            "rules": enforced,
-            "action_executions": ran,
+    if enforced or plan.trace_tag:
+        tag = plan.trace_tag or f"trigger-{trigger['ref']}-{instance['id']}"
+        first = {
+            "object_id": instance["id"],
+            "ref": trigger["ref"],
+            "updated_at": instance["occurrence_time"],
+            "caused_by": {},
         }
+        doc = {"trace_tag": tag, "trigger_instances": [first], "rules": enforced, "action_executions": ran}
         tx.run(
             "INSERT INTO st2_traces (id, org_uid, trace_tag, start_timestamp, doc) VALUES (?, ?, ?, ?, ?)",
             oid(),
@@ -149,23 +166,35 @@ def dispatch(
             instance["occurrence_time"],
             jdump(doc),
         )
-    return instance
+    return {**instance, "trigger": trigger["ref"], "payload": plan.payload}
+
+
+def dispatch(
+    tx: Tx,
+    settings: Settings,
+    org_uid: str,
+    trigger: Mapping[str, Any],
+    payload: Any,
+    *,
+    trace_tag: str | None = None,
+) -> dict[str, Any]:
+    """Record a trigger instance and enforce the rules listening to it, in one write transaction."""
+    return commit(tx, settings, prepare(tx, settings, org_uid, trigger, payload, trace_tag))
 
 
 WEBHOOK_STRIPPED = {"x-auth-token", "st2-api-key", "cookie", "authorization"}
 
 
-def webhook(
+def webhook_plan(
     tx: Tx, settings: Settings, org_uid: str, url: str, headers: Mapping[str, str], body: Any
-) -> bool:
-    """A POST to /webhooks/<url>: False when no rule registered that URL."""
+) -> Plan | None:
+    """A POST to /webhooks/<url>, prepared (reads only); None when no rule registered that URL."""
     trigger = triggers.webhook_trigger(tx, org_uid, url)
     if trigger is None:
-        return False
+        return None
     kept = {k: v for k, v in headers.items() if k.lower() not in WEBHOOK_STRIPPED}
     payload = {"headers": kept, "headers_lower": {k.lower(): v for k, v in kept.items()}, "body": body}
-    dispatch(tx, settings, org_uid, trigger, payload, trace_tag=headers.get("st2-trace-tag") or None)
-    return True
+    return prepare(tx, settings, org_uid, trigger, payload, headers.get("st2-trace-tag") or None)
 
 
 def generic(

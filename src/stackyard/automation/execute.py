@@ -109,56 +109,56 @@ def _action_trigger(tx: Tx, row: Row) -> None:
     )
 
 
-def run_instant(tx: Tx, settings: Settings, row: Row) -> Row:
-    """Run a native instant action (catalogue.INSTANT) in the creating transaction."""
-    ref = row["doc"]["action"]["ref"]
-    values = row["doc"]["parameters"]
-    executions.set_status(tx, row, "running")
+def instant_result(
+    tx: Tx, settings: Settings, org_uid: str, execution_id: str, ref: str, values: dict[str, Any]
+) -> tuple[str, Any, str, str]:
+    """Run a native instant action (catalogue.INSTANT) in the creating transaction: (status,
+    result, stdout, stderr). Its effects (a mail, a key, a trigger) commit with the execution."""
     if ref == "core.noop":
-        return finish(tx, row, "succeeded", shell_result("", "", 0))
+        return "succeeded", shell_result("", "", 0), "", ""
     if ref == "core.echo":
         message = str(values.get("message", ""))
-        return finish(tx, row, "succeeded", shell_result(message, "", 0), stdout=message + "\n")
+        return "succeeded", shell_result(message, "", 0), message + "\n", ""
     if ref == "core.error":
         message = str(values.get("message", ""))
-        return finish(tx, row, "failed", shell_result("", message, 1), stderr=message + "\n")
+        return "failed", shell_result("", message, 1), "", message + "\n"
     if ref == "st2.kv.set":
-        keys.set_system(tx, row["org_uid"], str(values["key"]), str(values["value"]), values.get("ttl"))
-        return finish(tx, row, "succeeded", {"result": {"key": values["key"], "value": values["value"]}})
+        keys.set_system(tx, org_uid, str(values["key"]), str(values["value"]), values.get("ttl"))
+        return "succeeded", {"result": {"key": values["key"], "value": values["value"]}}, "", ""
     if ref == "core.uuid":
         made = uuid.uuid1() if values.get("uuid_type") == "uuid1" else uuid.uuid4()
-        return finish(tx, row, "succeeded", {"result": str(made)})
+        return "succeeded", {"result": str(made)}, "", ""
     if ref == "core.sendmail":
         to = str(values["to"])
         mail_uid = mail.queue(tx, to, str(values["subject"]), str(values["body"]))
-        return finish(
-            tx, row, "succeeded", {"result": {"outbox_uid": mail_uid, "to": to}, **shell_result("", "", 0)}
-        )
+        return "succeeded", {"result": {"outbox_uid": mail_uid, "to": to}, **shell_result("", "", 0)}, "", ""
     if ref == "core.announcement":
         route = str(values.get("route") or "general")
-        bus.publish_after(
-            tx,
-            row["org_uid"],
-            f"st2.announcement__{route}",
-            {"message": values.get("message")},
-            f"ann:{row['id']}",
-        )
-        return finish(tx, row, "succeeded", {})
+        event = {"message": values.get("message")}
+        bus.publish_after(tx, org_uid, f"st2.announcement__{route}", event, f"ann:{execution_id}")
+        return "succeeded", {}, "", ""
     if ref == "core.inject_trigger":
         payload = values.get("payload") or {}
-        jobs.enqueue(
-            tx,
-            TRIGGER_KIND,
-            {
-                "org_uid": row["org_uid"],
-                "trigger": values.get("trigger") or values.get("trigger_name"),
-                "payload": payload,
-                "trace_tag": values.get("trace_tag"),
-            },
-            org_uid=row["org_uid"],
-        )
-        return finish(tx, row, "succeeded", {"result": None})
-    return finish(tx, row, "failed", {"error": f"{ref} is not an instant action."})
+        job = {
+            "org_uid": org_uid,
+            "trigger": values.get("trigger") or values.get("trigger_name"),
+            "payload": payload,
+            "trace_tag": values.get("trace_tag"),
+        }
+        jobs.enqueue(tx, TRIGGER_KIND, job, org_uid=org_uid)
+        return "succeeded", {"result": None}, "", ""
+    return "failed", {"error": f"{ref} is not an instant action."}, "", ""
+
+
+def after_instant(tx: Tx, row: Row) -> Row:
+    """What follows an instant execution written finished: its output, its stream events, the
+    action trigger."""
+    out, err = row.pop("outputs", ("", ""))
+    _output(tx, row, out, err)
+    executions.publish(tx, row, "st2.execution__create")
+    executions.publish(tx, row)
+    _action_trigger(tx, row)
+    return row
 
 
 # -- the job ----------------------------------------------------------------------------------------

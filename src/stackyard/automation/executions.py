@@ -14,7 +14,7 @@ stored (the runner needs them) and masked as ******** in every answer and stream
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,8 @@ from stackyard.settings import Settings
 from stackyard.store.engine import Row, Tx, jdump, jload
 
 KIND = "automation.execution"
+# (tx, settings, org_uid, execution id, action ref, parameters) -> (status, result, stdout, stderr)
+RunNow = Callable[[Tx, Settings, str, str, str, dict[str, Any]], tuple[str, Any, str, str]]
 COMPLETED = bus.COMPLETED
 CANCELABLE = {"requested", "scheduled", "delayed", "running", "pausing", "paused", "resuming"}
 REFUSED_ACTIONS = {
@@ -72,7 +74,7 @@ def spec_of(action: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def create(
+def prepare(
     tx: Tx,
     settings: Settings,
     org_uid: str,
@@ -85,8 +87,8 @@ def create(
     delay_ms: int = 0,
     template_context: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Validate, render and store an execution; run it now if it is instant, else enqueue its job.
-    Answers the stored document. Raises BadRequest for anything that cannot run."""
+    """Validate and render an execution without writing anything (reads only: it may run in a read
+    transaction before the write that `store`s it). Raises BadRequest for anything that cannot run."""
     if not action.get("enabled", True):
         raise BadRequest(f'Action "{action["ref"]}" is disabled.')
     spec = spec_of(action)
@@ -126,10 +128,41 @@ def create(
             doc[k] = value
     if origin.parent:
         doc["parent"] = origin.parent
-    instant = action["ref"] in catalogue.INSTANT and delay_ms <= 0
+    return {
+        "id": execution_id,
+        "org_uid": org_uid,
+        "username": username,
+        "action": action,
+        "values": values,
+        "status": status,
+        "start": start,
+        "doc": doc,
+        "origin": origin,
+        "delay_ms": delay_ms,
+    }
+
+
+def store(tx: Tx, settings: Settings, plan: dict[str, Any], run_now: RunNow | None = None) -> dict[str, Any]:
+    """Write a prepared execution. An instant action is run by `run_now` first, so its row is
+    written once, finished (`instant` is then true in the answer); others are stored `requested`
+    for `schedule`."""
+    execution_id, org_uid, username, action, values = (
+        plan[k] for k in ("id", "org_uid", "username", "action", "values")
+    )
+    status, start, doc, origin, delay_ms = (plan[k] for k in ("status", "start", "doc", "origin", "delay_ms"))
+    instant = run_now is not None and action["ref"] in catalogue.INSTANT and delay_ms <= 0
+    end = None
+    outputs: tuple[str, str] = ("", "")
+    if instant:
+        assert run_now is not None
+        status, result, out, err = run_now(tx, settings, org_uid, execution_id, action["ref"], values)
+        end = iso()
+        doc["log"] += [{"timestamp": start, "status": "running"}, {"timestamp": end, "status": status}]
+        doc["result"] = result
+        outputs = (out, err)
     tx.run(
         "INSERT INTO st2_executions (id, org_uid, action_ref, status, username, parent, rule_ref, trigger_instance, "
-        "start_timestamp, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "start_timestamp, end_timestamp, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         execution_id,
         org_uid,
         action["ref"],
@@ -139,6 +172,7 @@ def create(
         (origin.rule or {}).get("ref"),
         (origin.trigger_instance or {}).get("id"),
         start,
+        end,
         jdump(doc),
     )
     row: dict[str, Any] = {
@@ -146,10 +180,11 @@ def create(
         "org_uid": org_uid,
         "status": status,
         "start_timestamp": start,
-        "end_timestamp": None,
+        "end_timestamp": end,
         "doc": doc,
     }
     row["instant"] = instant
+    row["outputs"] = outputs
     return row
 
 
@@ -199,10 +234,14 @@ def rendered(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def publish(tx: Tx, row: Mapping[str, Any], name: str = "st2.execution__update") -> None:
-    snapshot = {**row, "doc": jload(jdump(row["doc"]))} if isinstance(row["doc"], dict) else dict(row)
-    bus.publish_after(
-        tx, row["org_uid"], name, lambda: rendered(snapshot), f"st2x:{row['id']}:{name}:{row['status']}"
-    )
+    """Stream the execution's state once `tx` commits (rendered only when someone listens)."""
+    key = f"st2x:{row['id']}:{name}:{row['status']}"
+    if bus.has_subscribers():
+        snapshot = {**row, "doc": jload(jdump(row["doc"]))} if isinstance(row["doc"], dict) else dict(row)
+        bus.publish_after(tx, row["org_uid"], name, lambda: rendered(snapshot), key)
+    elif name == "st2.execution__update" and row["status"] in COMPLETED:
+        execution_id, status = row["id"], row["status"]
+        tx.after_commit(key, lambda: bus.finished(execution_id, status))
 
 
 def load(tx: Tx, execution_id: str, org_uid: str | None = None, lock: bool = False) -> Row | None:

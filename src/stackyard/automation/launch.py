@@ -25,7 +25,7 @@ def start(
     delay_ms: int = 0,
     template_context: Mapping[str, Any] | None = None,
 ) -> Row:
-    row = executions.create(
+    plan = executions.prepare(
         tx,
         settings,
         org_uid,
@@ -37,6 +37,14 @@ def start(
         delay_ms=delay_ms,
         template_context=template_context,
     )
+    return store(tx, settings, plan)
+
+
+def store(tx: Tx, settings: Settings, plan: dict[str, Any]) -> Row:
+    """Write an execution `executions.prepare` made, and run or schedule it."""
+    row = executions.store(tx, settings, plan, execute.instant_result)
+    delay_ms = plan["delay_ms"]
     if row.pop("instant"):
-        return execute.run_instant(tx, settings, row)
+        return execute.after_instant(tx, row)
+    row.pop("outputs", None)
     return executions.schedule(tx, row, delay_ms)

@@ -238,12 +238,19 @@ def _render_instance(row: Row) -> dict[str, Any]:
 
 
 def new_instance(
-    tx: Tx, org_uid: str, trigger_ref: str, payload: Any, status: str = "processed"
+    tx: Tx,
+    org_uid: str,
+    trigger_ref: str,
+    payload: Any,
+    status: str = "processed",
+    *,
+    instance_id: str | None = None,
+    at: str | None = None,
 ) -> dict[str, Any]:
     row = {
-        "id": oid(),
+        "id": instance_id or oid(),
         "trigger": trigger_ref,
-        "occurrence_time": iso(),
+        "occurrence_time": at or iso(),
         "status": status,
         "payload": jdump(payload),
     }

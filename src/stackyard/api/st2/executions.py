@@ -48,9 +48,10 @@ def run(r: Req) -> tuple[int, dict[str, Any]]:
     delay = data.get("delay") or 0
     if not isinstance(delay, int) or delay < 0:
         raise BadRequest("delay must be a non-negative integer (milliseconds).")
-    with r.db.write() as tx:
+    with r.db.read() as tx:  # the credential is checked before the writer is taken
         p = principal(r, tx)
-        p.require_admin()
+    p.require_admin()
+    with r.db.write() as tx:
         action = actions.find(tx, p.org_uid, ref)
         if action is None:
             raise BadRequest(f'Action "{ref}" cannot be found.')

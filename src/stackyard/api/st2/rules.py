@@ -193,20 +193,23 @@ def get_webhook(r: Req) -> dict[str, Any]:
 def post_webhook(r: Req) -> tuple[int, Any]:
     url = "/".join(v for v in (r.path["url"], r.path.get("more")) if v)
     data = body(r)
-    with r.db.write() as tx:
+    if url == "st2":
+        if not isinstance(data, dict) or not isinstance(data.get("trigger"), str):
+            raise BadRequest('The st2 webhook needs a body {"trigger": <ref>, "payload": {...}}.')
+        with r.db.write() as tx:
+            p = principal(r, tx)
+            p.require_admin()
+            trace_tag = r.headers.get("st2-trace-tag")
+            engine.generic(tx, r.settings, p.org_uid, data["trigger"], data.get("payload") or {}, trace_tag)
+        return 202, data
+    # The credential, the rules and the executions' parameters are read and checked before the
+    # writer is taken; the write only records what was decided.
+    with r.db.read() as tx:
         p = principal(r, tx)
         p.require_admin()
-        if url == "st2":
-            if not isinstance(data, dict) or not isinstance(data.get("trigger"), str):
-                raise BadRequest('The st2 webhook needs a body {"trigger": <ref>, "payload": {...}}.')
-            engine.generic(
-                tx,
-                r.settings,
-                p.org_uid,
-                data["trigger"],
-                data.get("payload") or {},
-                r.headers.get("st2-trace-tag"),
-            )
-        elif not engine.webhook(tx, r.settings, p.org_uid, url, dict(r.headers), data):
-            raise NotFound(f"Webhook {url} not registered with st2", error_code=116)
+        plan = engine.webhook_plan(tx, r.settings, p.org_uid, url, dict(r.headers), data)
+    if plan is None:
+        raise NotFound(f"Webhook {url} not registered with st2", error_code=116)
+    with r.db.write() as tx:
+        engine.commit(tx, r.settings, plan)
     return 202, data
