@@ -35,6 +35,8 @@ from tests.conftest import Live, User, make_user
 EXAMPLES = int(os.environ.get("STACKYARD_FUZZ_EXAMPLES", "30"))
 BUDGET = float(os.environ.get("STACKYARD_FUZZ_SECONDS", "60"))
 CANONICAL = {"error_message", "error_code", "errors"}
+# The automation API answers errors in StackStorm's shape, {"faultstring": ...} (api/errors.py).
+ST2_PREFIXES = ("/api/v1", "/auth/v1", "/stream/v1")
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 
 # Field names the handlers look at, so random objects reach past the first validation step.
@@ -272,6 +274,10 @@ def check(r: httpx.Response, method: str) -> str | None:
         body = r.json()
     except ValueError:
         return f"status {r.status_code} with a non-JSON body"
+    if r.status_code >= 400 and r.request.url.path.startswith(ST2_PREFIXES):
+        if not isinstance(body, dict) or not isinstance(body.get("faultstring"), str):
+            return f"status {r.status_code} without StackStorm's faultstring body"
+        return None
     if r.status_code >= 400:
         if not isinstance(body, dict) or not set(body) >= CANONICAL:
             return f"status {r.status_code} without the canonical error body"
