@@ -19,7 +19,7 @@ from typing import Any
 
 from stackyard.automation import service as automation
 from stackyard.core.job_runner import Handler, JobRunner
-from stackyard.identity import purge  # noqa: F401  (registers the identity.purge handler)
+from stackyard.server import handlers  # noqa: F401  (registers every job kind's handler)
 from stackyard.settings import Settings
 from stackyard.store import migrations
 from stackyard.store.engine import Database

@@ -3,8 +3,9 @@
 Every command here talks to a server through `stackyard.client.management` and holds no business
 logic: `account` (login, logout, whoami, user), `organizations` (organization, stack),
 `stack_modules` (role, environment, locale, tokens, audit-log, label, extension) and `content`
-(content-type, global-field, entry); `automation` (auth, run, action, rule, execution, key and the
-other StackStorm nouns).
+(content-type, global-field, entry), `publishing` (entry publish/unpublish, bulk, release,
+publish-queue) and `automation` (auth, run, action, rule, execution, key and the other StackStorm
+nouns).
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.cli import resources
-from stackyard.cli.commands import account, automation_verbs, content, organizations, stack_modules
+from stackyard.cli.commands import (
+    account,
+    automation_verbs,
+    content,
+    organizations,
+    publishing,
+    stack_modules,
+)
 
-RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES)
+RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES, *publishing.RESOURCES)
 
 
 def register(sub: Any) -> None:

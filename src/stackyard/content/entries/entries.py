@@ -25,6 +25,7 @@ from stackyard.access.policy import content_locales, require
 from stackyard.content.entries import operations as entry_ops
 from stackyard.content.entries import validation
 from stackyard.content.model import content_types
+from stackyard.content.publishing import snapshots
 from stackyard.core import spine
 from stackyard.errors import Conflict, invalid, not_found
 from stackyard.ids import now, uid
@@ -54,7 +55,7 @@ class Target:
 
 def content_type(tx: Tx, access: StackAccess, ct_uid: str, action: str) -> Target:
     """The content type (422/118 when missing), after checking the caller may `action` its entries."""
-    ct = content_types.load(tx, access.api_key, access.branch, ct_uid)
+    ct = content_types.loaded(tx, access.api_key, access.branch, ct_uid)
     require(access, "entry", action, ct_uid)
     return Target(ct_uid, str(ct.get("title", ct_uid)), list(ct.get("schema") or []))
 
@@ -90,16 +91,15 @@ def row(
 
 def rows(tx: Tx, access: StackAccess, ct: Target, entry_uid: str, *, lock: bool = False) -> list[Row]:
     """Every locale of an entry, the locale it was created in first; 422/141 when there is none."""
-    sql = (
-        "SELECT * FROM entries WHERE api_key = ? AND branch = ? AND content_type_uid = ? AND uid = ? "
-        "ORDER BY localized, created_at, locale"
-    )
-    params = (access.api_key, access.branch, ct.uid, entry_uid)
+    # By the primary key's prefix only: with the content type in the WHERE clause SQLite's planner
+    # may take the content type index and scan every entry of the type (the type is checked below).
+    sql = "SELECT * FROM entries WHERE api_key = ? AND branch = ? AND uid = ? ORDER BY localized, created_at, locale"
+    params = (access.api_key, access.branch, entry_uid)
     if lock and tx.dialect == "postgresql":
         # Lock the entry's rows, then read again: the locking read's snapshot predates a copy that a
         # writer we waited for may have just committed (a new locale), and the second read sees it.
         tx.all(sql + " FOR UPDATE", *params)
-    found = tx.all(sql, *params)
+    found = [r for r in tx.all(sql, *params) if r["content_type_uid"] == ct.uid]
     if not found:
         raise not_found()
     return found
@@ -492,7 +492,9 @@ def delete(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str, codes: list
 
 
 def drop_locale(tx: Tx, access: StackAccess, entry_uid: str, code: str) -> None:
-    """Remove one locale's copy of an entry, its versions and its references."""
+    """Remove one locale's copy of an entry, its versions and its references, and unpublish what was
+    published from it (in its own locale and in those that fell back to it)."""
+    snapshots.withdraw(tx, access, kind=snapshots.ENTRY, uid=entry_uid, source_locale=code)
     for table, column in (("entries", "uid"), ("entry_versions", "uid"), ("entry_references", "from_uid")):
         locale_column = "from_locale" if table == "entry_references" else "locale"
         tx.run(
