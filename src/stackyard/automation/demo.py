@@ -21,7 +21,7 @@ DEMO_RULE = {
         "ref": "st2.kv.set",
         "parameters": {
             "key": "last_published",
-            "value": "{{ trigger.data.title }} ({{ trigger.uid }}, {{ trigger.locale }}, {{ trigger.environment }})",
+            "value": "{{ trigger.data.title }} ({{ trigger.uid }}, {{ trigger.locale }})",
         },
     },
 }
