@@ -208,3 +208,10 @@ def test_stream_sees_execution_events(auto: Auto, st2venv: Path) -> None:
     assert any(line == "event: st2.execution__update" for line in seen)
     with auto.http(None) as anon:
         assert anon.get("/stream/v1/stream").status_code == 401
+
+
+def test_st2_execution_tail_follows_a_running_execution(auto: Auto, st2venv: Path) -> None:
+    started = st2(auto, st2venv, "run", "core.local", "cmd=sleep 3.5; echo tailed-line", "-a").stdout
+    eid = started.split("st2 execution get ")[1].split()[0]
+    out = st2(auto, st2venv, "execution", "tail", eid, timeout=30).stdout
+    assert "tailed-line" in out and "succeeded" in out
