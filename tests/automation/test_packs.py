@@ -57,3 +57,49 @@ def test_register_a_local_pack_and_run_its_actions(auto: Auto, st2venv: Path) ->
     with auto.http("bob") as b:  # another organization's packs directory is its own
         assert b.get("/api/v1/packs/hello").status_code == 404
         assert b.post("/api/v1/packs/register", json={"packs": ["hello"]}).status_code == 400
+
+
+CHAIN = """
+chain:
+  - name: greet
+    ref: core.echo
+    parameters: {message: "hi {{ who }}"}
+    on-success: repeat
+  - name: repeat
+    ref: core.local
+    parameters: {cmd: "echo again {{ greet.stdout }}"}
+    on-success: boom
+  - name: boom
+    ref: core.local
+    parameters: {cmd: "exit 1"}
+    on-failure: recover
+  - name: recover
+    ref: core.noop
+"""
+
+
+def test_action_chain_runs_children(auto: Auto, st2venv: Path) -> None:
+    pack = Path(auto.settings.data_dir) / "packs" / auto.people["alice"].org_uid / "chains"
+    (pack / "actions" / "chains").mkdir(parents=True, exist_ok=True)
+    (pack / "actions" / "chains" / "flow.yaml").write_text(CHAIN)
+    (pack / "actions" / "flow.yaml").write_text(
+        "name: flow\nrunner_type: action-chain\nentry_point: chains/flow.yaml\nparameters:\n  who: {type: string}\n"
+    )
+    st2(auto, st2venv, "pack", "register", "chains")
+    printed = st2(auto, st2venv, "run", "chains.flow", "who=you", "-j", timeout=60).stdout
+    assert all(
+        f'"task": "{name}"' in printed for name in ("greet", "repeat", "boom", "recover")
+    )  # its task table
+    with auto.http() as c:
+        out = c.get("/api/v1/executions", params={"action": "chains.flow", "limit": 1}).json()[0]
+    assert out["status"] == "succeeded", out
+    tasks = out["result"]["tasks"]
+    assert [t["name"] for t in tasks] == ["greet", "repeat", "boom", "recover"]
+    assert [t["state"] for t in tasks] == ["succeeded", "succeeded", "failed", "succeeded"]
+    assert tasks[1]["result"]["stdout"] == "again hi you"
+    with auto.http() as c:
+        children = c.get(f"/api/v1/executions/{out['id']}/children", params={"depth": -1}).json()
+        assert len(children) == 4 and all(ch["parent"] == out["id"] for ch in children)
+        assert children[0]["context"]["chain"]["name"] == "greet"
+        top = c.get("/api/v1/executions", params={"parent": "null", "action": "core.echo"}).json()
+        assert tasks[0]["execution_id"] not in [e["id"] for e in top]

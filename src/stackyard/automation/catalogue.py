@@ -107,7 +107,6 @@ REFUSED_RUNNERS = {
     "remote-shell-script": "runs scripts on other hosts over SSH, which this server does not do",
     "orquesta": "Orquesta workflows are not supported by this server yet",
     "inquirer": "inquiries are not supported by this server yet",
-    "action-chain": "action chains are not supported by this server yet",
     "announcement": "announcements run only as core.announcement",
 }
 WORKFLOW_RUNNERS = {"action-chain", "orquesta"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stackyard.automation import execute, executions
+from stackyard.automation import executions, instant
 from stackyard.automation.executions import Origin
 from stackyard.settings import Settings
 from stackyard.store.engine import Row, Tx
@@ -42,9 +42,9 @@ def start(
 
 def store(tx: Tx, settings: Settings, plan: dict[str, Any]) -> Row:
     """Write an execution `executions.prepare` made, and run or schedule it."""
-    row = executions.store(tx, settings, plan, execute.instant_result)
+    row = executions.store(tx, settings, plan, instant.instant_result)
     delay_ms = plan["delay_ms"]
     if row.pop("instant"):
-        return execute.after_instant(tx, row)
+        return instant.after_instant(tx, row)
     row.pop("outputs", None)
     return executions.schedule(tx, row, delay_ms)

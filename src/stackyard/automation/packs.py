@@ -13,7 +13,7 @@ from stackyard.automation import actions, rules
 from stackyard.automation.common import Principal
 from stackyard.errors import BadRequest
 from stackyard.settings import Settings
-from stackyard.store.engine import Tx
+from stackyard.store.engine import Row, Tx
 
 
 def root(settings: Settings, org_uid: str) -> Path:
@@ -59,3 +59,20 @@ def register(tx: Tx, p: Principal, settings: Settings, names: Any) -> dict[str, 
             rules.upsert(tx, p, doc)
             counts["rules"] += 1
     return counts
+
+
+def entry_point(settings: Settings, row: Row) -> Path:
+    """The file of an execution's action in its pack (FileNotFoundError when it is not there)."""
+    action = row["doc"]["action"]
+    base = (
+        Path(settings.automation_packs_dir or Path(settings.data_dir) / "packs")
+        / row["org_uid"]
+        / action["pack"]
+        / "actions"
+    )
+    path = (base / action["entry_point"]).resolve()
+    if not action["entry_point"] or base.resolve() not in path.parents or not path.is_file():
+        raise FileNotFoundError(
+            f"entry point {action['entry_point']!r} of {action['ref']} is not in its pack"
+        )
+    return path
