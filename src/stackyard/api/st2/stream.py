@@ -18,7 +18,7 @@ from starlette.responses import StreamingResponse
 
 from stackyard.api.routing import Req, Router
 from stackyard.api.st2.common import principal, route
-from stackyard.automation import bus
+from stackyard.automation import bus, executions
 
 router = Router(api="st2")
 HEARTBEAT_SECONDS = 25.0
@@ -29,6 +29,14 @@ def _execution_id(name: str, data: dict[str, Any]) -> str | None:
     if name.startswith("st2.execution.output"):
         return data.get("execution_id")
     return data.get("id")
+
+
+def _finished(r: Req, p: Any, execution_id: str) -> dict[str, Any] | None:
+    with r.db.read() as tx:
+        row = executions.load(tx, execution_id, p.org_uid)
+    if row is None or row["status"] not in bus.COMPLETED:
+        return None
+    return executions.rendered(row)
 
 
 @route(router, "GET", "/stream/v1/stream")
@@ -57,6 +65,13 @@ def stream(r: Req) -> StreamingResponse:
         bus.subscribe(sub)
         try:
             yield b"\n"
+            if end_id and end_event == "st2.execution__update":
+                # The execution may have finished before this stream opened (`st2 execution tail`
+                # looks at it first): then its last update is sent at once, and the stream ends.
+                done = await asyncio.to_thread(_finished, r, p, end_id)
+                if done is not None:
+                    yield f"event: {end_event}\ndata: {json.dumps(done, separators=(',', ':'))}\n\n".encode()
+                    return
             while True:
                 try:
                     name, data = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
