@@ -22,6 +22,7 @@ from stackyard.errors import BadRequest
 from stackyard.store.engine import Tx
 
 KIND = "automation.timer"
+WAKE_MARGIN_SECONDS = 0.003
 _UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
 _CRON = ("year", "month", "day", "hour", "minute", "second")
 _DOW = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -165,7 +166,8 @@ def schedule_next(
 def _wake_at(due: float) -> None:
     """Wake this process's job runners at the due time, so a firing does not wait for the next poll
     (other processes find it at their next poll at the latest)."""
-    delay = max(0.0, due - time.time())
+    # A few ms after the due time: a claim a hair early finds nothing due and waits a whole poll.
+    delay = max(0.0, due - time.time()) + WAKE_MARGIN_SECONDS
     t = threading.Timer(delay, jobs._wake_runners)  # the runners' own wake-up, as an enqueue does
     t.daemon = True
     t.start()
