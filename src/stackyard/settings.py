@@ -169,6 +169,32 @@ class Settings:
         "Let the outbound client (webhooks, automation http actions, edge origin fetches) reach "
         "loopback and private addresses.",
     )
+    allow_local_runners: bool = _setting(
+        False,
+        "Let automation runners execute programs on this host (core.local, local-shell-*, python-script); "
+        "without it they are refused with a clear faultstring.",
+    )
+    automation_token_ttl_seconds: int = _setting(86400, "Default lifetime of an automation (st2) token.")
+    automation_token_max_ttl_seconds: int = _setting(
+        7 * 86400, "Longest lifetime an automation token may ask for; longer requests get 400."
+    )
+    automation_secret_key: str = _setting(
+        "",
+        "Key encrypting automation secrets (key-value store): 32 url-safe base64 bytes (Fernet); "
+        "empty keeps a generated one in <data dir>/automation.key.",
+    )
+    automation_inline_wait_ms: int = _setting(
+        1500,
+        "Milliseconds POST /executions waits for a short action to finish before answering (so the "
+        "st2 CLI, which polls every 2 s, sees it finished at once); 0 answers at once.",
+    )
+    automation_max_output_bytes: int = _setting(
+        1024 * 1024, "Most bytes of stdout (and of stderr) an automation execution keeps."
+    )
+    automation_max_page_size: int = _setting(100, "Largest page an automation list answers a non-admin.")
+    automation_packs_dir: str = _setting(
+        "", "Directory holding registered packs' files; empty means <data dir>/packs."
+    )
     outbound_connect_timeout_seconds: float = _setting(
         5.0, "Seconds an outbound HTTP call may take to connect."
     )

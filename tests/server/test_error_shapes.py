@@ -216,14 +216,15 @@ def test_stackpath_errors_have_the_stackpath_shape(db: Database, settings: Setti
 
 
 def test_apis_without_routes_answer_501_in_their_own_shape(db: Database, settings: Settings) -> None:
-    # given the real app, where StackStorm, StackPath's WAF and some delivery paths have no routes yet
+    # given the real app, where StackStorm serves automation but not sensors or policies, StackPath
+    # serves the CDN but not its WAF, and delivery has no taxonomies yet
     app = create_app(settings, db)
 
     async def go() -> dict[str, httpx.Response]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
             return {
-                "st2": await c.get("/api/v1/actions"),
-                "st2_auth": await c.post("/auth/v1/tokens", json={}),
+                "st2": await c.get("/api/v1/sensortypes"),
+                "st2_auth": await c.post("/api/v1/policies", json={}),
                 "stackpath": await c.get("/waf/v1/stacks/s/sites"),
                 "cda": await c.get("/v3/taxonomies", headers=DELIVERY),
                 "cda_entries": await c.get("/v3/taxonomies/entries", headers=DELIVERY),
@@ -237,9 +238,9 @@ def test_apis_without_routes_answer_501_in_their_own_shape(db: Database, setting
         assert answers[name].status_code == 501, (name, answers[name].text)
         assert answers[name].headers.get("x-request-id")
     assert answers["st2"].json() == {
-        "faultstring": "The StackStorm API is not supported by this server yet: GET /api/v1/actions"
+        "faultstring": "The StackStorm API is not supported by this server yet: GET /api/v1/sensortypes"
     }
-    assert answers["st2_auth"].json()["faultstring"].endswith("POST /auth/v1/tokens")
+    assert answers["st2_auth"].json()["faultstring"].endswith("POST /api/v1/policies")
     stackpath = answers["stackpath"].json()
     assert set(stackpath) == {"code", "message", "details"} and stackpath["code"] == 12
     assert (

@@ -38,6 +38,8 @@ BUDGET = float(os.environ.get("STACKYARD_FUZZ_SECONDS", "60"))
 CANONICAL = {"error_message", "error_code", "errors"}
 # StackPath's routes answer its own error shape (gRPC code, message, details).
 STACKPATH = {"code", "message", "details"}
+# The automation API answers errors in StackStorm's shape, {"faultstring": ...} (api/errors.py).
+ST2_PREFIXES = ("/api/v1", "/auth/v1", "/stream/v1")
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 
 # Field names the handlers look at, so random objects reach past the first validation step.
@@ -278,6 +280,10 @@ def check(r: httpx.Response, method: str, path: str = "") -> str | None:
     if r.status_code >= 400 and api_of_path(path) == "stackpath":
         if not isinstance(body, dict) or set(body) != STACKPATH or not isinstance(body["code"], int):
             return f"status {r.status_code} without StackPath's error body"
+        return None
+    if r.status_code >= 400 and r.request.url.path.startswith(ST2_PREFIXES):
+        if not isinstance(body, dict) or not isinstance(body.get("faultstring"), str):
+            return f"status {r.status_code} without StackStorm's faultstring body"
         return None
     if r.status_code >= 400:
         if not isinstance(body, dict) or not set(body) >= CANONICAL:

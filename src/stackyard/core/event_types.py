@@ -151,5 +151,17 @@ _TYPES: list[EventType] = [
     EventType(
         "edge_purge.create", "A CDN purge was requested.", {"id": "str", "stack_id": "str", "items": "int"}
     ),
+    # Automation (organization-level, audited): changes of its configuration, not every execution.
+    *_crud("automation_action", "An automation action was", {"ref": "str"}),
+    *_crud("automation_rule", "An automation rule was", {"ref": "str", "enabled": "bool"}),
+    *_crud("automation_api_key", "An automation API key was", {"id": "str", "enabled": "bool"}),
+    EventType(
+        "automation_key.set",
+        "An automation key-value pair was set.",
+        {"name": "str", "scope": "str", "secret": "bool"},
+    ),
+    EventType(
+        "automation_key.delete", "An automation key-value pair was deleted.", {"name": "str", "scope": "str"}
+    ),
 ]
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}

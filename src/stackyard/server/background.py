@@ -1,7 +1,8 @@
 """What a server process runs beside its HTTP handlers: the job runner (unless `--no-jobs-enabled`),
 the enqueue of the periodic purge (`identity.purge`), the consumer that keeps the delivery's
 expression indexes (`content.delivery.indexes`), and with `--edge-port` or `--redis-url` the edge
-(`server.edge`: the data plane and the purge-on-publish consumer).
+(`server.edge`: the data plane and the purge-on-publish consumer), and automation (`automation.service`:
+its rules engine, content-event triggers and timers).
 
 Started and stopped by the app's lifespan, so each `--workers` process has its own; `stackyard
 worker` runs the same job runner without HTTP.
@@ -13,6 +14,7 @@ import logging
 
 import anyio
 
+from stackyard.automation.service import Automation
 from stackyard.content.delivery import indexes as delivery_indexes
 from stackyard.core.consumers import Consumer
 from stackyard.core.job_runner import JobRunner
@@ -34,9 +36,11 @@ class Background:
         self.wakeup: Wakeup | None = None
         self.indexes: Consumer | None = None
         self.edge: EdgeBackground | None = None
+        self.automation = Automation(db, settings)
 
     async def start(self) -> None:
         await anyio.to_thread.run_sync(self._schedule_purge)
+        await anyio.to_thread.run_sync(self.automation.start)
         if self.settings.jobs_enabled:
             self.runner = JobRunner.from_settings(self.db, self.settings)
             self.runner.start()
@@ -57,6 +61,7 @@ class Background:
 
     async def stop(self) -> None:
         """Stop taking work; running handlers get the lease time to finish (stop blocks: off the loop)."""
+        await anyio.to_thread.run_sync(self.automation.stop)
         indexes, self.indexes = self.indexes, None
         if indexes is not None:
             await anyio.to_thread.run_sync(indexes.stop)

@@ -105,6 +105,7 @@ def ensure_demo(db: Database, settings: Settings) -> dict[str, Any]:
 
 def _demo_extras() -> list[Any]:
     """Further demo steps contributed by domains (delivery token, content model, entries)."""
+    from stackyard.automation import demo as automation_demo
     from stackyard.content import demo
 
-    return demo.STEPS
+    return [*demo.STEPS, automation_demo.demo_rule]

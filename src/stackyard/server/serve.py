@@ -138,6 +138,11 @@ def _demo_text(base: str, info: dict, settings: Settings) -> str:
     ]
     if info.get("delivery_token"):
         lines.append(f"  delivery token for '{info.get('environment')}': {info['delivery_token']}")
+    if info.get("automation_rule"):
+        lines.append(
+            f"  automation:    rule {info['automation_rule']} keeps the last published entry's title; "
+            f"stackyard auth {info.get('email')} && stackyard key get last_published"
+        )
     lines += [
         f"  try:           curl -s {base}/v3/environments -H 'api_key: {info.get('api_key')}' -H 'authtoken: <from login>'",
         *(edge_text(info, settings) if settings.edge_port else []),

@@ -5,7 +5,8 @@ logic: `account` (login, logout, whoami, user), `organizations` (organization, s
 `stack_modules` (role, environment, locale, tokens, audit-log, label, extension) and `content`
 (content-type, global-field, entry), `publishing` (entry publish/unpublish, bulk, release,
 publish-queue), `delivery` (published content read with a delivery token, through
-`stackyard.client.delivery`) and `edge` (the StackPath-compatible edge, through `stackyard.client.edge`).
+`stackyard.client.delivery`), `edge` (the StackPath-compatible edge, through `stackyard.client.edge`)
+and `automation` (auth, run, action, rule, execution, key and the other StackStorm nouns).
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.cli import resources
-from stackyard.cli.commands import account, content, delivery, edge, organizations, publishing, stack_modules
+from stackyard.cli.commands import (
+    account,
+    automation_verbs,
+    content,
+    delivery,
+    edge,
+    organizations,
+    publishing,
+    stack_modules,
+)
 
 RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES, *publishing.RESOURCES)
 
@@ -24,3 +34,4 @@ def register(sub: Any) -> None:
     delivery.register(sub)
     resources.register(sub, RESOURCES)
     edge.register(sub)
+    automation_verbs.register(sub)

@@ -1,0 +1,116 @@
+"""Jinja rendering of action parameters and rule criteria, sandboxed.
+
+Templates see `trigger` (the trigger payload), `st2kv` (`{{ st2kv.system.name }}`,
+`{{ st2kv.user.name }}`), `action_context`, and the other parameters by name; `| decrypt_kv`
+decrypts a secret key-value pair. The environment is Jinja's SandboxedEnvironment (no attribute
+starting with `_`, no unsafe callables), so a template cannot reach Python internals; an unsafe
+template is a rendering error, reported as such.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from stackyard.errors import BadRequest
+
+Lookup = Callable[[str, str], str | None]  # (scope "system"|"user", name) -> value (ciphertext if secret)
+Decrypt = Callable[[str], str]
+
+
+class _Scope:
+    """`st2kv.system` / `st2kv.user`: attribute and item access look a key up."""
+
+    def __init__(self, scope: str, lookup: Lookup) -> None:
+        self._scope = scope
+        self._lookup = lookup
+
+    def __getattr__(self, name: str) -> Any:
+        return self[name]
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._lookup(self._scope, name)
+        return "" if value is None else value
+
+
+class _KV:
+    def __init__(self, lookup: Lookup) -> None:
+        self.system = _Scope("system", lookup)
+        self.user = _Scope("user", lookup)
+
+
+def _env(decrypt: Decrypt | None, strict: bool) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined if strict else Undefined, autoescape=False)
+
+    def decrypt_kv(value: Any) -> str:
+        if decrypt is None:
+            raise BadRequest("decrypt_kv is not available here.")
+        return decrypt(str(value))
+
+    env.filters["decrypt_kv"] = decrypt_kv
+    env.filters["to_json_string"] = lambda v: json.dumps(v)
+    env.filters["json_parse"] = lambda v: json.loads(v)
+    return env
+
+
+_PLAIN = _env(None, False)
+
+
+def _render_one(env: ImmutableSandboxedEnvironment, template: str, context: Mapping[str, Any]) -> Any:
+    try:
+        compiled = env.from_string(template)
+        text = compiled.render(**context)
+    except TemplateError as e:
+        raise BadRequest(f"Failed to render parameter template {template!r}: {e}") from None
+    except Exception as e:  # a sandbox refusal or a failing filter inside a template
+        raise BadRequest(
+            f"Failed to render parameter template {template!r}: {type(e).__name__}: {e}"
+        ) from None
+    # A template that is one expression keeps its type ("{{ trigger.count }}" -> 3), as st2 does.
+    stripped = template.strip()
+    if stripped.startswith("{{") and stripped.endswith("}}") and stripped.count("{{") == 1:
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def render(
+    values: Mapping[str, Any],
+    context: Mapping[str, Any],
+    lookup: Lookup | None = None,
+    decrypt: Decrypt | None = None,
+) -> dict[str, Any]:
+    """Every string value holding `{{` or `{%` rendered, recursively through lists and objects."""
+    env = _env(decrypt, False) if decrypt is not None else _PLAIN
+    ctx = dict(context)
+    if lookup is not None:
+        ctx["st2kv"] = _KV(lookup)
+    plain = {k: v for k, v in values.items() if not _templated(v)}
+    ctx = {**plain, **ctx}
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str) and ("{{" in v or "{%" in v):
+            return _render_one(env, v, ctx)
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        return v
+
+    return {k: walk(v) for k, v in values.items()}
+
+
+def _templated(v: Any) -> bool:
+    if isinstance(v, str):
+        return "{{" in v or "{%" in v
+    if isinstance(v, list):
+        return any(_templated(x) for x in v)
+    if isinstance(v, dict):
+        return any(_templated(x) for x in v.values())
+    return False
