@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from stackyard.core import events
+from stackyard.core.event_types import EVENT_TYPES
 
 if TYPE_CHECKING:
     from stackyard.store.engine import Database, Tx
@@ -118,6 +119,8 @@ RULES: dict[str, Rule] = {
     # Audited only, never in the event log: organization roles are read on every request.
     # Accepting an invitation records a stack.share for each stack it joins, which drops access.
     **_each("organization", ("share", "accept_invitation", "transfer_ownership"), _nothing),
+    # Automation and edge configuration is organization-level: audited only, never in the event log.
+    **{name: _nothing for name in EVENT_TYPES if name.split(".", 1)[0].startswith(("automation_", "edge_"))},
 }
 
 
