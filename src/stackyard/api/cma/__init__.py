@@ -6,9 +6,20 @@ import stackyard.api.cma.extensions as extensions_routes
 import stackyard.api.cma.global_fields as global_fields_routes
 import stackyard.api.cma.labels as labels_routes
 import stackyard.api.cma.metadata as metadata_routes
-from stackyard.api.cma import audit_logs, environments, locales, roles, stacks, tokens
+from stackyard.api.cma import (
+    asset_files,
+    assets,
+    audit_logs,
+    environments,
+    folders,
+    locales,
+    roles,
+    stacks,
+    tokens,
+)
 
 ROUTERS = [stacks.router, environments.router, locales.router, audit_logs.router, roles.router, tokens.router]
 ROUTERS += [content_types_routes.router, global_fields_routes.router, labels_routes.router]
 ROUTERS += [extensions_routes.router, metadata_routes.router]
 ROUTERS += [entries_routes.router]
+ROUTERS += [assets.router, folders.router, asset_files.router]
