@@ -3,6 +3,7 @@ downloads with safe headers; on both databases (the `db` fixture)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import httpx
 import pyvips
 
+from stackyard.content.assets.storage import open_storage
 from tests.conftest import Live
 
 
@@ -39,9 +41,13 @@ def test_upload_sniffs_the_type_records_dimensions_and_serves_the_bytes(
     assert asset["dimension"] == {"width": 64, "height": 48}
     assert asset["filename"] == "passwd.pdf" and asset["title"] == "Red" and asset["tags"] == ["a", "b"]
     assert asset["_version"] == 1 and asset["is_dir"] is False and asset["parent_uid"] is None
-    # stored by content hash under the data dir, never by the client's name
-    stored = [p for p in (Path(live.settings.data_dir) / "assets").rglob("*") if p.is_file()]
-    assert len(stored) == 1 and stored[0].read_bytes() == body and "passwd" not in str(stored[0])
+    # stored by content hash (under the data dir, or in the bucket), never by the client's name
+    store = open_storage(live.settings)
+    digest = hashlib.sha256(body).hexdigest()
+    assert store.exists(digest)
+    if not live.settings.asset_storage:
+        stored = [p for p in (Path(live.settings.data_dir) / "assets").rglob("*") if p.is_file()]
+        assert len(stored) == 1 and stored[0].read_bytes() == body and "passwd" not in str(stored[0])
     with live.client() as anonymous:
         r = anonymous.get(asset["url"].removeprefix(live.url))
     assert r.status_code == 200 and r.content == body

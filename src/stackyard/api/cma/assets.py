@@ -65,11 +65,12 @@ def _incoming(form: Form) -> Incoming:
 
 
 def _is_multipart(r: Req) -> bool:
+    """By the body, not the header: the management SDK can leave `multipart/form-data` on JSON calls."""
     f = r.upload.file
     f.seek(0)
     head = f.read(2)
     f.seek(0)
-    return head == b"--" or "multipart/" in (r.upload.content_type or "")
+    return head == b"--"
 
 
 def _json_body(r: Req) -> dict[str, Any]:

@@ -143,8 +143,11 @@ class S3Storage:
         full = f"{self.prefix}/{name}" if self.prefix else name
         return f"/{quote(self.bucket)}/{quote(full)}"
 
-    def _headers(self, method: str, path: str, payload_hash: str, extra: dict[str, str]) -> dict[str, str]:
-        t = datetime.now(UTC)
+    def _headers(
+        self, method: str, path: str, payload_hash: str, extra: dict[str, str], when: datetime | None = None
+    ) -> dict[str, str]:
+        """Signed headers (AWS Signature Version 4, no query string) for one request."""
+        t = when or datetime.now(UTC)
         amz_date = t.strftime("%Y%m%dT%H%M%SZ")
         day = t.strftime("%Y%m%d")
         headers = {"host": self.host, "x-amz-content-sha256": payload_hash, "x-amz-date": amz_date, **extra}
