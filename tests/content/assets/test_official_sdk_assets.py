@@ -31,9 +31,8 @@ def test_assets_and_folders_through_the_official_sdk(
     )
     stack = client.stack(api_key)
     image = tmp_path / "photo.jpg"
-    (pyvips.Image.black(300, 200) + [10, 120, 200]).cast("uchar").copy(interpretation="srgb").write_to_file(
-        str(image)
-    )
+    photo = pyvips.Image.black(300, 200).linear([1, 1, 1], [10, 120, 200]).cast("uchar")
+    photo.copy(interpretation="srgb").write_to_file(str(image))
     notes = tmp_path / "notes.txt"
     notes.write_text("first draft")
 
