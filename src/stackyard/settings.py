@@ -158,6 +158,10 @@ class Settings:
     job_max_attempts: int = _setting(
         5, "Attempts before a failing job is given up (unless the job sets its own)."
     )
+    bulk_chunk_items: int = _setting(
+        200, "Items of a bulk job applied per transaction (a job resumes after its last committed chunk)."
+    )
+    bulk_max_items: int = _setting(10_000, "Most entries and assets one bulk request may list.")
     job_batch: int = _setting(32, "Most jobs one process claims in one transaction.")
     access_log: bool = _setting(True, "Write one structured (JSON) access log line per request.")
     allow_private_outbound: bool = _setting(

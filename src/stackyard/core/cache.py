@@ -113,6 +113,8 @@ RULES: dict[str, Rule] = {
         ("create", "update", "localize", "unlocalize", "delete", "import", "version_name", "version_unname"),
         _nothing,
     ),
+    # Published snapshots are not cached here (delivery's response cache follows its own rules).
+    **_each("entry", ("publish", "unpublish"), _nothing),
     # Audited only, never in the event log: organization roles are read on every request.
     # Accepting an invitation records a stack.share for each stack it joins, which drops access.
     **_each("organization", ("share", "accept_invitation", "transfer_ownership"), _nothing),

@@ -247,6 +247,7 @@ class JobRunner:
                         lease_seconds=self.lease_seconds,
                         max_attempts=self.max_attempts,
                     )
+                    due = store.next_due(tx) if len(claimed) < self.batch else None
             except Exception:
                 log.exception("claiming jobs failed; trying again in %s s", self.poll_seconds)
                 self._stopping.wait(self.poll_seconds)
@@ -256,8 +257,12 @@ class JobRunner:
                     self._held[job.id] = job
             for job in claimed:
                 self._queue.put(job)
-            if len(claimed) < self.batch:  # nothing more is due: wait for a wake or the next poll
-                self._wake.wait(self.poll_seconds)
+            if len(claimed) < self.batch:
+                # Nothing more is due: wait for a wake, the next poll, or the next job's due time,
+                # so a job scheduled for later starts on time rather than up to a poll late.
+                wait = self.poll_seconds if due is None else min(self.poll_seconds, due - time.time())
+                if wait > 0:
+                    self._wake.wait(wait)
 
     def _work(self) -> None:
         while True:

@@ -393,6 +393,12 @@ def cancel(tx: Tx, job_id: int) -> bool:
     return n == 1
 
 
+def next_due(tx: Tx) -> float | None:
+    """When the earliest queued job is due (epoch seconds), or None when none is queued."""
+    due = tx.scalar("SELECT MIN(run_at) FROM jobs WHERE status = 'queued'")
+    return None if due is None else float(due)
+
+
 def get(tx: Tx, job_id: int) -> Row | None:
     """The job's row (payload decoded), or None."""
     row = tx.one("SELECT * FROM jobs WHERE id = ?", job_id)

@@ -71,6 +71,7 @@ READ_ONLY: dict[str, frozenset[str]] = {
     "role": _SYSTEM | {"uid", "users", "roles", "stack", "admin", "default", "kind"},
     "token": _SYSTEM | {"uid", "type", "token"},
     "label": _SYSTEM | {"uid"},
+    "release": _SYSTEM | {"uid", "items", "items_count", "status", "_deploy_latest"},
     "extension": _SYSTEM | {"uid"},
     # Any other key of a metadata body is kept as the extension's own data.
     "metadata": _STAMPS | {"uid", "api_key", "scope", "deleted_at"},

@@ -13,6 +13,7 @@ import anyio
 
 from stackyard.core.job_runner import JobRunner
 from stackyard.identity import purge
+from stackyard.server import handlers  # noqa: F401  (registers every job kind's handler)
 from stackyard.settings import Settings
 from stackyard.store.engine import Database
 

@@ -18,7 +18,7 @@ from types import FrameType
 from typing import Any
 
 from stackyard.core.job_runner import Handler, JobRunner
-from stackyard.identity import purge  # noqa: F401  (registers the identity.purge handler)
+from stackyard.server import handlers  # noqa: F401  (registers every job kind's handler)
 from stackyard.settings import Settings
 from stackyard.store import migrations
 from stackyard.store.engine import Database

@@ -144,8 +144,10 @@ def update(tx: Tx, access: StackAccess, current: str, data: dict[str, Any]) -> d
     return render(_row(tx, access.api_key, name))
 
 
-def delete(tx: Tx, access: StackAccess, name: str) -> None:
+def delete(tx: Tx, access: StackAccess, name: str) -> str:
+    """Delete an environment; answers its uid."""
     r = _row(tx, access.api_key, name)
     require(access, "environment", "delete", r["uid"])
     tx.run("DELETE FROM environments WHERE api_key = ? AND uid = ?", access.api_key, r["uid"])
     spine.record(tx, access, "environment.delete", r["uid"], {"name": name})
+    return str(r["uid"])

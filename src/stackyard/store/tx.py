@@ -222,6 +222,24 @@ class Tx:
             else:
                 self._conn.executemany(sql, rows)
 
+    @contextmanager
+    def savepoint(self, name: str = "part") -> Iterator[None]:
+        """Undo only this block's writes when it raises (the exception goes on): a bulk job's item that
+        fails leaves the items before it standing. Writes buffered in `state` for the commit (events,
+        audit entries) are cut back to where they stood, so nothing undone is recorded either."""
+        marks = {k: len(v) for k, v in self.state.items() if isinstance(v, list)}
+        self.run(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.run(f"ROLLBACK TO SAVEPOINT {name}")
+            self.run(f"RELEASE SAVEPOINT {name}")
+            for key, value in self.state.items():
+                if isinstance(value, list):
+                    del value[marks.get(key, 0) :]
+            raise
+        self.run(f"RELEASE SAVEPOINT {name}")
+
     def script(self, sql: str) -> None:
         for statement in split_statements(sql):
             self._conn.execute(statement)

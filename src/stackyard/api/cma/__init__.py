@@ -10,9 +10,12 @@ from stackyard.api.cma import (
     asset_files,
     assets,
     audit_logs,
+    bulk,
     environments,
     folders,
     locales,
+    publishing,
+    releases,
     roles,
     stacks,
     tokens,
@@ -22,4 +25,5 @@ ROUTERS = [stacks.router, environments.router, locales.router, audit_logs.router
 ROUTERS += [content_types_routes.router, global_fields_routes.router, labels_routes.router]
 ROUTERS += [extensions_routes.router, metadata_routes.router]
 ROUTERS += [entries_routes.router]
+ROUTERS += [publishing.router, bulk.router, releases.router]
 ROUTERS += [assets.router, folders.router, asset_files.router]

@@ -8,7 +8,6 @@ PUT without a file is a JSON update (title, description, tags, folder; `version`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from stackyard.api.routing import Req, Router
 from stackyard.content.assets import assets, publishing, versions
 from stackyard.content.assets.records import Incoming
 from stackyard.content.assets.storage import Storage, open_storage
+from stackyard.content.publishing import actions
 from stackyard.errors import BadRequest, PayloadTooLarge, invalid
 
 router = Router()
@@ -241,31 +241,22 @@ def references(r: Req) -> Any:
         return {"references": assets.references(tx, r.access(tx), r.path["uid"])}
 
 
-def _publish_body(r: Req) -> tuple[dict[str, Any], int | None]:
+def _publish(r: Req, action: str) -> Any:
     body = r.json()
-    data = body.get("asset")
-    if not isinstance(data, dict):
-        raise invalid({"asset": ["is required: {environments, locales}."]})
-    version = body.get("version")
-    if version is not None:
-        try:
-            version = int(json.dumps(version).strip('"'))
-        except ValueError:
-            raise invalid({"version": ["must be a version number."]}) from None
-    return data, version
+    with r.db.write() as tx:
+        access = r.access(tx)
+        act, when = actions.parse(
+            tx, access, body, action=action, kind="asset", uid=r.path["uid"], content_type_uid=""
+        )
+        publishing.request(tx, access, act, when)
+    return {"notice": f"Asset sent for {action}ing."}
 
 
 @router.post(ONE + "/publish")
 def publish(r: Req) -> Any:
-    data, version = _publish_body(r)
-    with r.db.write() as tx:
-        publishing.publish(tx, r.access(tx), r.path["uid"], data, version, base_url(r))
-    return {"notice": "Asset sent for publishing."}
+    return _publish(r, actions.PUBLISH)
 
 
 @router.post(ONE + "/unpublish")
 def unpublish(r: Req) -> Any:
-    data, _ = _publish_body(r)
-    with r.db.write() as tx:
-        publishing.unpublish(tx, r.access(tx), r.path["uid"], data)
-    return {"notice": "Asset sent for unpublishing."}
+    return _publish(r, actions.UNPUBLISH)

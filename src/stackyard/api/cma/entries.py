@@ -10,6 +10,7 @@ from stackyard.content.entries import lists as entry_lists
 from stackyard.content.entries import localization as entry_locales
 from stackyard.content.entries import transfer as entry_io
 from stackyard.content.entries import versions as entry_versions
+from stackyard.content.publishing import snapshots
 from stackyard.core.readonly import writable
 from stackyard.errors import BadRequest, invalid
 
@@ -57,7 +58,10 @@ def find(r: Req) -> Any:
         count=r.flag("include_count"),
     )
     with r.db.read() as tx:
-        items, count = entry_lists.find(tx, r.access(tx), r.path["ct"], ask)
+        access = r.access(tx)
+        items, count = entry_lists.find(tx, access, r.path["ct"], ask)
+        if r.flag("include_publish_details"):
+            snapshots.attach(tx, access.api_key, access.branch, snapshots.ENTRY, items)
     out: dict[str, Any] = {"entries": [_shown(r, e) for e in items]}
     if r.flag("include_count"):
         out["count"] = count
@@ -71,15 +75,18 @@ def fetch(r: Req) -> Any:
     if version not in (None, ""):
         number = r.int_param("version", 1, minimum=1, maximum=MAX_VERSION)
     with r.db.read() as tx:
+        access = r.access(tx)
         entry = entries.fetch(
             tx,
-            r.access(tx),
+            access,
             r.path["ct"],
             r.path["uid"],
             r.param("locale"),
             include_fallback=r.flag("include_fallback"),
             version=number,
         )
+        if r.flag("include_publish_details"):
+            snapshots.attach(tx, access.api_key, access.branch, snapshots.ENTRY, [entry])
     return {"entry": _shown(r, entry)}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.api.routing import Req, Router
+from stackyard.content.publishing import snapshots
 from stackyard.core.readonly import writable
 from stackyard.stacks import environments
 
@@ -47,5 +48,8 @@ def update(r: Req) -> Any:
 @router.delete("/v3/environments/{name}")
 def delete(r: Req) -> Any:
     with r.db.write() as tx:
-        environments.delete(tx, r.access(tx), r.path["name"])
+        access = r.access(tx)
+        env_uid = environments.delete(tx, access, r.path["name"])
+        # What was published there goes with it (unpublish events, so delivery and caches follow).
+        snapshots.withdraw(tx, access, environment=env_uid)
     return {"notice": "Environment deleted successfully."}

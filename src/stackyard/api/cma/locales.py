@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.api.routing import Req, Router
+from stackyard.content.publishing import snapshots
 from stackyard.core.readonly import writable
 from stackyard.stacks import locales
 
@@ -45,6 +46,11 @@ def update(r: Req) -> Any:
 
 @router.delete("/v3/locales/{code}")
 def delete(r: Req) -> Any:
+    code = r.path["code"].lower()
     with r.db.write() as tx:
-        locales.delete(tx, r.access(tx), r.path["code"])
+        access = r.access(tx)
+        locales.delete(tx, access, code)
+        # Nothing stays published in the language, nor from its copies into other languages.
+        snapshots.withdraw(tx, access, locales=[code])
+        snapshots.withdraw(tx, access, source_locale=code)
     return {"notice": "Language removed successfully."}

@@ -276,7 +276,7 @@ def remove(tx: Tx, access: StackAccess, store: Storage, rows: list[Row]) -> None
                 r["uid"],
             )
         )
-        publishing.withdraw(tx, access, r["uid"])
+        publishing.withdraw_all(tx, access, r["uid"])
         for table in ("asset_versions", "assets"):
             tx.run(
                 f"DELETE FROM {table} WHERE api_key = ? AND branch = ? AND uid = ?",
@@ -307,18 +307,6 @@ def collect(tx: Tx, store: Storage, keys: set[str]) -> None:
                     pass
 
         tx.after_commit("assets.collect:" + ",".join(sorted(orphans)), sweep)
-
-
-def exists(tx: Tx, api_key: str, branch: str, asset_uid: str) -> bool:
-    return (
-        tx.one(
-            "SELECT 1 AS x FROM assets WHERE api_key = ? AND branch = ? AND uid = ? AND is_dir = 0",
-            api_key,
-            branch,
-            asset_uid,
-        )
-        is not None
-    )
 
 
 # -- lists ---------------------------------------------------------------------------------------

@@ -88,3 +88,16 @@ def render(r: Row, base: str = "", publish_details: list[dict[str, Any]] | None 
     if r["width"] is not None and r["height"] is not None:
         out["dimension"] = {"width": r["width"], "height": r["height"]}
     return out
+
+
+def exists(tx: Tx, api_key: str, branch: str, asset_uid: str) -> bool:
+    """Is there such an asset (not a folder)? Entry validation asks this of file fields."""
+    return (
+        tx.one(
+            "SELECT 1 AS x FROM assets WHERE api_key = ? AND branch = ? AND uid = ? AND is_dir = 0",
+            api_key,
+            branch,
+            asset_uid,
+        )
+        is not None
+    )

@@ -22,10 +22,11 @@ from typing import Any
 
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import content_locales, require
-from stackyard.content.assets import assets as asset_records
+from stackyard.content.assets import records as asset_records
 from stackyard.content.entries import operations as entry_ops
 from stackyard.content.entries import validation
 from stackyard.content.model import content_types
+from stackyard.content.publishing import snapshots
 from stackyard.core import spine
 from stackyard.errors import Conflict, invalid, not_found
 from stackyard.ids import now, uid
@@ -498,7 +499,9 @@ def delete(tx: Tx, access: StackAccess, ct_uid: str, entry_uid: str, codes: list
 
 
 def drop_locale(tx: Tx, access: StackAccess, entry_uid: str, code: str) -> None:
-    """Remove one locale's copy of an entry, its versions and its references."""
+    """Remove one locale's copy of an entry, its versions and its references, and unpublish what was
+    published from it (in its own locale and in those that fell back to it)."""
+    snapshots.withdraw(tx, access, kind=snapshots.ENTRY, uid=entry_uid, source_locale=code)
     for table, column in (("entries", "uid"), ("entry_versions", "uid"), ("entry_references", "from_uid")):
         locale_column = "from_locale" if table == "entry_references" else "locale"
         tx.run(

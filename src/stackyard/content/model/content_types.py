@@ -25,6 +25,7 @@ from stackyard.content.model.schema import (
     check_options,
     check_schema,
 )
+from stackyard.content.publishing import snapshots
 from stackyard.core import cache, spine
 from stackyard.errors import NotFound, UnprocessableEntity, invalid
 from stackyard.ids import now
@@ -383,6 +384,7 @@ def _delete_entries(tx: Tx, access: StackAccess, uid: str) -> int:
         branch,
         uid,
     )
+    snapshots.withdraw(tx, access, kind=snapshots.ENTRY, content_type_uid=uid)
     for r in rows:
         spine.record(
             tx,

@@ -1,0 +1,290 @@
+"""Bulk operations (catalogue §2.7): accepted at once with a `job_id`, run as the durable job
+`publishing.bulk`, item by item, with a result per item.
+
+The request is checked whole when it arrives (environments, locales, the shape of every item), so
+a bad one is a 422 and nothing runs; what can only fail when it runs (an entry deleted since) fails
+that item alone, its writes undone, the others standing. Items run in chunks of `bulk_chunk_items` (a setting),
+each chunk one transaction that also moves the job's `done` mark, so a process that dies mid-job
+leaves a job that resumes after the last committed chunk: every item is applied exactly once. A
+repeated request with the same `Idempotency-Key` header answers the first one's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from stackyard.access.caller import StackAccess
+from stackyard.access.policy import require
+from stackyard.content.entries import entries as entry_service
+from stackyard.content.publishing import actions, queue, snapshots
+from stackyard.content.publishing import entries as entry_publishing
+from stackyard.core import jobs
+from stackyard.core.job_runner import handler
+from stackyard.core.jobs import Job
+from stackyard.errors import APIError, NotFound, invalid
+from stackyard.ids import now, uid
+from stackyard.store.engine import Database, Row, Tx, jdump, jload
+
+KIND = "publishing.bulk"
+PENDING, IN_PROGRESS, COMPLETED = "pending", "in_progress", "completed"
+OPERATIONS = {
+    "publish": "Your publish request is in progress.",
+    "unpublish": "Your unpublish request is in progress.",
+    "delete": "Your delete request is in progress.",
+}
+CHUNK = 200
+MAX_ITEMS = 10_000
+
+# operation -> what applies one item: (tx, access, item, request) -> None, raising APIError to fail it.
+Apply = Callable[[Tx, StackAccess, dict[str, Any], dict[str, Any]], None]
+appliers: dict[str, Apply] = {}
+
+
+def _items(body: dict[str, Any], operation: str, max_items: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    errors: dict[str, list[str]] = {}
+    for kind, key in ((snapshots.ENTRY, "entries"), (snapshots.ASSET, "assets")):
+        listed = body.get(key, [])
+        if not isinstance(listed, list):
+            errors[key] = ["must be a list."]
+            continue
+        for i, item in enumerate(listed):
+            where = f"{key}[{i}]"
+            if not isinstance(item, dict) or not isinstance(item.get("uid"), str) or not item["uid"]:
+                errors[where] = ["must be an object with a 'uid'."]
+                continue
+            ct = item.get("content_type", item.get("content_type_uid"))
+            if kind == snapshots.ENTRY and (not isinstance(ct, str) or not ct):
+                errors[where] = ["needs its 'content_type'."]
+                continue
+            locale = item.get("locale")
+            if locale is not None and not isinstance(locale, str):
+                errors[where] = ["'locale' must be a locale code."]
+                continue
+            version = actions.version_of(item.get("version"), errors)
+            out.append(
+                {
+                    "kind": kind,
+                    "uid": item["uid"],
+                    "content_type": ct or "",
+                    "locale": locale,
+                    "version": version,
+                }
+            )
+    if not out and not errors:
+        errors["entries"] = [f"list at least one entry or asset to {operation}."]
+    if len(out) > max_items:
+        errors["entries"] = [f"a bulk request takes at most {max_items} items; this one has {len(out)}."]
+    if errors:
+        raise invalid(errors, f"The bulk {operation} request is not valid.")
+    return out
+
+
+def accept(
+    tx: Tx,
+    access: StackAccess,
+    operation: str,
+    body: dict[str, Any],
+    idempotency_key: str | None,
+    *,
+    chunk: int = CHUNK,
+    max_items: int = MAX_ITEMS,
+) -> str:
+    """Check the request and queue its job; answers the job id (the earlier one's for a known key).
+    `chunk`: items per transaction when it runs; `max_items`: the most one request may list."""
+    if idempotency_key:
+        known = tx.scalar(
+            "SELECT uid FROM bulk_jobs WHERE api_key = ? AND idempotency_key = ?",
+            access.api_key,
+            idempotency_key,
+        )
+        if known is not None:
+            return str(known)
+    items = _items(body, operation, max_items)
+    request: dict[str, Any] = {"chunk": max(1, chunk)}
+    errors: dict[str, list[str]] = {}
+    when: datetime | None = None
+    if operation != "delete":
+        envs = body.get("environments")
+        if not isinstance(envs, list) or not envs or not all(isinstance(e, str) for e in envs):
+            raise invalid({"environments": ["must be a non-empty list of environment names."]})
+        request["environments"] = list(actions.environments(tx, access, envs))
+        codes = body.get("locales")
+        if codes is not None and (not isinstance(codes, list) or not all(isinstance(c, str) for c in codes)):
+            raise invalid({"locales": ["must be a list of locale codes."]})
+        request["locales"] = list(actions.locales(tx, access, codes or []))
+        request["with_references"] = body.get("publish_with_reference") is True
+        when = actions.scheduled_at(body.get("scheduled_at"), errors)
+        if errors:
+            raise invalid(errors)
+    for item in items:
+        if item["kind"] == snapshots.ENTRY:
+            require(access, "entry", "publish" if operation != "delete" else "delete", item["content_type"])
+    job = uid()
+    stamp = now()
+    tx.run(
+        "INSERT INTO bulk_jobs (api_key, branch, uid, operation, status, request, total, idempotency_key, "
+        "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        access.api_key,
+        access.branch,
+        job,
+        operation,
+        PENDING,
+        jdump({**request, "caller": queue.caller_of(access.caller)}),
+        len(items),
+        idempotency_key or None,
+        access.caller.actor,
+        stamp,
+        stamp,
+    )
+    tx.run_many(
+        "INSERT INTO bulk_job_items (api_key, job_uid, n, item, status) VALUES (?, ?, ?, ?, ?)",
+        [(access.api_key, job, n, jdump(item), PENDING) for n, item in enumerate(items)],
+    )
+    jobs.enqueue(tx, KIND, {"api_key": access.api_key, "uid": job}, run_at=when, api_key=access.api_key)
+    return job
+
+
+def _apply_entry(
+    tx: Tx, access: StackAccess, item: dict[str, Any], operation: str, request: dict[str, Any], job: str
+) -> None:
+    if operation == "delete":
+        codes = [item["locale"].lower()] if item.get("locale") else None
+        entry_service.delete(tx, access, item["content_type"], item["uid"], codes)
+        return
+    master = str(access.stack["master_locale"])
+    locale = (item.get("locale") or master).lower()
+    act = actions.Action(
+        action=operation,
+        kind=snapshots.ENTRY,
+        uid=item["uid"],
+        content_type_uid=item["content_type"],
+        environments=tuple(request["environments"]),
+        locales=tuple(request["locales"] or [locale]),
+        locale=locale,
+        version=item.get("version"),
+        with_references=bool(request.get("with_references")),
+    )
+    entry_publishing.request(tx, access, act, None, bulk_job=job)
+
+
+def apply(
+    tx: Tx, access: StackAccess, item: dict[str, Any], operation: str, request: dict[str, Any], job: str
+) -> None:
+    if item["kind"] == snapshots.ENTRY:
+        _apply_entry(tx, access, item, operation, request, job)
+        return
+    other = appliers.get(f"{item['kind']}.{operation}")
+    if other is None:
+        raise NotFound(
+            f"Bulk {operation} of {item['kind']}s is not supported by this server yet.", error_code=141
+        )
+    other(tx, access, item, request)
+
+
+@handler(KIND)
+def run(db: Database, job: Job) -> None:
+    """Apply the job's items chunk by chunk from where the last committed chunk left off."""
+    api_key, job_uid = job.payload["api_key"], job.payload["uid"]
+    while True:
+        with db.write() as tx:
+            jobs.fence(tx, job)
+            lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
+            row = tx.one(f"SELECT * FROM bulk_jobs WHERE api_key = ? AND uid = ?{lock}", api_key, job_uid)
+            if row is None or row["status"] == COMPLETED:
+                return
+            request = jload(row["request"])
+            access = queue.access_for(tx, api_key, row["branch"], request.get("caller") or {})
+            if access is None:
+                return
+            if _chunk(tx, access, row, request) == 0:
+                return
+
+
+def _chunk(tx: Tx, access: StackAccess, row: Row, request: dict[str, Any]) -> int:
+    """Apply the next chunk of items; answers how many it applied (0: the job is complete)."""
+    items = tx.all(
+        "SELECT n, item FROM bulk_job_items WHERE api_key = ? AND job_uid = ? AND n >= ? ORDER BY n LIMIT ?",
+        access.api_key,
+        row["uid"],
+        row["done"],
+        int(request.get("chunk") or CHUNK),
+    )
+    outcomes: list[tuple[str, str | None, str, str, int]] = []
+    for it in items:
+        item = jload(it["item"])
+        try:
+            with tx.savepoint("bulk_item"):
+                apply(tx, access, item, row["operation"], request, row["uid"])
+            outcomes.append(("success", None, access.api_key, row["uid"], it["n"]))
+        except APIError as e:
+            outcomes.append(
+                (
+                    "failed",
+                    jdump({"error_message": e.error_message, "errors": e.errors}),
+                    access.api_key,
+                    row["uid"],
+                    it["n"],
+                )
+            )
+    tx.run_many(
+        "UPDATE bulk_job_items SET status = ?, error = ? WHERE api_key = ? AND job_uid = ? AND n = ?",
+        outcomes,
+    )
+    failed = sum(1 for o in outcomes if o[0] == "failed")
+    done = row["done"] + len(items)
+    tx.run(
+        "UPDATE bulk_jobs SET done = ?, succeeded = succeeded + ?, failed = failed + ?, status = ?, updated_at = ? "
+        "WHERE api_key = ? AND uid = ?",
+        done,
+        len(items) - failed,
+        failed,
+        COMPLETED if done >= row["total"] else IN_PROGRESS,
+        now(),
+        access.api_key,
+        row["uid"],
+    )
+    return len(items)
+
+
+def status(tx: Tx, access: StackAccess, job_uid: str, skip: int = 0, limit: int = 100) -> dict[str, Any]:
+    """The job's progress and its items' results (a page of them)."""
+    row = tx.one(
+        "SELECT * FROM bulk_jobs WHERE api_key = ? AND branch = ? AND uid = ?",
+        access.api_key,
+        access.branch,
+        job_uid,
+    )
+    if row is None:
+        raise NotFound("The bulk job was not found.", error_code=141)
+    items = tx.all(
+        "SELECT n, item, status, error FROM bulk_job_items WHERE api_key = ? AND job_uid = ? ORDER BY n LIMIT ? OFFSET ?",
+        access.api_key,
+        job_uid,
+        limit,
+        skip,
+    )
+    return {
+        "notice": "Your job status request is successful.",
+        "job_id": row["uid"],
+        "operation": row["operation"],
+        "status": row["status"],
+        "total": row["total"],
+        "processed": row["done"],
+        "succeeded": row["succeeded"],
+        "failed": row["failed"],
+        "progress": (row["done"] / row["total"]) if row["total"] else 1.0,
+        "created_by": row["created_by"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "items": [
+            {
+                **jload(i["item"]),
+                "status": i["status"],
+                **({"error": jload(i["error"])} if i["error"] else {}),
+            }
+            for i in items
+        ],
+    }

@@ -1,0 +1,491 @@
+"""Releases (catalogue §2.9): named sets of entries and assets to publish or unpublish together.
+
+A release holds items (uid, locale, version, action publish|unpublish); a locked release refuses
+changes to its items. Deploying queues one publish queue item (type `release`, action `deploy`)
+run by a job, now or at `scheduled_at`: in one transaction, every item is applied or none is; when
+some fail, the deployment is `failed` and its details list each failed item and why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from stackyard.access.caller import StackAccess
+from stackyard.access.policy import require
+from stackyard.content.publishing import actions, queue, snapshots
+from stackyard.content.publishing import entries as entry_publishing
+from stackyard.errors import APIError, NotFound, UnprocessableEntity, invalid
+from stackyard.ids import now, uid
+from stackyard.store.engine import Row, Tx, jdump, jload
+
+LOCKED = 422
+ITEM_ACTIONS = ("publish", "unpublish")
+MAX_ITEMS = 500
+ASSET_TYPE = "built_io_upload"  # the content type uid Contentstack gives assets in releases
+
+
+def not_found() -> NotFound:
+    return NotFound("The release was not found.", error_code=141)
+
+
+def _row(tx: Tx, access: StackAccess, release_uid: str, *, lock: bool = False) -> Row:
+    sql = "SELECT * FROM releases WHERE api_key = ? AND branch = ? AND uid = ?"
+    if lock and tx.dialect == "postgresql":
+        sql += " FOR UPDATE"
+    r = tx.one(sql, access.api_key, access.branch, release_uid)
+    if r is None:
+        raise not_found()
+    return r
+
+
+def _items(tx: Tx, access: StackAccess, release_uid: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "uid": r["uid"],
+            "version": r["version"],
+            "action": r["action"],
+            "content_type_uid": r["content_type_uid"] or ASSET_TYPE,
+            "locale": r["locale"],
+            "title": r["title"],
+        }
+        for r in tx.all(
+            "SELECT * FROM release_items WHERE api_key = ? AND release_uid = ? ORDER BY added_at, uid, locale",
+            access.api_key,
+            release_uid,
+        )
+    ]
+
+
+def render(tx: Tx, access: StackAccess, r: Row, *, items: bool = True) -> dict[str, Any]:
+    listed = _items(tx, access, r["uid"])
+    out: dict[str, Any] = {
+        "uid": r["uid"],
+        "name": r["name"],
+        "description": r["description"],
+        "locked": bool(r["locked"]),
+        "archived": bool(r["archived"]),
+        "status": jload(r["status"]),
+        "_deploy_latest": False,
+        "items_count": len(listed),
+        "created_by": r["created_by"],
+        "updated_by": r["updated_by"],
+        "created_at": r["created_at"],
+        "updated_at": r["updated_at"],
+    }
+    if items:
+        out["items"] = listed
+    return out
+
+
+def _fields(data: dict[str, Any], *, create: bool) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    name = data.get("name")
+    if name is not None or create:
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            errors["name"] = ["is required: a name of 1 to 200 characters."]
+        else:
+            out["name"] = name.strip()
+    description = data.get("description")
+    if description is not None:
+        if not isinstance(description, str) or len(description) > 2000:
+            errors["description"] = ["must be text of at most 2000 characters."]
+        else:
+            out["description"] = description
+    for flag in ("locked", "archived"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                errors[flag] = ["must be true or false."]
+            else:
+                out[flag] = int(data[flag])
+    if errors:
+        raise invalid(errors, "The release is not valid.")
+    return out
+
+
+def find(tx: Tx, access: StackAccess, skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    require(access, "stack", "read")
+    rows = tx.all(
+        "SELECT * FROM releases WHERE api_key = ? AND branch = ? ORDER BY created_at DESC, uid LIMIT ? OFFSET ?",
+        access.api_key,
+        access.branch,
+        limit,
+        skip,
+    )
+    count = tx.scalar(
+        "SELECT COUNT(*) FROM releases WHERE api_key = ? AND branch = ?", access.api_key, access.branch
+    )
+    return [render(tx, access, r, items=False) for r in rows], int(count)
+
+
+def fetch(tx: Tx, access: StackAccess, release_uid: str) -> dict[str, Any]:
+    require(access, "stack", "read")
+    return render(tx, access, _row(tx, access, release_uid))
+
+
+def create(tx: Tx, access: StackAccess, data: dict[str, Any]) -> dict[str, Any]:
+    require(access, "entry", "publish")
+    fields = _fields(data, create=True)
+    stamp, actor, key = now(), access.caller.actor, uid()
+    tx.run(
+        "INSERT INTO releases (api_key, branch, uid, name, description, locked, archived, status, created_by, "
+        "updated_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        access.api_key,
+        access.branch,
+        key,
+        fields["name"],
+        fields.get("description", ""),
+        fields.get("locked", 0),
+        fields.get("archived", 0),
+        jdump([]),
+        actor,
+        actor,
+        stamp,
+        stamp,
+    )
+    return fetch(tx, access, key)
+
+
+def update(tx: Tx, access: StackAccess, release_uid: str, data: dict[str, Any]) -> dict[str, Any]:
+    require(access, "entry", "publish")
+    _row(tx, access, release_uid, lock=True)
+    fields = _fields(data, create=False)
+    if fields:
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        tx.run(
+            f"UPDATE releases SET {sets}, updated_by = ?, updated_at = ? WHERE api_key = ? AND uid = ?",
+            *fields.values(),
+            access.caller.actor,
+            now(),
+            access.api_key,
+            release_uid,
+        )
+    return fetch(tx, access, release_uid)
+
+
+def delete(tx: Tx, access: StackAccess, release_uid: str) -> None:
+    require(access, "entry", "publish")
+    _row(tx, access, release_uid, lock=True)
+    tx.run("DELETE FROM release_items WHERE api_key = ? AND release_uid = ?", access.api_key, release_uid)
+    tx.run("DELETE FROM releases WHERE api_key = ? AND uid = ?", access.api_key, release_uid)
+
+
+def clone(tx: Tx, access: StackAccess, release_uid: str, data: dict[str, Any]) -> dict[str, Any]:
+    source = _row(tx, access, release_uid)
+    copy = create(tx, access, {"description": source["description"], **data})
+    tx.run(
+        "INSERT INTO release_items (api_key, release_uid, kind, uid, locale, content_type_uid, version, action, "
+        "title, added_at) SELECT api_key, ?, kind, uid, locale, content_type_uid, version, action, title, added_at "
+        "FROM release_items WHERE api_key = ? AND release_uid = ?",
+        copy["uid"],
+        access.api_key,
+        release_uid,
+    )
+    return fetch(tx, access, copy["uid"])
+
+
+# -- items ---------------------------------------------------------------------------------------------
+def _unlocked(tx: Tx, access: StackAccess, release_uid: str) -> Row:
+    r = _row(tx, access, release_uid, lock=True)
+    if r["locked"]:
+        raise UnprocessableEntity(
+            "The release is locked: unlock it to change its items.", errors={"release": ["is locked."]}
+        )
+    return r
+
+
+def _item(tx: Tx, access: StackAccess, raw: Any, where: str) -> dict[str, Any]:
+    """A release item, checked against the stack: the entry exists in that locale (or falls back)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("uid"), str) or not raw["uid"]:
+        raise invalid({where: ["must be an object with 'uid', 'content_type_uid', 'locale' and 'action'."]})
+    action = raw.get("action", "publish")
+    if action not in ITEM_ACTIONS:
+        raise invalid({where: [f"'action' must be one of {list(ITEM_ACTIONS)}."]})
+    errors: dict[str, list[str]] = {}
+    version = actions.version_of(raw.get("version"), errors)
+    if errors:
+        raise invalid({where: errors["version"]})
+    ct = raw.get("content_type_uid") or ASSET_TYPE
+    if not isinstance(ct, str):
+        raise invalid({where: ["'content_type_uid' must be a string."]})
+    locale = actions.locales(tx, access, [str(raw.get("locale") or access.stack["master_locale"])])[0]
+    kind = snapshots.ASSET if ct == ASSET_TYPE else snapshots.ENTRY
+    title = None
+    if kind == snapshots.ENTRY:
+        found = tx.one(
+            "SELECT title, version FROM entries WHERE api_key = ? AND branch = ? AND uid = ? AND content_type_uid = ? "
+            "ORDER BY CASE WHEN locale = ? THEN 0 ELSE 1 END LIMIT 1",
+            access.api_key,
+            access.branch,
+            raw["uid"],
+            ct,
+            locale,
+        )
+        if found is None:
+            raise invalid({where: [f"there is no entry '{raw['uid']}' of content type '{ct}'."]})
+        title = found["title"]
+    return {
+        "kind": kind,
+        "uid": raw["uid"],
+        "locale": locale,
+        "ct": "" if kind == snapshots.ASSET else ct,
+        "version": version,
+        "action": action,
+        "title": title,
+    }
+
+
+def add_items(tx: Tx, access: StackAccess, release_uid: str, raws: list[Any]) -> dict[str, Any]:
+    """Add items (an item already there for that uid and locale is replaced)."""
+    require(access, "entry", "publish")
+    _unlocked(tx, access, release_uid)
+    if not isinstance(raws, list) or not raws or len(raws) > MAX_ITEMS:
+        raise invalid({"items": [f"must list 1 to {MAX_ITEMS} items."]})
+    items = [_item(tx, access, raw, f"items[{i}]") for i, raw in enumerate(raws)]
+    stamp = now()
+    for it in items:
+        tx.run(
+            "DELETE FROM release_items WHERE api_key = ? AND release_uid = ? AND uid = ? AND locale = ?",
+            access.api_key,
+            release_uid,
+            it["uid"],
+            it["locale"],
+        )
+    tx.run_many(
+        "INSERT INTO release_items (api_key, release_uid, kind, uid, locale, content_type_uid, version, action, "
+        "title, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                access.api_key,
+                release_uid,
+                it["kind"],
+                it["uid"],
+                it["locale"],
+                it["ct"],
+                it["version"],
+                it["action"],
+                it["title"],
+                stamp,
+            )
+            for it in items
+        ],
+    )
+    _touch(tx, access, release_uid)
+    return fetch(tx, access, release_uid)
+
+
+def remove_items(
+    tx: Tx, access: StackAccess, release_uid: str, raws: Any, *, everything: bool = False
+) -> dict[str, Any]:
+    require(access, "entry", "publish")
+    _unlocked(tx, access, release_uid)
+    if everything and not raws:
+        tx.run("DELETE FROM release_items WHERE api_key = ? AND release_uid = ?", access.api_key, release_uid)
+    else:
+        if not isinstance(raws, list) or not raws:
+            raise invalid({"items": ["must list the items to remove (uid and locale)."]})
+        for i, raw in enumerate(raws):
+            if not isinstance(raw, dict) or not isinstance(raw.get("uid"), str):
+                raise invalid({f"items[{i}]": ["must be an object with 'uid' and 'locale'."]})
+            params: list[Any] = [access.api_key, release_uid, raw["uid"]]
+            sql = "DELETE FROM release_items WHERE api_key = ? AND release_uid = ? AND uid = ?"
+            if isinstance(raw.get("locale"), str):
+                sql += " AND locale = ?"
+                params.append(raw["locale"].lower())
+            tx.run(sql, *params)
+    _touch(tx, access, release_uid)
+    return fetch(tx, access, release_uid)
+
+
+def update_items(tx: Tx, access: StackAccess, release_uid: str, raws: Any) -> dict[str, Any]:
+    """Set items (`["$all"]`, or a list of {uid, locale}) to their entries' latest versions."""
+    require(access, "entry", "publish")
+    _unlocked(tx, access, release_uid)
+    if not isinstance(raws, list) or not raws:
+        raise invalid({"items": ['must be ["$all"] or a list of {"uid", "locale"}.']})
+    chosen = (
+        None if raws == ["$all"] else {(r.get("uid"), r.get("locale")) for r in raws if isinstance(r, dict)}
+    )
+    for it in tx.all(
+        "SELECT * FROM release_items WHERE api_key = ? AND release_uid = ? AND kind = 'entry'",
+        access.api_key,
+        release_uid,
+    ):
+        if chosen is not None and (it["uid"], it["locale"]) not in chosen and (it["uid"], None) not in chosen:
+            continue
+        latest = tx.one(
+            "SELECT version, title FROM entries WHERE api_key = ? AND branch = ? AND uid = ? AND locale = ?",
+            access.api_key,
+            access.branch,
+            it["uid"],
+            it["locale"],
+        )
+        if latest is not None:
+            tx.run(
+                "UPDATE release_items SET version = ?, title = ? WHERE api_key = ? AND release_uid = ? AND uid = ? "
+                "AND locale = ?",
+                latest["version"],
+                latest["title"],
+                access.api_key,
+                release_uid,
+                it["uid"],
+                it["locale"],
+            )
+    _touch(tx, access, release_uid)
+    return fetch(tx, access, release_uid)
+
+
+def move_items(tx: Tx, access: StackAccess, release_uid: str, target: Any, raws: Any) -> None:
+    """Move items ({uid, locale}) to another release of the stack."""
+    require(access, "entry", "publish")
+    if not isinstance(target, str) or target == release_uid:
+        raise invalid({"release_uid": ["must name another release of this stack."]})
+    _unlocked(tx, access, release_uid)
+    _unlocked(tx, access, target)
+    if not isinstance(raws, list) or not raws:
+        raise invalid({"item": ["must list the items to move (uid and locale)."]})
+    for i, raw in enumerate(raws):
+        if not isinstance(raw, dict) or not isinstance(raw.get("uid"), str):
+            raise invalid({f"item[{i}]": ["must be an object with 'uid' and 'locale'."]})
+        locale = raw.get("locale")
+        cond = " AND locale = ?" if isinstance(locale, str) else ""
+        extra = [locale.lower()] if isinstance(locale, str) else []
+        tx.run(
+            f"DELETE FROM release_items WHERE api_key = ? AND release_uid = ? AND uid = ?{cond} AND EXISTS "
+            f"(SELECT 1 FROM release_items s WHERE s.api_key = ? AND s.release_uid = ? AND s.uid = ?{cond.replace('locale', 's.locale')})",
+            access.api_key,
+            target,
+            raw["uid"],
+            *extra,
+            access.api_key,
+            release_uid,
+            raw["uid"],
+            *extra,
+        )
+        tx.run(
+            f"UPDATE release_items SET release_uid = ? WHERE api_key = ? AND release_uid = ? AND uid = ?{cond}",
+            target,
+            access.api_key,
+            release_uid,
+            raw["uid"],
+            *extra,
+        )
+    _touch(tx, access, release_uid)
+    _touch(tx, access, target)
+
+
+def _touch(tx: Tx, access: StackAccess, release_uid: str) -> None:
+    tx.run(
+        "UPDATE releases SET updated_by = ?, updated_at = ? WHERE api_key = ? AND uid = ?",
+        access.caller.actor,
+        now(),
+        access.api_key,
+        release_uid,
+    )
+
+
+# -- deployment ----------------------------------------------------------------------------------------
+def deploy(tx: Tx, access: StackAccess, release_uid: str, data: dict[str, Any]) -> str:
+    """Queue the deployment (a job now, or at `scheduled_at`); answers the queue item's uid."""
+    require(access, "entry", "publish")
+    r = _row(tx, access, release_uid)
+    errors: dict[str, list[str]] = {}
+    envs = data.get("environments")
+    if not isinstance(envs, list) or not envs or not all(isinstance(e, str) for e in envs):
+        errors["environments"] = ["must be a non-empty list of environment names."]
+    when: datetime | None = actions.scheduled_at(data.get("scheduled_at"), errors)
+    codes = data.get("locales")
+    if codes is not None and (not isinstance(codes, list) or not all(isinstance(c, str) for c in codes)):
+        errors["locales"] = ["must be a list of locale codes."]
+    if errors:
+        raise invalid(errors, "The release could not be deployed.")
+    env_uids = actions.environments(tx, access, list(envs or []))
+    chosen = actions.locales(tx, access, list(codes or []))
+    action = data.get("action") if data.get("action") in ITEM_ACTIONS else None
+    if not tx.scalar(
+        "SELECT COUNT(*) FROM release_items WHERE api_key = ? AND release_uid = ?",
+        access.api_key,
+        release_uid,
+    ):
+        raise invalid(
+            {"items": ["the release has no items to deploy."]}, "The release could not be deployed."
+        )
+    payload = {
+        "release": release_uid,
+        "environments": list(env_uids),
+        "locales": list(chosen),
+        "action": action,
+    }
+    return queue.add(
+        tx,
+        access,
+        type="release",
+        action="deploy",
+        item_uid=release_uid,
+        payload=payload,
+        title=r["name"],
+        environments=env_uids,
+        locales=chosen,
+        when=when,
+        deferred=True,
+    )
+
+
+def _deploy(tx: Tx, access: StackAccess, row: Row) -> dict[str, Any]:
+    """Run a deployment: all items in this transaction, or none (APIError listing the failures)."""
+    p = jload(row["details"])["request"]
+    try:
+        release = _row(tx, access, p["release"], lock=True)
+    except NotFound:
+        raise invalid({"release": ["was deleted before its deployment ran."]}) from None
+    failures: list[dict[str, Any]] = []
+    items = tx.all(
+        "SELECT * FROM release_items WHERE api_key = ? AND release_uid = ? ORDER BY added_at, uid, locale",
+        access.api_key,
+        p["release"],
+    )
+    for it in items:
+        act = actions.Action(
+            action=p.get("action") or it["action"],
+            kind=it["kind"],
+            uid=it["uid"],
+            content_type_uid=it["content_type_uid"],
+            environments=tuple(p["environments"]),
+            locales=tuple(p["locales"] or [it["locale"]]),
+            locale=it["locale"],
+            version=it["version"],
+        )
+        try:
+            with tx.savepoint("release_item"):
+                if act.kind != snapshots.ENTRY:
+                    raise NotFound("Assets in releases are not supported by this server yet.", error_code=141)
+                entry_publishing.perform(tx, access, act)
+        except APIError as e:
+            failures.append(
+                {
+                    "uid": it["uid"],
+                    "locale": it["locale"],
+                    "error_message": e.error_message,
+                    "errors": e.errors,
+                }
+            )
+    if failures:
+        raise UnprocessableEntity(
+            f"The release was not deployed: {len(failures)} of its {len(items)} items could not be {act.action}ed.",
+            errors=failures,
+        )
+    status = [s for s in jload(release["status"]) if s.get("environment") not in p["environments"]]
+    status += [
+        {"environment": e, "time": now(), "action": p.get("action") or "publish"} for e in p["environments"]
+    ]
+    tx.run(
+        "UPDATE releases SET status = ? WHERE api_key = ? AND uid = ?",
+        jdump(status),
+        access.api_key,
+        p["release"],
+    )
+    return {"deployed": len(items)}
+
+
+queue.runners["release"] = _deploy
