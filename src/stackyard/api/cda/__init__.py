@@ -10,6 +10,7 @@ Contentstack's shape, error_code 501 ("Content delivery is not supported by this
 /v3/content_types"). A route for a planned path replaces the plan; drop the line when it lands.
 """
 
+from stackyard.api.cda import assets
 from stackyard.api.routing import Router
 
 planned = Router(api="cda")
@@ -22,8 +23,6 @@ planned.plan(
     "/v3/content_types/{content_type_uid}/entries/{entry_uid}",
     "/v3/global_fields",
     "/v3/global_fields/{global_field_uid}",
-    "/v3/assets",
-    "/v3/assets/{asset_uid}",
     "/v3/stacks/sync",
     "/v3/taxonomies",
     "/v3/taxonomies/entries",
@@ -35,4 +34,4 @@ planned.plan(
     "/v3/taxonomies/{taxonomy_uid}/terms/{term_uid}/descendants",
 )
 
-ROUTERS: list[Router] = [planned]
+ROUTERS: list[Router] = [planned, assets.router]
