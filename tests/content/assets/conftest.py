@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from stackyard.settings import Settings
+from tests.cli.conftest import cli, config_dir  # noqa: F401 - the CLI fixtures, for test_cli_and_sdk
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 Every command here talks to a server through `stackyard.client.management` and holds no business
 logic: `account` (login, logout, whoami, user), `organizations` (organization, stack),
 `stack_modules` (role, environment, locale, tokens, audit-log, label, extension) and `content`
-(content-type, global-field, entry).
+(content-type, global-field, entry) and `assets` (asset, folder).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.cli import resources
-from stackyard.cli.commands import account, content, organizations, stack_modules
+from stackyard.cli.commands import account, assets, content, organizations, stack_modules
 
-RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES)
+RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES, *assets.RESOURCES)
 
 
 def register(sub: Any) -> None:
