@@ -400,7 +400,7 @@ def references(tx: Tx, access: StackAccess, asset_uid: str) -> list[dict[str, An
         f"WHERE e.api_key = ? AND e.branch = ? AND {text} LIKE ? ORDER BY e.content_type_uid, e.uid, e.locale",
         access.api_key,
         access.branch,
-        f'%"{asset_uid}"%',
+        f"%{asset_uid}%",  # a file field's value, or the uid inside rich text (embedded asset, URL)
     )
     return [
         {

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 from urllib.parse import quote, urlparse
+from weakref import WeakKeyDictionary
 
 import httpx
 
@@ -293,6 +294,20 @@ def open_storage(settings: Settings) -> Storage:
                 found = s3
             _OPENED[key] = found
     return found
+
+
+_CONFIGURED: WeakKeyDictionary[Any, Settings] = WeakKeyDictionary()
+
+
+def configure(db: Any, settings: Settings) -> None:
+    """Name the settings whose storage work done through `db` outside a request uses (the demo)."""
+    _CONFIGURED[db] = settings
+
+
+def for_db(db: Any) -> Storage | None:
+    """The storage `configure` named for `db`, or None."""
+    settings = _CONFIGURED.get(db)
+    return open_storage(settings) if settings is not None else None
 
 
 @contextmanager
