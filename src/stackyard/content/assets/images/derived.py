@@ -4,7 +4,7 @@
     out = images.get(storage_key, plan, source_path, source_mime, overlay)
 
 The key is the SHA-256 of the stored file's key (itself the file's SHA-256, so it names one version
-of one asset's bytes) and `Plan.key()`. Results are kept in memory (least recently used dropped
+of one asset's bytes) and `Plan.key`. Results are kept in memory (least recently used dropped
 first, `image_cache_entries`) and on disk under `<data_dir>/derived`, so a restart or another
 process on the same data dir does not compute them again. Concurrent asks for the same missing
 image wait for one computation (single flight). At most `image_transform_concurrency` transforms
@@ -54,7 +54,7 @@ class Derived:
 
     @staticmethod
     def key(storage_key: str, plan: Plan) -> str:
-        return hashlib.sha256(f"{storage_key}|{plan.key()}".encode()).hexdigest()
+        return hashlib.sha256(f"{storage_key}|{plan.key}".encode()).hexdigest()
 
     def cached(self, key: str) -> Image | None:
         """The image from memory, or None (cheap: safe on the event loop)."""

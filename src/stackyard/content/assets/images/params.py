@@ -1,7 +1,7 @@
 """Image Delivery parameters (catalogue §3.7) parsed into one normalized `Plan`.
 
     plan = parse({"width": "400", "format": "webp"}, accept="image/avif,image/webp,*/*")
-    plan.key() == "format=webp;width=400"      # the derived-cache key part: same ask, same key
+    plan.key == "format=webp;width=400"        # the derived-cache key part: same ask, same key
 
 Values follow Contentstack's (Fastly's) syntax: sizes in pixels, as a fraction (`0.5`) or as a
 percentage (`50p`); `crop` and `canvas` take `w,h` or an aspect ratio `w:h`, then a position
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
+from functools import cached_property, lru_cache
 from typing import Any
 
 from stackyard.errors import BadRequest
@@ -228,7 +229,9 @@ class Plan:
     def empty(self) -> bool:
         return self == Plan()
 
+    @cached_property
     def key(self) -> str:
+        """The normalized text of the plan: every field that differs from its default."""
         out = []
         for f in fields(self):
             value = getattr(self, f.name)
@@ -252,8 +255,17 @@ def _auto_format(auto: str, accept: str) -> str:
 
 
 def parse(query: dict[str, str], accept: str = "") -> Plan:
-    """The plan for these query parameters (the last value of each wins)."""
-    q = {k.lower(): v for k, v in query.items() if k.lower() in KNOWN}
+    """The plan for these query parameters (the last value of each wins). Only whether `accept`
+    names AVIF and WebP matters, so plans are remembered per query and those two facts."""
+    known = tuple(sorted((k.lower(), v) for k, v in query.items() if k.lower() in KNOWN))
+    lowered = accept.lower()
+    kinds = ",".join(k for k in ("image/avif", "image/webp") if k in lowered)
+    return _parse(known, kinds)
+
+
+@lru_cache(maxsize=4096)
+def _parse(known: tuple[tuple[str, str], ...], accept: str) -> Plan:
+    q = dict(known)
     out: dict[str, Any] = {}
     if "width" in q:
         out["width"] = size("width", q["width"])
