@@ -17,6 +17,11 @@ from stackyard.content.delivery import tags
 router = Router(api="cda")
 
 
+def _base(r: Req) -> str:
+    """Where asset URLs point: this server, or nowhere with `relative_urls=true` (paths only)."""
+    return "" if r.flag("relative_urls") else base_url(r)
+
+
 def _env(r: Req, tx: Any) -> str:
     name = r.param("environment") or r.headers.get("environment")
     return delivery.environment(tx, r.caller(tx), r.headers.get("api_key"), name)
@@ -31,7 +36,7 @@ def find(r: Req) -> Any:
             tx,
             str(r.headers.get("api_key")),
             env,
-            base=base_url(r),
+            base=_base(r),
             locale=r.param("locale"),
             skip=skip,
             limit=limit,
@@ -56,7 +61,7 @@ def fetch(r: Req) -> Any:
             api_key,
             env,
             r.path["uid"],
-            base=base_url(r),
+            base=_base(r),
             locale=r.param("locale"),
             dimension=r.flag("include_dimension"),
         )

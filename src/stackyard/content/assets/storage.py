@@ -270,8 +270,14 @@ _OPENED: dict[tuple[str, str, str, str, str], Storage] = {}
 _LOCK = threading.Lock()
 
 
+_BY_SETTINGS: dict[Settings, Storage] = {}
+
+
 def open_storage(settings: Settings) -> Storage:
     """The backend the settings name, one per distinct configuration per process."""
+    known = _BY_SETTINGS.get(settings)
+    if known is not None:
+        return known
     url = settings.asset_storage
     if not url:
         key = ("local", str(Path(settings.data_dir).resolve()), "", "", "")
@@ -293,6 +299,7 @@ def open_storage(settings: Settings) -> Storage:
                 s3.ensure_bucket()
                 found = s3
             _OPENED[key] = found
+        _BY_SETTINGS[settings] = found
     return found
 
 

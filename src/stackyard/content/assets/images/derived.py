@@ -126,23 +126,20 @@ class Derived:
         return found
 
 
-_BY_DIR: dict[tuple[str, int, int, int, float, int, int], Derived] = {}
+_BY_SETTINGS: dict[Settings, Derived] = {}
+_BY_DIR: dict[str, Derived] = {}
 _LOCK = threading.Lock()
 
 
 def for_settings(settings: Settings) -> Derived:
-    """The process's derived-image cache for these settings."""
-    key = (
-        str(Path(settings.data_dir).resolve()),
-        settings.image_max_input_pixels,
-        settings.image_max_input_bytes,
-        settings.image_max_output_side,
-        settings.image_transform_timeout_seconds,
-        settings.image_transform_concurrency,
-        settings.image_cache_entries,
-    )
+    """The process's derived-image cache for these settings (one per data dir)."""
+    found = _BY_SETTINGS.get(settings)
+    if found is not None:
+        return found
     with _LOCK:
-        found = _BY_DIR.get(key)
-        if found is None:
-            found = _BY_DIR[key] = Derived(settings)
+        where = str(Path(settings.data_dir).resolve())
+        found = _BY_DIR.get(where)
+        if found is None or found.limits != Derived(settings).limits:
+            found = _BY_DIR[where] = Derived(settings)
+        _BY_SETTINGS[settings] = found
         return found

@@ -225,9 +225,9 @@ class Plan:
     frame: int = 0
     extra: tuple[tuple[str, str], ...] = field(default=())
 
-    @property
+    @cached_property
     def empty(self) -> bool:
-        return self == Plan()
+        return self.key == ""
 
     @cached_property
     def key(self) -> str:
