@@ -45,8 +45,12 @@ def test_sniffing_trusts_bytes_not_names() -> None:
 
 def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     # a landscape JPEG whose EXIF says "rotate 90 clockwise to display": it displays as portrait
-    image = (pyvips.Image.black(200, 100) + [255, 0, 0]).cast("uchar").copy(interpretation="srgb")
-    image = image.insert((pyvips.Image.black(20, 100) + [0, 0, 255]).cast("uchar"), 0, 0)  # blue left edge
+    image = (
+        pyvips.Image.black(200, 100).linear([1, 1, 1], [255, 0, 0]).cast("uchar").copy(interpretation="srgb")
+    )
+    image = image.insert(
+        pyvips.Image.black(20, 100).linear([1, 1, 1], [0, 0, 255]).cast("uchar"), 0, 0
+    )  # blue left edge
     image = image.copy()
     image.set_type(pyvips.GValue.gint_type, "orientation", 6)
     path = tmp_path / "rotated.jpg"
