@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyvips
@@ -192,3 +193,33 @@ def test_upload_limits_and_bad_bodies(live: Live, cma: httpx.Client) -> None:
     assert r.status_code in (400, 422)
     other = cma.get("/v3/assets/bltnotthere0000000")
     assert other.status_code == 404 and other.json()["error_code"] == 145
+
+
+def test_tenancy_and_permissions(live: Live, cma: httpx.Client, owner: Any) -> None:
+    # given an asset in one stack, and a second stack of the same owner
+    asset = upload(cma, "mine.png", png(10, 10))
+    r = cma.post("/v3/stacks", json={"stack": {"name": "Other", "master_locale": "en-us"}})
+    other = r.json()["stack"]["api_key"]
+    with live.client(authtoken=owner.authtoken, api_key=other) as c:
+        # then the other stack sees nothing of it, by uid or by download path
+        assert c.get(f"/v3/assets/{asset['uid']}").status_code == 404
+        assert c.get(f"/v3/assets/{other}/{asset['uid']}").status_code == 404
+        assert c.get(f"/v3/assets/{cma.headers['api_key']}/{asset['uid']}").status_code == 404
+        assert c.get("/v3/assets").json()["assets"] == []
+        assert c.delete(f"/v3/assets/{asset['uid']}").status_code == 404
+    # a management token that may only read assets cannot upload, and leaves nothing behind
+    scope = [{"module": "asset", "acl": {"read": True}}]
+    token = cma.post("/v3/stacks/management_tokens", json={"token": {"name": "ro", "scope": scope}}).json()[
+        "token"
+    ]
+    with live.client(authorization=token["token"], api_key=cma.headers["api_key"]) as c:
+        assert c.get(f"/v3/assets/{asset['uid']}").status_code == 200
+        r = c.post("/v3/assets", files={"asset[upload]": ("new.bin", b"never stored", "")})
+        assert r.status_code == 403
+        assert c.delete(f"/v3/assets/{asset['uid']}").status_code == 403
+    assert not open_storage(live.settings).exists(hashlib.sha256(b"never stored").hexdigest())
+    # a transform of an image kept in either storage
+    with live.client() as anonymous:
+        r = anonymous.get(asset["url"].removeprefix(live.url), params={"width": 5, "format": "webp"})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/webp"
+    assert pyvips.Image.new_from_buffer(r.content, "").width == 5

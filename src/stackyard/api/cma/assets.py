@@ -80,10 +80,10 @@ def _json_body(r: Req) -> dict[str, Any]:
     return r.json()
 
 
-def _store_then(r: Req, write: Any) -> Any:
+def _store_then(r: Req, write: Any, asset_uid: str | None = None) -> Any:
     """Check the caller may write, store the uploaded file, then run `write(tx, access, stored, meta)`."""
     with r.db.read() as tx:
-        r.access(tx)
+        assets.may_store(r.access(tx), asset_uid)
     store = storage(r)
     with read_form(r.upload, _spool_dir(r)) as form:
         meta = _meta(form)
@@ -182,7 +182,9 @@ def update_or_replace(r: Req) -> Any:
     uid = r.path["uid"]
     if _is_multipart(r):
         asset = _store_then(
-            r, lambda tx, access, stored, meta: assets.replace(tx, access, uid, stored, meta, base_url(r))
+            r,
+            lambda tx, access, stored, meta: assets.replace(tx, access, uid, stored, meta, base_url(r)),
+            uid,
         )
         return {"notice": "Asset updated successfully.", "asset": asset}
     body = _json_body(r)

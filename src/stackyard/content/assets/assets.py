@@ -96,6 +96,14 @@ def _clean(tx: Tx, access: StackAccess, data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
+def may_store(access: StackAccess, asset_uid: str | None = None) -> None:
+    """403 before any byte is stored when the caller may not upload (or replace this asset)."""
+    if asset_uid is None:
+        require(access, "asset", "create")
+    else:
+        require(access, "asset", "update", asset_uid)
+
+
 def store_file(store: Storage, incoming: Incoming) -> dict[str, Any]:
     """Sniff an uploaded file and move it into storage; answers the columns describing it. Called
     before the write transaction opens, so a slow store (a big file to S3) never holds the writer."""
