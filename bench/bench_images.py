@@ -38,7 +38,9 @@ from harness import common_args, drive, serve, server_settings, write_results
 WIDTH = 400
 
 
-def photo(path: Path, width: int, height: int, fmt: str = ".jpg", quality: int = 85, grain: float = 18) -> None:
+def photo(
+    path: Path, width: int, height: int, fmt: str = ".jpg", quality: int = 85, grain: float = 18
+) -> None:
     """A photo-like image: smooth gradients, shapes and grain, so codecs do real work."""
     import pyvips
 

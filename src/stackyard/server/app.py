@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stackyard.api.asset_first import AssetFirst
 from stackyard.api.dispatch import api_of
 from stackyard.api.errors import error_response, route_not_found
 from stackyard.api.routing import JSONResponse, Router, build_routes
@@ -117,8 +118,10 @@ def create_app(
     app.state.stackyard = state
     # The middleware refuses, unread, a body no route would take; each route applies its own limit.
     streams = any(r.streaming for r in routers)
+    # Public asset URLs whose derived image is made are answered before routing (`api.asset_first`).
+    front = AssetFirst(app, db, settings.image_cache_entries)
     wrapped: Any = RequestContext(
-        app,
+        front,
         max_body_bytes=max(settings.max_body_bytes, settings.max_upload_bytes if streams else 0),
         log_requests=settings.access_log,
     )

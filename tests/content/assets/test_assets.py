@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pyvips
 
+from stackyard.api import asset_first
 from stackyard.content.assets.storage import open_storage
 from tests.conftest import Live
 
@@ -223,3 +224,27 @@ def test_tenancy_and_permissions(live: Live, cma: httpx.Client, owner: Any) -> N
         r = anonymous.get(asset["url"].removeprefix(live.url), params={"width": 5, "format": "webp"})
     assert r.status_code == 200 and r.headers["content-type"] == "image/webp"
     assert pyvips.Image.new_from_buffer(r.content, "").width == 5
+
+
+def test_made_images_are_answered_before_routing_until_the_asset_goes(live: Live, cma: httpx.Client) -> None:
+    asset = upload(cma, "fast.png", png(40, 20))
+    path = asset["url"].removeprefix(live.url)
+    with live.client() as anonymous:
+        first = anonymous.get(path, params={"width": 10, "format": "png"})
+        assert first.status_code == 200
+        memory = asset_first.memory(live.db)
+        key = (path, "width=10&format=png", "")
+        assert memory.get(key) is not None  # the route left its answer for the fast path
+        again = anonymous.get(path, params={"width": 10, "format": "png"})
+        assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+        assert again.headers["cache-control"] == first.headers["cache-control"]
+        assert again.headers["x-request-id"] and again.headers["x-content-type-options"] == "nosniff"
+        not_modified = anonymous.get(
+            path, params={"width": 10, "format": "png"}, headers={"if-none-match": first.headers["etag"]}
+        )
+        assert not_modified.status_code == 304
+        # credentials take the normal path; a deleted asset stops at once
+        assert cma.delete(f"/v3/assets/{asset['uid']}").status_code == 200
+        gone = anonymous.get(path, params={"width": 10, "format": "png"})
+        assert gone.status_code == 404 and gone.json()["error_code"] == 145
+        assert memory.get(key) is None

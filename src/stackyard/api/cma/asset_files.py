@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, quote
 
 from starlette.responses import FileResponse, Response, StreamingResponse
 
+from stackyard.api import asset_first
 from stackyard.api.cma.assets import storage
 from stackyard.api.routing import Req, Router
 from stackyard.content.assets import files, sniff
@@ -118,6 +119,9 @@ def _answer(r: Req, f: files.File, public: bool) -> Any:
         + "; filename*=UTF-8''"
         + quote(_renamed(f.filename, image.mime), safe="")
     )
+    if public:
+        full = {**headers, "ETag": etag, "Content-Type": image.mime}
+        asset_first.remember(r.db, f.api_key, f.uid, f.upload_uid, etag, image.body, full)
     return _not_modified(r, etag, headers) or Response(
         image.body, media_type=image.mime, headers={**headers, "ETag": etag}
     )
