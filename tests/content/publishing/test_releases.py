@@ -129,3 +129,42 @@ def test_a_deployment_delivers_every_item_or_none(
     assert r.status_code == 422 and "environments" in r.json()["errors"]
     r = cma.post("/v3/releases", json={"release": {"name": ""}})
     assert r.status_code == 422 and "name" in r.json()["errors"]
+
+
+def test_bulk_release_items_with_the_official_sdk(
+    live: Live, owner: User, api_key: str, cma: httpx.Client
+) -> None:
+    setup(cma)
+    a, b = make_entries(live, owner, api_key, 2)
+    rel = cma.post("/v3/releases", json={"release": {"name": "R"}}).json()["release"]["uid"]
+    stack = sdk(live, owner.authtoken).stack(api_key)
+    data = {
+        "release": rel,
+        "action": "publish",
+        "locale": ["en-us"],
+        "reference": True,
+        "items": [{"uid": a, "content_type_uid": "blog"}, {"uid": b, "content_type_uid": "blog"}],
+    }
+    added = ok(stack.bulk_operation().add_items(data, headers={"bulk_version": "2.0"}))
+    assert added["notice"] == "Your add to release request is in progress."
+    with JobRunner.from_settings(live.db, live.settings):
+        wait_for(
+            lambda: ok(stack.bulk_operation().job_status(added["job_id"]))["status"] == "completed",
+            what="add",
+        )
+        st = ok(stack.bulk_operation().job_status(added["job_id"]))
+        assert st["succeeded"] == 2
+        assert {i["uid"] for i in ok(stack.releases(rel).item().find())["items"]} == {a, b}
+        assert (
+            cma.put(f"/v3/content_types/blog/entries/{b}", json={"entry": {"body": "2"}}).status_code == 200
+        )
+        updated = ok(stack.bulk_operation().update_items({"release": rel, "items": ["$all"]}))
+        assert updated["notice"] == "Your update release items to latest version request is in progress."
+        wait_for(
+            lambda: ok(stack.bulk_operation().job_status(updated["job_id"]))["status"] == "completed",
+            what="update",
+        )
+    versions = {i["uid"]: i["version"] for i in ok(stack.releases(rel).item().find())["items"]}
+    assert versions == {a: 1, b: 2}
+    r = cma.post("/v3/bulk/release/items", json={**data, "release": "bltnope"})
+    assert r.status_code == 422

@@ -50,6 +50,16 @@ def workflow(r: Req) -> Any:
     )
 
 
+@router.post("/v3/bulk/release/items")
+def release_items(r: Req) -> Any:
+    return _accept(r, "release_add")
+
+
+@router.put("/v3/bulk/release/update_items")
+def release_update_items(r: Req) -> Any:
+    return _accept(r, "release_update")
+
+
 @router.get("/v3/bulk/jobs/{job}")
 def job_status(r: Req) -> Any:
     skip, limit = r.page()

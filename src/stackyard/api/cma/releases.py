@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.api.routing import Req, Router
-from stackyard.content.publishing import releases
+from stackyard.content.publishing import release_items, releases
 from stackyard.core.readonly import writable
 
 router = Router()
@@ -84,7 +84,7 @@ def items(r: Req) -> Any:
 def add_item(r: Req) -> Any:
     item = r.envelope("item")
     with r.db.write() as tx:
-        release = releases.add_items(tx, r.access(tx), r.path["uid"], [item])
+        release = release_items.add_items(tx, r.access(tx), r.path["uid"], [item])
     return 201, {"notice": "Item added to release successfully.", "release": release}
 
 
@@ -92,7 +92,7 @@ def add_item(r: Req) -> Any:
 def add_items(r: Req) -> Any:
     listed = _items(r)
     with r.db.write() as tx:
-        release = releases.add_items(tx, r.access(tx), r.path["uid"], listed)
+        release = release_items.add_items(tx, r.access(tx), r.path["uid"], listed)
     return 201, {"notice": "Item(s) send to add to release successfully.", "release": release}
 
 
@@ -100,7 +100,7 @@ def add_items(r: Req) -> Any:
 def update_items(r: Req) -> Any:
     listed = _items(r)
     with r.db.write() as tx:
-        release = releases.update_items(tx, r.access(tx), r.path["uid"], listed)
+        release = release_items.update_items(tx, r.access(tx), r.path["uid"], listed)
     return {"notice": "Release items updated to their latest versions successfully.", "release": release}
 
 
@@ -108,7 +108,9 @@ def update_items(r: Req) -> Any:
 def remove_items(r: Req) -> Any:
     listed = _items(r)
     with r.db.write() as tx:
-        release = releases.remove_items(tx, r.access(tx), r.path["uid"], listed, everything=r.flag("all"))
+        release = release_items.remove_items(
+            tx, r.access(tx), r.path["uid"], listed, everything=r.flag("all")
+        )
     return {"notice": "Item(s) send to remove from release successfully.", "release": release}
 
 
@@ -116,7 +118,7 @@ def remove_items(r: Req) -> Any:
 def move_items(r: Req) -> Any:
     body = r.json()
     with r.db.write() as tx:
-        releases.move_items(
+        release_items.move_items(
             tx, r.access(tx), r.path["uid"], body.get("release_uid"), body.get("item", body.get("items"))
         )
     return {"notice": "Item(s) moved to the release successfully."}

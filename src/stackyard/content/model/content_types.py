@@ -145,6 +145,24 @@ def render(tx: Tx, r: Row, *, inline: bool = True) -> dict[str, Any]:
     }
 
 
+LOADED = "content_types.loaded"
+
+
+def forget_loaded(tx: Tx) -> None:
+    """Drop what `loaded` kept in this transaction: the model is changing in it."""
+    tx.state.pop(LOADED, None)
+
+
+def loaded(tx: Tx, api_key: str, branch: str, uid: str) -> dict[str, Any]:
+    """`load`, once per transaction and content type: a transaction that works on many entries of
+    one type (a bulk job's chunk) reads its schema once. Writes of the model call `forget_loaded`."""
+    memo: dict[tuple[str, str, str], dict[str, Any]] = tx.state.setdefault(LOADED, {})
+    key = (api_key, branch, uid)
+    if key not in memo:
+        memo[key] = load(tx, api_key, branch, uid)
+    return memo[key]
+
+
 def load(tx: Tx, api_key: str, branch: str, uid: str) -> dict[str, Any]:
     """The stored content type with global field schemas inlined; 422/118 when there is none.
 
@@ -304,6 +322,7 @@ def write_model(
     """Store a validated content type or global field (their tables share columns), with the model
     references it makes, its event and its audit entry. `kind` is model_refs.CONTENT_TYPE or GLOBAL_FIELD."""
     table, t, actor = _TABLES[kind], now(), access.caller.actor
+    forget_loaded(tx)
     options, field_rules = jdump(clean.get("options", {})), jdump(clean.get("field_rules", []))
     if insert:
         # ON CONFLICT: a concurrent create of the same uid (PostgreSQL) is a 422, not a 500.
@@ -416,6 +435,7 @@ def _delete_entries(tx: Tx, access: StackAccess, uid: str) -> int:
 
 def delete(tx: Tx, access: StackAccess, uid: str, *, force: bool) -> None:
     """Delete a content type. While it has entries this needs `force`, and then takes them too."""
+    forget_loaded(tx)
     r = _get(tx, access, uid, "delete")
     key, branch = access.api_key, access.branch
     if not force:

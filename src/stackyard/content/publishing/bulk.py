@@ -18,7 +18,7 @@ from typing import Any
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require
 from stackyard.content.entries import entries as entry_service
-from stackyard.content.publishing import actions, queue, snapshots
+from stackyard.content.publishing import actions, queue, release_items, releases, snapshots
 from stackyard.content.publishing import entries as entry_publishing
 from stackyard.core import jobs
 from stackyard.core.job_runner import handler
@@ -33,6 +33,8 @@ OPERATIONS = {
     "publish": "Your publish request is in progress.",
     "unpublish": "Your unpublish request is in progress.",
     "delete": "Your delete request is in progress.",
+    "release_add": "Your add to release request is in progress.",
+    "release_update": "Your update release items to latest version request is in progress.",
 }
 CHUNK = 200
 MAX_ITEMS = 10_000
@@ -82,6 +84,43 @@ def _items(body: dict[str, Any], operation: str, max_items: int) -> list[dict[st
     return out
 
 
+def _release_items(
+    tx: Tx, access: StackAccess, body: dict[str, Any], operation: str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Items of `bulk/release/items` ({release, action, locale: [...], items: [{uid, content_type_uid}]})
+    and `bulk/release/update_items` ({release, items: [{uid, locale}] or ["$all"]})."""
+    release = body.get("release")
+    if not isinstance(release, str) or not release:
+        raise invalid({"release": ["is required: the uid of the release."]})
+    releases.fetch(tx, access, release)  # 422 when there is no such release
+    listed = body.get("items")
+    if operation == "release_update" and listed == ["$all"]:
+        return [{"kind": "release", "uid": "$all"}], {"release": release}
+    if (
+        not isinstance(listed, list)
+        or not listed
+        or not all(isinstance(i, dict) and isinstance(i.get("uid"), str) for i in listed)
+    ):
+        raise invalid({"items": ["must list objects with a 'uid'."]})
+    codes = body.get("locale") or body.get("locales") or [None]
+    if not isinstance(codes, list):
+        codes = [codes]
+    action = body.get("action", "publish")
+    items = [
+        {
+            "kind": "release",
+            "uid": i["uid"],
+            "content_type_uid": i.get("content_type_uid"),
+            "locale": i.get("locale", code),
+            "version": i.get("version"),
+            "action": i.get("action", action),
+        }
+        for i in listed
+        for code in (codes if operation == "release_add" else [i.get("locale")])
+    ]
+    return items, {"release": release}
+
+
 def accept(
     tx: Tx,
     access: StackAccess,
@@ -102,11 +141,17 @@ def accept(
         )
         if known is not None:
             return str(known)
-    items = _items(body, operation, max_items)
     request: dict[str, Any] = {"chunk": max(1, chunk)}
     errors: dict[str, list[str]] = {}
     when: datetime | None = None
-    if operation != "delete":
+    if operation.startswith("release_"):
+        items, more = _release_items(tx, access, body, operation)
+        request.update(more)
+        if len(items) > max_items:
+            raise invalid({"items": [f"a bulk request takes at most {max_items} items."]})
+    else:
+        items = _items(body, operation, max_items)
+    if operation not in ("delete", "release_add", "release_update"):
         envs = body.get("environments")
         if not isinstance(envs, list) or not envs or not all(isinstance(e, str) for e in envs):
             raise invalid({"environments": ["must be a non-empty list of environment names."]})
@@ -154,9 +199,14 @@ def _apply_entry(
         codes = [item["locale"].lower()] if item.get("locale") else None
         entry_service.delete(tx, access, item["content_type"], item["uid"], codes)
         return
-    master = str(access.stack["master_locale"])
-    locale = (item.get("locale") or master).lower()
-    act = actions.Action(
+    entry_publishing.request(tx, access, _action(access, item, operation, request), None, bulk_job=job)
+
+
+def _action(
+    access: StackAccess, item: dict[str, Any], operation: str, request: dict[str, Any]
+) -> actions.Action:
+    locale = (item.get("locale") or str(access.stack["master_locale"])).lower()
+    return actions.Action(
         action=operation,
         kind=snapshots.ENTRY,
         uid=item["uid"],
@@ -167,12 +217,20 @@ def _apply_entry(
         version=item.get("version"),
         with_references=bool(request.get("with_references")),
     )
-    entry_publishing.request(tx, access, act, None, bulk_job=job)
 
 
 def apply(
     tx: Tx, access: StackAccess, item: dict[str, Any], operation: str, request: dict[str, Any], job: str
 ) -> None:
+    if item["kind"] == "release":
+        raw = {k: v for k, v in item.items() if k != "kind" and v is not None}
+        if operation == "release_add":
+            release_items.add_items(tx, access, request["release"], [raw])
+        else:
+            release_items.update_items(
+                tx, access, request["release"], ["$all"] if raw["uid"] == "$all" else [raw]
+            )
+        return
     if item["kind"] == snapshots.ENTRY:
         _apply_entry(tx, access, item, operation, request, job)
         return
@@ -212,23 +270,34 @@ def _chunk(tx: Tx, access: StackAccess, row: Row, request: dict[str, Any]) -> in
         row["done"],
         int(request.get("chunk") or CHUNK),
     )
-    outcomes: list[tuple[str, str | None, str, str, int]] = []
-    for it in items:
-        item = jload(it["item"])
+    loaded = [(int(it["n"]), jload(it["item"])) for it in items]
+    errors: dict[int, APIError | None] = {}
+    # Entry publishes without references go in one batch (one read, one write for the chunk);
+    # they check everything before writing, so one refused writes nothing and fails alone.
+    batch = [(n, i) for n, i in loaded if i["kind"] == snapshots.ENTRY and row["operation"] == "publish"]
+    if batch and not request.get("with_references"):
+        acts = [_action(access, i, "publish", request) for _, i in batch]
+        results = entry_publishing.publish_chunk(tx, access, acts, bulk_job=row["uid"])
+        errors.update({n: e for (n, _), e in zip(batch, results, strict=True)})
+    for n, item in loaded:
+        if n in errors:
+            continue
         try:
             with tx.savepoint("bulk_item"):
                 apply(tx, access, item, row["operation"], request, row["uid"])
-            outcomes.append(("success", None, access.api_key, row["uid"], it["n"]))
+            errors[n] = None
         except APIError as e:
-            outcomes.append(
-                (
-                    "failed",
-                    jdump({"error_message": e.error_message, "errors": e.errors}),
-                    access.api_key,
-                    row["uid"],
-                    it["n"],
-                )
-            )
+            errors[n] = e
+    outcomes = [
+        (
+            "success" if e is None else "failed",
+            None if e is None else jdump({"error_message": e.error_message, "errors": e.errors}),
+            access.api_key,
+            row["uid"],
+            n,
+        )
+        for n, e in sorted(errors.items())
+    ]
     tx.run_many(
         "UPDATE bulk_job_items SET status = ?, error = ? WHERE api_key = ? AND job_uid = ? AND n = ?",
         outcomes,

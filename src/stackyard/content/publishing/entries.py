@@ -17,9 +17,9 @@ from typing import Any
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require
 from stackyard.content.entries import entries
-from stackyard.content.publishing import queue, snapshots
+from stackyard.content.publishing import actions, queue, snapshots
 from stackyard.content.publishing.actions import PUBLISH, Action
-from stackyard.errors import not_found
+from stackyard.errors import APIError, not_found
 from stackyard.ids import now
 from stackyard.store.engine import Row, Tx, jload
 
@@ -37,7 +37,13 @@ def request(
         require(access, "entry", "publish", ct.uid, locale=code)
     due = when if when is not None and when.timestamp() > time.time() else None
     if due is None:
-        perform(tx, access, act)
+        perform(tx, access, act, loaded=(ct, existing))
+    return _queue(tx, access, act, existing, due, bulk_job)
+
+
+def _queue(
+    tx: Tx, access: StackAccess, act: Action, existing: list[Row], due: datetime | None, bulk_job: str | None
+) -> str:
     title = next((r["title"] for r in existing if r["locale"] == act.locale), existing[0]["title"])
     return queue.add(
         tx,
@@ -59,6 +65,9 @@ def request(
 
 def _run_queued(tx: Tx, access: StackAccess, row: Row) -> dict[str, Any]:
     act = Action.from_payload(jload(row["details"])["request"])
+    # What was checked when it was scheduled may be gone by now: an environment, a language.
+    actions.environments(tx, access, list(act.environments))
+    actions.locales(tx, access, list(act.locales))
     done = perform(tx, access, act)
     return {"applied": [{"uid": u, "locale": c} for u, c in done]}
 
@@ -66,10 +75,20 @@ def _run_queued(tx: Tx, access: StackAccess, row: Row) -> dict[str, Any]:
 queue.runners[snapshots.ENTRY] = _run_queued
 
 
-def perform(tx: Tx, access: StackAccess, act: Action) -> list[tuple[str, str]]:
-    """Apply the action; answers the (entry uid, locale) copies it published or unpublished."""
-    ct = entries.content_type(tx, access, act.content_type_uid, "publish")
-    existing = entries.rows(tx, access, ct, act.uid)
+def perform(
+    tx: Tx, access: StackAccess, act: Action, *, loaded: tuple[entries.Target, list[Row]] | None = None
+) -> list[tuple[str, str]]:
+    """Apply the action; answers the (entry uid, locale) copies it published or unpublished.
+    `loaded`: the content type and the entry's rows, when the caller read them already.
+
+    Everything that can refuse the action (no such entry, locale or version, no permission) is
+    checked before the first write, so an action that fails has written nothing (without
+    references: publishing those may meet a referenced entry's content type gone)."""
+    if loaded is None:
+        ct = entries.content_type(tx, access, act.content_type_uid, "publish")
+        existing = entries.rows(tx, access, ct, act.uid)
+    else:
+        ct, existing = loaded
     codes = list(act.locales)
     if act.all_localized:
         codes += [r["locale"] for r in existing if r["locale"] not in codes]
@@ -96,9 +115,18 @@ def _unpublish(tx: Tx, access: StackAccess, act: Action, codes: list[str]) -> li
 def _publish(
     tx: Tx, access: StackAccess, act: Action, ct: entries.Target, existing: list[Row], codes: list[str]
 ) -> list[tuple[str, str]]:
+    snaps = plan(tx, access, act, ct, existing, codes)
+    snapshots.put_many(tx, access, snaps)
+    return list(dict.fromkeys((s.uid, s.locale) for s in snaps))
+
+
+def plan(
+    tx: Tx, access: StackAccess, act: Action, ct: entries.Target, existing: list[Row], codes: list[str]
+) -> list[snapshots.Snapshot]:
+    """The snapshots publishing `act` writes, after every check (it writes nothing itself)."""
     stamp = now()
     user = access.caller.actor
-    done: list[tuple[str, str]] = []
+    out: list[snapshots.Snapshot] = []
     for code in codes:
         source = next((r for r in existing if r["locale"] == code), None) or entries.fallback(
             tx, access, existing, code
@@ -107,15 +135,13 @@ def _publish(
             raise not_found()
         version = _version(tx, access, source, act) if source["locale"] == act.locale else None
         doc = entries.render(source, version=version)
-        number = int(doc["_version"])
+        title = doc.get("title") if isinstance(doc.get("title"), str) else None
         for env in act.environments:
             document: dict[str, Any] = {
                 **doc,
                 "publish_details": {"environment": env, "locale": code, "time": stamp, "user": user},
             }
-            snapshots.put(
-                tx,
-                access,
+            out.append(
                 snapshots.Snapshot(
                     kind=snapshots.ENTRY,
                     uid=act.uid,
@@ -123,15 +149,49 @@ def _publish(
                     environment=env,
                     locale=code,
                     source_locale=str(source["locale"]),
-                    version=number,
-                    title=doc.get("title") if isinstance(doc.get("title"), str) else None,
+                    version=int(doc["_version"]),
+                    title=title,
                     document=document,
                     published_at=stamp,
                     published_by=user,
-                ),
+                )
             )
-        done.append((act.uid, code))
-    return done
+    return out
+
+
+def publish_chunk(tx: Tx, access: StackAccess, acts: list[Action], *, bulk_job: str) -> list[APIError | None]:
+    """Publish many entries now (a bulk job's chunk: no references, no scheduling), reading their
+    rows in one query and writing their snapshots in one round; answers, per action, the error
+    that refused it (it wrote nothing) or None."""
+    uids = list(dict.fromkeys(a.uid for a in acts))
+    marks = ", ".join("?" * len(uids))
+    by_uid: dict[str, list[Row]] = {}
+    for r in tx.all(
+        f"SELECT * FROM entries WHERE api_key = ? AND branch = ? AND uid IN ({marks}) "
+        "ORDER BY uid, localized, created_at, locale",
+        access.api_key,
+        access.branch,
+        *uids,
+    ):
+        by_uid.setdefault(r["uid"], []).append(r)
+    outcomes: list[APIError | None] = []
+    snaps: list[snapshots.Snapshot] = []
+    for act in acts:
+        try:
+            ct = entries.content_type(tx, access, act.content_type_uid, "publish")
+            existing = [r for r in by_uid.get(act.uid, []) if r["content_type_uid"] == ct.uid]
+            if not existing:
+                raise not_found()
+            for code in act.locales:
+                require(access, "entry", "publish", ct.uid, locale=code)
+            snaps += plan(tx, access, act, ct, existing, list(act.locales))
+        except APIError as e:
+            outcomes.append(e)
+            continue
+        outcomes.append(None)
+        _queue(tx, access, act, existing, None, bulk_job)
+    snapshots.put_many(tx, access, snaps)
+    return outcomes
 
 
 def _version(tx: Tx, access: StackAccess, source: Row, act: Action) -> Row | None:

@@ -67,10 +67,7 @@ def add(
             idempotency_key=f"{access.api_key}:{item}",
             api_key=access.api_key,
         )
-    tx.run(
-        "INSERT INTO publish_queue (api_key, branch, uid, type, action, item_uid, content_type_uid, title, locale, "
-        "version, environments, locales, with_references, status, details, scheduled_at, job_id, bulk_job, "
-        "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    row = (
         access.api_key,
         access.branch,
         item,
@@ -93,7 +90,25 @@ def add(
         stamp,
         stamp,
     )
+    # Buffered, and written in one round at the end of the transaction (a bulk chunk adds hundreds).
+    buffered: list[tuple[Any, ...]] | None = tx.state.get(_BUFFER)
+    if buffered is None:
+        buffered = tx.state[_BUFFER] = []
+        tx.before_commit(_BUFFER, _flush)
+    buffered.append(row)
     return item
+
+
+_BUFFER = "publish_queue.pending"
+
+
+def _flush(tx: Tx) -> None:
+    tx.run_many(
+        "INSERT INTO publish_queue (api_key, branch, uid, type, action, item_uid, content_type_uid, title, locale, "
+        "version, environments, locales, with_references, status, details, scheduled_at, job_id, bulk_job, "
+        "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        tx.state.pop(_BUFFER, []),
+    )
 
 
 def _iso(when: datetime) -> str:

@@ -40,9 +40,12 @@ class Snapshot:
 
 def put(tx: Tx, scope: spine.Scope, s: Snapshot) -> None:
     """Publish: insert or replace the snapshot, and record `<kind>.publish`."""
-    params = (scope.api_key, scope.branch, s.environment, s.locale, s.kind, s.uid)
-    row = (*params, s.content_type_uid, s.source_locale, s.version, jdump(s.document), s.published_at)
-    tx.run(
+    put_many(tx, scope, [s])
+
+
+def put_many(tx: Tx, scope: spine.Scope, snaps: list[Snapshot]) -> None:
+    """`put` for many snapshots, in one round of the driver."""
+    tx.run_many(
         "INSERT INTO published (api_key, branch, environment, locale, kind, uid, content_type_uid, "
         "source_locale, version, document, published_at, published_by) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -50,20 +53,36 @@ def put(tx: Tx, scope: spine.Scope, s: Snapshot) -> None:
         "content_type_uid = excluded.content_type_uid, source_locale = excluded.source_locale, "
         "version = excluded.version, document = excluded.document, "
         "published_at = excluded.published_at, published_by = excluded.published_by",
-        *row,
-        s.published_by,
+        [
+            (
+                scope.api_key,
+                scope.branch,
+                s.environment,
+                s.locale,
+                s.kind,
+                s.uid,
+                s.content_type_uid,
+                s.source_locale,
+                s.version,
+                jdump(s.document),
+                s.published_at,
+                s.published_by,
+            )
+            for s in snaps
+        ],
     )
-    spine.record(
-        tx,
-        scope,
-        f"{s.kind}.publish",
-        s.uid,
-        {"title": s.title, "source_locale": s.source_locale},
-        content_type=s.content_type_uid or None,
-        locale=s.locale,
-        environment=s.environment,
-        version=s.version,
-    )
+    for s in snaps:
+        spine.record(
+            tx,
+            scope,
+            f"{s.kind}.publish",
+            s.uid,
+            {"title": s.title, "source_locale": s.source_locale},
+            content_type=s.content_type_uid or None,
+            locale=s.locale,
+            environment=s.environment,
+            version=s.version,
+        )
 
 
 def withdraw(
