@@ -249,6 +249,11 @@ class Settings:
     image_cache_entries: int = _setting(
         512, "Transformed images each process keeps in memory (least recently used dropped first)."
     )
+    image_max_variants: int = _setting(
+        200,
+        "Transformed images kept on disk (under <data-dir>/derived) per stored file; further ones "
+        "are made and kept in memory only, so public URLs cannot be used to fill the disk.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

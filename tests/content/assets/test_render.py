@@ -82,3 +82,23 @@ def test_a_transform_past_its_time_limit_is_stopped(tmp_path: Path) -> None:
     slow = render.Limits(50_000_000, 10_000_000, 8192, timeout_seconds=0.0)
     with pytest.raises(render.TimedOut):
         render.transform(path, params.parse({"blur": "200", "format": "png"}), "image/png", slow)
+
+
+def test_each_plan_is_computed_once_and_disk_variants_are_bounded(tmp_path: Path) -> None:
+    from stackyard.content.assets.images.derived import Derived
+    from stackyard.settings import Settings
+
+    source = tmp_path / "s.png"
+    pyvips.Image.black(64, 64).cast("uchar").write_to_file(str(source))
+    cache = Derived(Settings(data_dir=str(tmp_path), image_max_variants=2, image_cache_entries=10))
+    key = "ab" * 32
+    plans = [params.parse({"width": str(w), "format": "png"}) for w in (8, 9, 10)]
+    for plan in plans + plans:
+        assert pyvips.Image.new_from_buffer(
+            cache.get(key, plan, lambda: source, "image/png").body, ""
+        ).width in (8, 9, 10)
+    assert cache.computed == 3  # the repeats came from memory
+    assert len(list((tmp_path / "derived" / "ab" / key).iterdir())) == 2  # the third stayed in memory only
+    again = Derived(Settings(data_dir=str(tmp_path), image_max_variants=2))
+    again.get(key, plans[0], lambda: source, "image/png")
+    assert again.computed == 0  # a new process finds it on disk

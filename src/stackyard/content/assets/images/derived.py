@@ -5,8 +5,9 @@
 
 The key is the SHA-256 of the stored file's key (itself the file's SHA-256, so it names one version
 of one asset's bytes) and `Plan.key`. Results are kept in memory (least recently used dropped
-first, `image_cache_entries`) and on disk under `<data_dir>/derived`, so a restart or another
-process on the same data dir does not compute them again. Concurrent asks for the same missing
+first, `image_cache_entries`) and on disk under `<data_dir>/derived/<file key>/` (at most
+`image_max_variants` per stored file), so a restart or another process on the same data dir does
+not compute them again. Concurrent asks for the same missing
 image wait for one computation (single flight). At most `image_transform_concurrency` transforms
 run at once; a request waits for a turn up to the time limit, then answers 503.
 """
@@ -46,6 +47,7 @@ class Derived:
             timeout_seconds=settings.image_transform_timeout_seconds,
         )
         self.capacity = max(0, settings.image_cache_entries)
+        self.max_variants = max(0, settings.image_max_variants)
         self._memory: OrderedDict[str, Image] = OrderedDict()
         self._lock = threading.Lock()
         self._flights: dict[str, threading.Lock] = {}
@@ -73,8 +75,11 @@ class Derived:
             while len(self._memory) > self.capacity:
                 self._memory.popitem(last=False)
 
-    def _disk(self, key: str) -> Image | None:
-        folder = self.root / key[:2]
+    def _folder(self, storage_key: str) -> Path:
+        return self.root / storage_key[:2] / storage_key
+
+    def _disk(self, storage_key: str, key: str) -> Image | None:
+        folder = self._folder(storage_key)
         for mime, ext in _EXT.items():
             path = folder / f"{key}.{ext}"
             try:
@@ -84,9 +89,13 @@ class Derived:
             return Image(body, mime, key[:32])
         return None
 
-    def _save(self, key: str, image: Image) -> None:
-        folder = self.root / key[:2]
+    def _save(self, storage_key: str, key: str, image: Image) -> None:
+        """Keep it on disk, unless the file already has `max_variants` derived images there (each
+        asker could otherwise fill the disk with plans of their own; such images stay in memory)."""
+        folder = self._folder(storage_key)
         folder.mkdir(parents=True, exist_ok=True)
+        if sum(1 for _ in folder.iterdir()) >= self.max_variants:
+            return
         fd, tmp = tempfile.mkstemp(dir=str(folder), prefix=".part-")
         with os.fdopen(fd, "wb") as f:
             f.write(image.body)
@@ -109,7 +118,7 @@ class Derived:
         with self._lock:
             flight = self._flights.setdefault(key, threading.Lock())
         with flight:
-            found = self.cached(key) or self._disk(key)
+            found = self.cached(key) or self._disk(storage_key, key)
             if found is None:
                 if not self._turns.acquire(timeout=self.limits.timeout_seconds):
                     raise render.TimedOut("Too many image transforms are running; try again shortly.")
@@ -119,7 +128,7 @@ class Derived:
                     self._turns.release()
                 found = Image(out.body, out.mime, key[:32])
                 self.computed += 1
-                self._save(key, found)
+                self._save(storage_key, key, found)
             self._remember(key, found)
         with self._lock:
             self._flights.pop(key, None)
