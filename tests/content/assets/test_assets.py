@@ -248,3 +248,15 @@ def test_made_images_are_answered_before_routing_until_the_asset_goes(live: Live
         gone = anonymous.get(path, params={"width": 10, "format": "png"})
         assert gone.status_code == 404 and gone.json()["error_code"] == 145
         assert memory.get(key) is None
+
+
+def test_uploads_over_the_size_limit_are_refused_and_leave_nothing(
+    serve: Any, owner: Any, api_key: str
+) -> None:
+    small = serve(max_upload_bytes=4096)
+    with small.client(authtoken=owner.authtoken, api_key=api_key) as c:
+        r = c.post("/v3/assets", files={"asset[upload]": ("big.bin", b"x" * 10_000, "")})
+        assert r.status_code == 413 and "error_message" in r.json()
+        assert c.get("/v3/assets").json()["assets"] == []
+        assert c.post("/v3/assets", files={"asset[upload]": ("ok.bin", b"x" * 100, "")}).status_code == 201
+    assert not open_storage(small.settings).exists(hashlib.sha256(b"x" * 10_000).hexdigest())

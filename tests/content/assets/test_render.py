@@ -102,3 +102,20 @@ def test_each_plan_is_computed_once_and_disk_variants_are_bounded(tmp_path: Path
     again = Derived(Settings(data_dir=str(tmp_path), image_max_variants=2))
     again.get(key, plans[0], lambda: source, "image/png")
     assert again.computed == 0  # a new process finds it on disk
+
+
+def test_a_transform_waits_for_a_turn_only_up_to_the_time_limit(tmp_path: Path) -> None:
+    from stackyard.content.assets.images.derived import Derived
+    from stackyard.settings import Settings
+
+    source = tmp_path / "s.png"
+    pyvips.Image.black(8, 8).cast("uchar").write_to_file(str(source))
+    settings = Settings(
+        data_dir=str(tmp_path), image_transform_concurrency=1, image_transform_timeout_seconds=0.05
+    )
+    cache = Derived(settings)
+    assert cache._turns.acquire()  # the only turn is taken by another transform
+    with pytest.raises(render.TimedOut):
+        cache.get("cd" * 32, params.parse({"width": "4"}), lambda: source, "image/png")
+    cache._turns.release()
+    assert cache.get("cd" * 32, params.parse({"width": "4"}), lambda: source, "image/png").mime == "image/png"
