@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stackyard.api.cma.asset_files import tag_header
 from stackyard.api.cma.assets import base_url
 from stackyard.api.routing import Req, Router
 from stackyard.content.assets import delivery
@@ -44,7 +45,7 @@ def find(r: Req) -> Any:
             dimension=r.flag("include_dimension"),
         )
     api_key = str(r.headers.get("api_key"))
-    r.response_headers["X-Tag"] = tags.header([tags.assets(api_key), tags.stack(api_key)])
+    r.response_headers[tag_header(r)] = tags.header([tags.assets(api_key), tags.stack(api_key)])
     out: dict[str, Any] = {"assets": items}
     if count is not None:
         out["count"] = count
@@ -65,5 +66,5 @@ def fetch(r: Req) -> Any:
             locale=r.param("locale"),
             dimension=r.flag("include_dimension"),
         )
-    r.response_headers["X-Tag"] = tags.header([tags.asset(api_key, r.path["uid"]), tags.stack(api_key)])
+    r.response_headers[tag_header(r)] = tags.header([tags.asset(api_key, r.path["uid"]), tags.stack(api_key)])
     return {"asset": asset}

@@ -35,7 +35,7 @@ from stackyard.store.engine import NeedsThread
 router = Router()
 CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 IMMUTABLE = "public, max-age=31536000, immutable"
-TAG_HEADER = "X-Tag"
+TAG_HEADER = "X-Tag"  # the default of the delivery settings' `cache_tag_header`, used when it is set
 
 
 def _off_loop() -> None:
@@ -59,7 +59,12 @@ def _query(r: Req) -> dict[str, str]:
     return out
 
 
-def _headers(f: files.File, public: bool) -> dict[str, str]:
+def tag_header(r: Req) -> str:
+    """The cache tag header's name (`cache_tag_header` once the delivery settings have it)."""
+    return str(getattr(r.settings, "cache_tag_header", TAG_HEADER))
+
+
+def _headers(r: Req, f: files.File, public: bool) -> dict[str, str]:
     disposition = "attachment" if sniff.active(f.content_type) else "inline"
     return {
         "X-Content-Type-Options": "nosniff",
@@ -80,7 +85,7 @@ def _not_modified(r: Req, etag: str, headers: dict[str, str]) -> Response | None
 
 
 def _answer(r: Req, f: files.File, public: bool) -> Any:
-    headers = _headers(f, public)
+    headers = _headers(r, f, public)
     query = _query(r)
     plan = (
         params.parse(query, r.headers.get("accept", "")) if sniff.is_image(f.content_type) else params.Plan()
