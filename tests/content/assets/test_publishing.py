@@ -108,3 +108,28 @@ def test_scheduled_and_bulk_asset_publishing(live: Live, cma: httpx.Client, api_
     assert r.status_code in (200, 201), r.text
     with JobRunner.from_settings(live.db, live.settings):
         wait_for(lambda: published() == 2, what="the scheduled and the bulk publish")
+
+
+def test_a_release_deploys_its_assets(live: Live, cma: httpx.Client, api_key: str) -> None:
+    _setup(cma)
+    asset = _upload(cma, "r.txt", b"released")
+    rel = cma.post("/v3/releases", json={"release": {"name": "Launch"}}).json()["release"]["uid"]
+    item = {
+        "uid": asset["uid"],
+        "version": 1,
+        "content_type_uid": "built_io_upload",
+        "action": "publish",
+        "locale": "en-us",
+    }
+    assert cma.post(f"/v3/releases/{rel}/item", json={"item": item}).status_code in (200, 201)
+
+    def published() -> int:
+        with live.db.read() as tx:
+            return int(
+                tx.scalar("SELECT COUNT(*) FROM published WHERE api_key = ? AND kind = 'asset'", api_key)
+            )
+
+    with JobRunner.from_settings(live.db, live.settings):
+        r = cma.post(f"/v3/releases/{rel}/deploy", json={"release": {"environments": ["production"]}})
+        assert r.status_code == 200, r.text
+        wait_for(lambda: published() == 1, what="the release deployment")

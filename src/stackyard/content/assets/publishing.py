@@ -4,7 +4,7 @@
     act, when = actions.parse(tx, access, body, action="publish", kind="asset", uid=uid, content_type_uid="")
     publishing.request(tx, access, act, when)
 
-Publishing writes one snapshot per (environment, locale) with `snapshots.put` (and so the
+Releases deploy their asset items with `perform` too. Publishing writes one snapshot per (environment, locale) with `snapshots.put` (and so the
 `asset.publish` event); assets are not localized, so each locale asked gets the same version
 (`source_locale` is that locale). The snapshot's document is the delivery shape of that version,
 with `publish_details` for its environment and locale, and its `url` as a path (`/v3/assets/...`):
@@ -20,7 +20,7 @@ from typing import Any
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require
 from stackyard.content.assets.records import render, row
-from stackyard.content.publishing import bulk, queue, snapshots
+from stackyard.content.publishing import bulk, queue, releases, snapshots
 from stackyard.content.publishing.actions import PUBLISH, Action
 from stackyard.errors import invalid
 from stackyard.ids import now
@@ -151,5 +151,6 @@ def _bulk(operation: str) -> bulk.Apply:
 
 
 queue.runners[KIND] = _run_queued
+releases.performers[KIND] = perform
 bulk.appliers["asset.publish"] = _bulk("publish")
 bulk.appliers["asset.unpublish"] = _bulk("unpublish")
