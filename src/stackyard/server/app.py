@@ -18,6 +18,7 @@ from stackyard.api.dispatch import api_of
 from stackyard.api.errors import error_response, route_not_found
 from stackyard.api.routing import JSONResponse, Router, build_routes
 from stackyard.api.state import AppState
+from stackyard.content.assets import storage as asset_storage
 from stackyard.content.entries import validation
 from stackyard.core import cache
 from stackyard.core.ratelimit import RateLimiter
@@ -118,6 +119,7 @@ def create_app(
     app.state.stackyard = state
     # The middleware refuses, unread, a body no route would take; each route applies its own limit.
     streams = any(r.streaming for r in routers)
+    asset_storage.configure(db, settings)  # for asset work outside requests (bulk deletes, the demo)
     # Public asset URLs whose derived image is made are answered before routing (`api.asset_first`).
     front = AssetFirst(app, db, settings.image_cache_entries)
     wrapped: Any = RequestContext(

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
+from stackyard.content.assets import storage as asset_storage
 from stackyard.core.job_runner import Handler, JobRunner
 from stackyard.server import handlers  # noqa: F401  (registers every job kind's handler)
 from stackyard.settings import Settings
@@ -58,6 +59,7 @@ def run_worker(
     )
     try:
         migrations.upgrade(db)
+        asset_storage.configure(db, settings)  # bulk deletes of assets remove their files too
         runner = JobRunner.from_settings(db, settings, registry=registry)
         runner.start()
         log.info(

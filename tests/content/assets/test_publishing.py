@@ -3,10 +3,12 @@ token: only published versions are served, in the environments the token may rea
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from stackyard.content.assets.storage import open_storage
 from stackyard.core.job_runner import JobRunner
 from tests.conftest import Live, wait_for
 
@@ -108,6 +110,14 @@ def test_scheduled_and_bulk_asset_publishing(live: Live, cma: httpx.Client, api_
     assert r.status_code in (200, 201), r.text
     with JobRunner.from_settings(live.db, live.settings):
         wait_for(lambda: published() == 2, what="the scheduled and the bulk publish")
+        # a bulk delete removes the asset, its snapshots and (once nothing names it) its file
+        assert cma.post("/v3/bulk/delete", json={"assets": [{"uid": second["uid"]}]}).status_code in (
+            200,
+            201,
+        )
+        wait_for(lambda: cma.get(f"/v3/assets/{second['uid']}").status_code == 404, what="the bulk delete")
+    assert published() == 1
+    assert not open_storage(live.settings).exists(hashlib.sha256(b"b").hexdigest())
 
 
 def test_a_release_deploys_its_assets(live: Live, cma: httpx.Client, api_key: str) -> None:

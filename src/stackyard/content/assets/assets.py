@@ -21,7 +21,8 @@ from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require, visible
 from stackyard.content.assets import publishing, sniff
 from stackyard.content.assets.records import Incoming, asset_missing, render, row
-from stackyard.content.assets.storage import Storage
+from stackyard.content.assets.storage import Storage, for_db
+from stackyard.content.publishing import bulk
 from stackyard.core import spine
 from stackyard.errors import BadRequest, invalid
 from stackyard.ids import now, uid
@@ -265,14 +266,15 @@ def replace(
     return shown(tx, access, r, base)
 
 
-def delete(tx: Tx, access: StackAccess, store: Storage, asset_uid: str) -> None:
+def delete(tx: Tx, access: StackAccess, store: Storage | None, asset_uid: str) -> None:
     r = row(tx, access, asset_uid)
     require(access, "asset", "delete", asset_uid)
     remove(tx, access, store, [r])
 
 
-def remove(tx: Tx, access: StackAccess, store: Storage, rows: list[Row]) -> None:
-    """Delete these asset rows with their versions and snapshots; their files go after commit."""
+def remove(tx: Tx, access: StackAccess, store: Storage | None, rows: list[Row]) -> None:
+    """Delete these asset rows with their versions and snapshots; their files go after commit (kept
+    when no storage is known: a job process not configured for it)."""
     keys: set[str] = set()
     for r in rows:
         keys.update(
@@ -296,8 +298,10 @@ def remove(tx: Tx, access: StackAccess, store: Storage, rows: list[Row]) -> None
     collect(tx, store, keys)
 
 
-def collect(tx: Tx, store: Storage, keys: set[str]) -> None:
+def collect(tx: Tx, store: Storage | None, keys: set[str]) -> None:
     """Delete, once the transaction commits, the stored files no asset or version names any more."""
+    if store is None:
+        return
     orphans = [
         k
         for k in keys
@@ -428,3 +432,10 @@ def discard(tx: Tx, store: Storage, key: str) -> None:
         and tx.one("SELECT 1 AS x FROM asset_versions WHERE storage_key = ? LIMIT 1", key) is None
     ):
         store.delete(key)
+
+
+def _bulk_delete(tx: Tx, access: StackAccess, item: dict[str, Any], request: dict[str, Any]) -> None:
+    delete(tx, access, for_db(tx.db), item["uid"])
+
+
+bulk.appliers["asset.delete"] = _bulk_delete
