@@ -9,9 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from stackyard.access.caller import StackAccess
-from stackyard.content.demo_assets import demo_assets
+from stackyard.content.demo_assets import demo_assets, demo_publish_assets
 from stackyard.content.demo_entries import demo_entries
 from stackyard.content.demo_model import demo_content_model
+from stackyard.content.publishing.demo import demo_publish
 from stackyard.stacks import tokens
 from stackyard.store.engine import Tx
 
@@ -21,3 +22,4 @@ STEPS: list[Step] = [tokens.demo_delivery_token]
 STEPS += [demo_content_model]
 STEPS += [demo_entries]
 STEPS += [demo_assets]
+STEPS += [demo_publish, demo_publish_assets]

@@ -1,7 +1,8 @@
 """Demo step: a few generated images (a banner and the authors' portraits), stored as assets in an
-"Images" folder, set as the authors' photos, shown in the first article and published to every
-environment of the demo stack. Runs after the entries step; safe to run again (it does nothing
-once the folder exists), and skipped when no storage was configured for the database.
+"Images" folder, set as the authors' photos and shown in the first article (`demo_assets`, after the
+entries step, before they are published), then published to every environment and language
+(`demo_publish_assets`, after the entries are). Safe to run again (each does nothing once done);
+skipped when no storage was configured for the database.
 """
 
 from __future__ import annotations
@@ -59,11 +60,6 @@ def demo_assets(tx: Tx, access: StackAccess) -> dict[str, Any]:
             incoming = Incoming(name, path, len(data), hashlib.sha256(data).hexdigest(), data[:4096])
             stored = assets.store_file(store, incoming)
             made[name] = assets.create(tx, access, stored, {"title": title, "parent_uid": folder["uid"]})
-    envs = tuple(r["uid"] for r in tx.all("SELECT uid FROM environments WHERE api_key = ?", access.api_key))
-    codes = tuple(r["code"] for r in tx.all("SELECT code FROM locales WHERE api_key = ?", access.api_key))
-    for asset in made.values():
-        act = Action(PUBLISH, "asset", asset["uid"], "", envs, codes, str(access.stack["master_locale"]))
-        publishing.perform(tx, access, act)
     master = str(access.stack["master_locale"])
     for author, image in (("Ada Lovelace", "ada.png"), ("Grace Hopper", "grace.png")):
         row = tx.one(
@@ -85,3 +81,24 @@ def demo_assets(tx: Tx, access: StackAccess) -> dict[str, Any]:
         html = f'<p>Stackyard is a self-hosted content platform.</p><p><img src="{banner["url"]}?width=800" alt="{banner["title"]}" asset_uid="{banner["uid"]}"></p>'
         entries.update(tx, access, "article", first["uid"], {"body": html}, master)
     return {"assets": {name: a["uid"] for name, a in made.items()}}
+
+
+def demo_publish_assets(tx: Tx, access: StackAccess) -> dict[str, Any]:
+    """Demo step, after the entries are published: the demo images, to every environment and language."""
+    key = access.api_key
+    if tx.one("SELECT 1 AS x FROM published WHERE api_key = ? AND kind = 'asset'", key):
+        return {}
+    folder = tx.one("SELECT uid FROM assets WHERE api_key = ? AND is_dir = 1 AND title = 'Images'", key)
+    if folder is None:
+        return {}
+    envs = tuple(
+        r["uid"] for r in tx.all("SELECT uid FROM environments WHERE api_key = ? ORDER BY name", key)
+    )
+    codes = tuple(r["code"] for r in tx.all("SELECT code FROM locales WHERE api_key = ? ORDER BY code", key))
+    images = tx.all(
+        "SELECT uid FROM assets WHERE api_key = ? AND parent_uid = ? AND is_dir = 0", key, folder["uid"]
+    )
+    for image in images:
+        act = Action(PUBLISH, "asset", image["uid"], "", envs, codes, str(access.stack["master_locale"]))
+        publishing.perform(tx, access, act)
+    return {"published_assets": len(images)}

@@ -11,7 +11,7 @@ import pyvips
 from stackyard.access.caller import Caller
 from stackyard.access.resolve import stack_access
 from stackyard.content.assets import storage
-from stackyard.content.demo_assets import demo_assets
+from stackyard.content.demo_assets import demo_assets, demo_publish_assets
 from stackyard.content.demo_entries import demo_entries
 from stackyard.content.demo_model import demo_content_model
 from tests.conftest import Live
@@ -30,6 +30,7 @@ def test_demo_images_are_stored_used_and_published(
             demo_content_model(tx, access)
             demo_entries(tx, access)
             demo_assets(tx, access)
+            demo_publish_assets(tx, access)
     images = cma.get("/v3/assets/images").json()["assets"]
     assert sorted(a["filename"] for a in images) == ["ada.png", "banner.jpg", "grace.png"]
     banner = next(a for a in images if a["filename"] == "banner.jpg")

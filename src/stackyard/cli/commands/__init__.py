@@ -3,7 +3,8 @@
 Every command here talks to a server through `stackyard.client.management` and holds no business
 logic: `account` (login, logout, whoami, user), `organizations` (organization, stack),
 `stack_modules` (role, environment, locale, tokens, audit-log, label, extension) and `content`
-(content-type, global-field, entry) and `assets` (asset, folder).
+(content-type, global-field, entry), `assets` (asset, folder) and `publishing` (entry
+publish/unpublish, bulk, release, publish-queue).
 """
 
 from __future__ import annotations
@@ -11,9 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.cli import resources
-from stackyard.cli.commands import account, assets, content, organizations, stack_modules
+from stackyard.cli.commands import account, assets, content, organizations, publishing, stack_modules
 
-RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES, *assets.RESOURCES)
+RESOURCES = (
+    *organizations.RESOURCES,
+    *stack_modules.RESOURCES,
+    *content.RESOURCES,
+    *assets.RESOURCES,
+    *publishing.RESOURCES,
+)
 
 
 def register(sub: Any) -> None:

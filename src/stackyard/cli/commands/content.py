@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stackyard.cli import payload
+from stackyard.cli.commands.publishing import entry_verbs
 from stackyard.cli.context import Ctx
 from stackyard.cli.errors import UsageError
 from stackyard.cli.payload import field_of
@@ -168,6 +169,7 @@ ENTRY = Resource(
         field_of("--title", key="title", help="Title of the entry.", verbs=("create", "update", "localize")),
     ),
     extra=(
+        *entry_verbs(_entry),
         Verb(
             "list",
             "List entries, optionally filtered with a query.",
