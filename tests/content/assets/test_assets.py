@@ -224,6 +224,8 @@ def test_tenancy_and_permissions(live: Live, cma: httpx.Client, owner: Any) -> N
         r = anonymous.get(asset["url"].removeprefix(live.url), params={"width": 5, "format": "webp"})
     assert r.status_code == 200 and r.headers["content-type"] == "image/webp"
     assert pyvips.Image.new_from_buffer(r.content, "").width == 5
+    # a source fetched from the object store for it is not kept
+    assert not list((Path(live.settings.data_dir) / "tmp").glob("source-*"))
 
 
 def test_made_images_are_answered_before_routing_until_the_asset_goes(live: Live, cma: httpx.Client) -> None:

@@ -16,6 +16,7 @@ a miss, or a file from object storage, moves to a worker thread first (`NeedsThr
 from __future__ import annotations
 
 import asyncio
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -103,21 +104,21 @@ def _answer(r: Req, f: files.File, public: bool) -> Any:
         _off_loop()
         store = storage(r)
         spool = Path(r.settings.data_dir) / "tmp"
-        overlay_path = None
-        if plan.overlay:
-            with r.db.read() as tx:
-                layer = files.by_url(tx, f.api_key, plan.overlay)
-            if layer is not None and sniff.is_image(layer.content_type):
-                overlay_path = files.local_copy(store, layer.storage_key, spool)
-            plan = replace(plan, overlay=layer.storage_key if layer else plan.overlay)
-
-        image = cache.get(
-            f.storage_key,
-            plan,
-            lambda: files.local_copy(store, f.storage_key, spool),
-            f.content_type,
-            (lambda _: overlay_path) if plan.overlay else None,
-        )
+        with ExitStack() as sources:
+            overlay_path = None
+            if plan.overlay:
+                with r.db.read() as tx:
+                    layer = files.by_url(tx, f.api_key, plan.overlay)
+                if layer is not None and sniff.is_image(layer.content_type):
+                    overlay_path = sources.enter_context(files.local_source(store, layer.storage_key, spool))
+                plan = replace(plan, overlay=layer.storage_key if layer else plan.overlay)
+            image = cache.get(
+                f.storage_key,
+                plan,
+                lambda: sources.enter_context(files.local_source(store, f.storage_key, spool)),
+                f.content_type,
+                (lambda _: overlay_path) if plan.overlay else None,
+            )
     etag = f'"{image.etag}"'
     headers["Content-Disposition"] = (
         headers["Content-Disposition"].split(";")[0]

@@ -10,9 +10,12 @@ upload for as long as some version of the asset has it; a deleted asset's URLs a
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-import threading
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +26,6 @@ from stackyard.content.assets.storage import Storage, opened
 from stackyard.store.engine import Tx
 
 UID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_FETCH_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -98,20 +100,21 @@ def _file(api_key: str, r: dict[str, object]) -> File:
     )
 
 
-def local_copy(store: Storage, key: str, spool_dir: Path) -> Path:
-    """A path of the stored file on this machine: the file itself, or a copy fetched from the object
-    store once (kept under the spool dir, named by its key)."""
+@contextmanager
+def local_source(store: Storage, key: str, spool_dir: Path) -> Iterator[Path]:
+    """A path of the stored file on this machine for as long as the block runs: the file itself,
+    or a private copy fetched from the object store, deleted afterwards (derived images are cached,
+    so a source is fetched again only for a plan never made before)."""
     path = store.local_path(key)
     if path is not None:
-        return path
-    target = spool_dir / "sources" / key
-    if target.exists():
-        return target
-    with _FETCH_LOCK:
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(".part")
-            with opened(store, key) as src, partial.open("wb") as out:
-                shutil.copyfileobj(src, out, 1024 * 1024)
-            partial.replace(target)
-    return target
+        yield path
+        return
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=str(spool_dir), prefix="source-")
+    target = Path(name)
+    try:
+        with opened(store, key) as src, os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+        yield target
+    finally:
+        target.unlink(missing_ok=True)
