@@ -229,7 +229,9 @@ def test_tenancy_and_permissions(live: Live, cma: httpx.Client, owner: Any) -> N
 
 
 def test_made_images_are_answered_before_routing_until_the_asset_goes(live: Live, cma: httpx.Client) -> None:
-    asset = upload(cma, "fast.png", png(40, 20))
+    data = png(40, 20)
+    asset = upload(cma, "fast.png", data)
+    asset_key = hashlib.sha256(data).hexdigest()
     path = asset["url"].removeprefix(live.url)
     with live.client() as anonymous:
         first = anonymous.get(path, params={"width": 10, "format": "png"})
@@ -246,7 +248,10 @@ def test_made_images_are_answered_before_routing_until_the_asset_goes(live: Live
         )
         assert not_modified.status_code == 304
         # credentials take the normal path; a deleted asset stops at once
+        derived = Path(live.settings.data_dir) / "derived" / asset_key[:2] / asset_key
+        assert derived.is_dir()
         assert cma.delete(f"/v3/assets/{asset['uid']}").status_code == 200
+        assert not derived.exists()  # the images made from the file went with it
         gone = anonymous.get(path, params={"width": 10, "format": "png"})
         assert gone.status_code == 404 and gone.json()["error_code"] == 145
         assert memory.get(key) is None

@@ -15,13 +15,15 @@ the transaction commits.
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require, visible
 from stackyard.content.assets import publishing, sniff
 from stackyard.content.assets.records import Incoming, asset_missing, render, row
-from stackyard.content.assets.storage import Storage, for_db
+from stackyard.content.assets.storage import Storage, for_db, settings_for
 from stackyard.content.publishing import bulk
 from stackyard.core import spine
 from stackyard.errors import BadRequest, invalid
@@ -310,6 +312,8 @@ def collect(tx: Tx, store: Storage | None, keys: set[str]) -> None:
         and tx.one("SELECT 1 AS x FROM asset_versions WHERE storage_key = ? LIMIT 1", k) is None
     ]
     if orphans:
+        settings = settings_for(tx.db)
+        derived = Path(settings.data_dir) / "derived" if settings is not None else None
 
         def sweep() -> None:
             for k in orphans:
@@ -317,6 +321,8 @@ def collect(tx: Tx, store: Storage | None, keys: set[str]) -> None:
                     store.delete(k)
                 except Exception:  # noqa: S110 - an orphan left behind costs disk, never correctness
                     pass
+                if derived is not None:  # the images made from it
+                    shutil.rmtree(derived / k[:2] / k, ignore_errors=True)
 
         tx.after_commit("assets.collect:" + ",".join(sorted(orphans)), sweep)
 

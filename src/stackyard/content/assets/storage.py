@@ -311,6 +311,11 @@ def configure(db: Any, settings: Settings) -> None:
     _CONFIGURED[db] = settings
 
 
+def settings_for(db: Any) -> Settings | None:
+    """The settings `configure` named for `db`, or None."""
+    return _CONFIGURED.get(db)
+
+
 def for_db(db: Any) -> Storage | None:
     """The storage `configure` named for `db`, or None."""
     settings = _CONFIGURED.get(db)
