@@ -218,6 +218,39 @@ class Settings:
         "Seconds before a consumer retries a batch its handler failed on (doubling each time, up to "
         "event_check_seconds).",
     )
+    # -- content delivery (CDA) --
+    delivery_max_limit: int = _setting(250, "Largest `limit` a delivery list request may ask for.")
+    delivery_include_depth: int = _setting(
+        3, "How many references deep `include[]` paths of a delivery request may reach."
+    )
+    delivery_max_includes: int = _setting(100, "Most `include[]` paths one delivery request may give.")
+    delivery_query_max_depth: int = _setting(
+        8, "Deepest nesting of $and/$or/$in_query in a delivery `query`; deeper get 400."
+    )
+    delivery_query_max_conditions: int = _setting(
+        200, "Most conditions one delivery `query` may hold; more get 400."
+    )
+    delivery_query_max_in: int = _setting(1000, "Most values one $in/$nin list may hold; more get 400.")
+    delivery_query_max_regex: int = _setting(
+        1000, "Longest $regex pattern of a delivery `query` (at most 1000); longer get 400."
+    )
+    delivery_cache_bytes: int = _setting(
+        64 * 1024 * 1024,
+        "Memory the delivery response cache may hold per process (bodies and headers), in bytes; 0 turns it off.",
+    )
+    delivery_cache_control: str = _setting(
+        "public, max-age=0, must-revalidate",
+        "Cache-Control of delivery answers: shared caches revalidate with the ETag (304) unless purged by tag.",
+    )
+    delivery_indexes_max: int = _setting(
+        32,
+        "Most expression indexes on published documents (one per top-level number or date field name) "
+        "kept for delivery filters and sorts; each costs every publish a little. 0: none.",
+    )
+    cache_tag_header: str = _setting(
+        "X-Tag",
+        "Header naming the cache tags of a delivery answer (X-Tag for StackPath; Surrogate-Key or Cache-Tag for other CDNs).",
+    )
 
     # -- assets and image delivery -------------------------------------------------------------
     asset_storage: str = _setting(

@@ -170,7 +170,7 @@ def test_cda_errors_have_the_contentstack_shape(db: Database, settings: Settings
             return (
                 await c.get("/v3/probe/forbidden", headers=in_query, params={"environment": "production"}),
                 await c.get("/v3/probe/forbidden", headers=in_query),
-                await c.get("/v3/content_types", headers=DELIVERY),
+                await c.get("/v3/taxonomies", headers=DELIVERY),
             )
 
     env_in_query, no_environment, planned = anyio.run(more)
@@ -216,7 +216,7 @@ def test_stackpath_errors_have_the_stackpath_shape(db: Database, settings: Setti
 
 
 def test_apis_without_routes_answer_501_in_their_own_shape(db: Database, settings: Settings) -> None:
-    # given the real app, where content delivery, StackStorm and StackPath have no routes yet
+    # given the real app, where StackStorm and StackPath have no routes yet, nor some delivery paths
     app = create_app(settings, db)
 
     async def go() -> dict[str, httpx.Response]:
@@ -225,8 +225,8 @@ def test_apis_without_routes_answer_501_in_their_own_shape(db: Database, setting
                 "st2": await c.get("/api/v1/actions"),
                 "st2_auth": await c.post("/auth/v1/tokens", json={}),
                 "stackpath": await c.get("/stack/v1/stacks"),
-                "cda": await c.get("/v3/content_types", headers=DELIVERY),
-                "cda_entries": await c.get("/v3/content_types/blog/entries/blt1", headers=DELIVERY),
+                "cda": await c.get("/v3/taxonomies", headers=DELIVERY),
+                "cda_entries": await c.get("/v3/taxonomies/entries", headers=DELIVERY),
                 "cda_management_route": await c.get("/v3/environments", headers=DELIVERY),
                 "cda_no_route": await c.get("/v3/nowhere", headers=DELIVERY),
                 "cma": await c.get("/v3/user", headers={k: DELIVERY[k] for k in ("api_key", "access_token")}),
@@ -246,7 +246,7 @@ def test_apis_without_routes_answer_501_in_their_own_shape(db: Database, setting
         stackpath["message"] == "The StackPath API is not supported by this server yet: GET /stack/v1/stacks"
     )
     assert answers["cda"].json() == {
-        "error_message": "Content delivery is not supported by this server yet: GET /v3/content_types",
+        "error_message": "Content delivery is not supported by this server yet: GET /v3/taxonomies",
         "error_code": 501,
         "errors": {},
     }
@@ -263,23 +263,23 @@ def test_a_route_for_a_planned_delivery_path_replaces_the_501(db: Database, sett
     # given a CDA route for one of the planned delivery paths
     router = Router(api="cda")
 
-    @router.get("/v3/content_types")
-    def content_types(r: Req) -> Any:
-        return {"content_types": []}
+    @router.get("/v3/taxonomies")
+    def taxonomies(r: Req) -> Any:
+        return {"taxonomies": []}
 
     app = create_app(settings, db, extra_routers=[router])
 
     async def go() -> tuple[httpx.Response, ...]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
             return (
-                await c.get("/v3/content_types", headers=DELIVERY),
-                await c.get("/v3/content_types/blog", headers=DELIVERY),
+                await c.get("/v3/taxonomies", headers=DELIVERY),
+                await c.get("/v3/taxonomies/blog", headers=DELIVERY),
                 await c.get("/v3/content_types"),
             )
 
     landed, still_planned, management = anyio.run(go)
     # then that path answers, the others still answer 501, and the CMA's route is untouched
-    assert landed.status_code == 200 and landed.json() == {"content_types": []}
+    assert landed.status_code == 200 and landed.json() == {"taxonomies": []}
     assert still_planned.status_code == 501
     assert management.status_code == 401 and management.json()["error_code"] == 105
 

@@ -14,11 +14,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stackyard.api.asset_first import AssetFirst
+from stackyard.api.cda.cache_first import CacheFirst
 from stackyard.api.dispatch import api_of
 from stackyard.api.errors import error_response, route_not_found
 from stackyard.api.routing import JSONResponse, Router, build_routes
 from stackyard.api.state import AppState
 from stackyard.content.assets import storage as asset_storage
+from stackyard.content.delivery import cache as delivery_cache
 from stackyard.content.entries import validation
 from stackyard.core import cache
 from stackyard.core.ratelimit import RateLimiter
@@ -60,6 +62,7 @@ def create_app(
     db.limit_queries(settings.query_timeout_ms)
     validation.configure(db, max_field_items=settings.max_field_items)
     cache.configure(db, max_entries=settings.cache_entries, catch_up=settings.cache_catch_up_events)
+    responses = delivery_cache.configure(db, max_bytes=settings.delivery_cache_bytes)
     limits: dict[str, tuple[float, float]] = {
         "auth": (settings.auth_attempts_per_minute / 60, 60.0),
         "failed_auth": (settings.failed_auth_per_minute / 60, 60.0),
@@ -71,7 +74,7 @@ def create_app(
     state = AppState(settings=settings, db=db, limiter=limiter)
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "database": db.dialect})
+        return JSONResponse({"status": "ok", "database": db.dialect, "delivery_cache": responses.snapshot()})
 
     async def http_error(request: Request, exc: Exception) -> Response:
         """Starlette's own answers (no route: 404, another method: 405 with Allow), in the API's shape."""
@@ -120,8 +123,10 @@ def create_app(
     # The middleware refuses, unread, a body no route would take; each route applies its own limit.
     streams = any(r.streaming for r in routers)
     asset_storage.configure(db, settings)  # for asset work outside requests (bulk deletes, the demo)
-    # Public asset URLs whose derived image is made are answered before routing (`api.asset_first`).
-    front = AssetFirst(app, db, settings.image_cache_entries)
+    # Delivery reads answered from the response cache skip routing and everything after it; public
+    # asset URLs whose derived image is made are answered before routing (`api.asset_first`).
+    assets_first = AssetFirst(app, db, settings.image_cache_entries)
+    front = CacheFirst(assets_first, db, enabled=settings.delivery_cache_bytes > 0)
     wrapped: Any = RequestContext(
         front,
         max_body_bytes=max(settings.max_body_bytes, settings.max_upload_bytes if streams else 0),

@@ -9,9 +9,10 @@ already in memory (the PULL update operator).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from stackyard.store.query import Cond, Group, Node, parse
+from stackyard.store.query import Cond, Group, Node, RefQuery, SchemaOf, parse
 from stackyard.store.query_paths import SYSTEM, FieldPath
 from stackyard.store.query_regex import search
 
@@ -72,19 +73,47 @@ def _one(c: Cond, v: Any) -> bool:
     return False  # pragma: no cover
 
 
-def evaluate(node: Node, doc: dict[str, Any]) -> bool:
+# The referenced entry a reference query looks at: (content type uid, entry uid) -> document or None.
+Lookup = Callable[[str, str], "dict[str, Any] | None"]
+
+
+def _ref(node: RefQuery, doc: dict[str, Any], lookup: Lookup | None) -> bool:
+    if lookup is None:
+        return False
+    hit = False
+    for stub in values(node.path, doc):
+        if not isinstance(stub, dict) or not isinstance(stub.get("uid"), str):
+            continue
+        for ct, group in node.targets:
+            target = lookup(ct, stub["uid"])
+            if target is not None and evaluate(group, target, lookup):
+                hit = True
+    return not hit if node.negate else hit
+
+
+def evaluate(node: Node, doc: dict[str, Any], lookup: Lookup | None = None) -> bool:
     if isinstance(node, Group):
-        results = (evaluate(n, doc) for n in node.items)
+        results = (evaluate(n, doc, lookup) for n in node.items)
         return all(results) if node.kind == "$and" else any(results)
+    if isinstance(node, RefQuery):
+        return _ref(node, doc, lookup)
     hit = any(_one(node, v) for v in values(node.path, doc))
     if node.op in ("$ne", "$nin") or (node.op == "$exists" and node.value is False):
         return not hit
     return hit
 
 
-def matches(schema: list[dict[str, Any]], query: Any, doc: dict[str, Any]) -> bool:
-    """Does `doc` (system fields and field values, as rendered) satisfy `query`?"""
-    return evaluate(parse(schema, query), doc)
+def matches(
+    schema: list[dict[str, Any]],
+    query: Any,
+    doc: dict[str, Any],
+    *,
+    schemas: SchemaOf | None = None,
+    lookup: Lookup | None = None,
+) -> bool:
+    """Does `doc` (system fields and field values, as rendered) satisfy `query`? With `schemas`
+    and `lookup`, reference queries look at the referenced documents."""
+    return evaluate(parse(schema, query, schemas=schemas), doc, lookup)
 
 
 def sort_key(fp: FieldPath, doc: dict[str, Any]) -> tuple[bool, Any]:

@@ -209,3 +209,73 @@ def text(value: str, path: str) -> str:
     if not storable(value):
         raise bad_query(f"'{path}': the value holds a NUL character or an unpaired surrogate.")
     return value
+
+
+def in_document(fp: FieldPath, name: str) -> FieldPath:
+    """`fp` for documents that hold the system fields as keys too (the delivery's published
+    documents): a system column becomes the document's key of the same name."""
+    if fp.root is None:
+        return fp
+    if fp.steps:  # tags: an array
+        return FieldPath(None, (Step((name,)),), (), fp.kind)
+    return FieldPath(None, (), (name,), fp.kind)
+
+
+def _field_at(schema: Any, segs: list[str]) -> tuple[int, dict[str, Any]] | None:
+    """The first reference field along `segs` (through groups, global fields and blocks), with
+    the index of its segment; None when the path crosses none."""
+    fields = _fields(schema)
+    i = 0
+    while i < len(segs):
+        field = fields.get(segs[i])
+        if field is None:
+            return None
+        dt = field.get("data_type")
+        if dt == "reference":
+            return i, field
+        if dt in ("group", "global_field"):
+            fields = _fields(field.get("schema"))
+            i += 1
+        elif dt == "blocks" and i + 1 < len(segs):
+            blocks = {b.get("uid"): b for b in field.get("blocks") or [] if isinstance(b, dict)}
+            block = blocks.get(segs[i + 1])
+            if block is None:
+                return None
+            fields = _fields(block.get("schema"))
+            i += 2
+        else:
+            return None
+    return None
+
+
+def _targets(field: dict[str, Any]) -> list[str]:
+    to = field.get("reference_to")
+    if isinstance(to, str):
+        return [to]
+    return [t for t in to or [] if isinstance(t, str)]
+
+
+def reference_field(schema: Any, path: str) -> list[str] | None:
+    """The content types the reference field at `path` refers to; None when it is not one."""
+    if not isinstance(path, str):
+        return None
+    segs = path.split(".")
+    found = _field_at(schema, segs)
+    if found is None or found[0] != len(segs) - 1:
+        return None
+    return _targets(found[1])
+
+
+def reference_split(schema: Any, path: str) -> tuple[str, str] | None:
+    """`("author", "name")` for `author.name`, when `author` is a reference and `name` is not one of
+    its stub keys (`uid`, `_content_type_uid`): a query on the referenced entries."""
+    if not isinstance(path, str) or "." not in path:
+        return None
+    segs = path.split(".")
+    found = _field_at(schema, segs)
+    if found is None:
+        return None
+    i = found[0]
+    if i == len(segs) - 1 or (i == len(segs) - 2 and segs[-1] in _SUBKEYS["reference"]):
+        return None
+    return ".".join(segs[: i + 1]), ".".join(segs[i + 1 :])

@@ -36,7 +36,6 @@ from stackyard.store.engine import NeedsThread
 router = Router()
 CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 IMMUTABLE = "public, max-age=31536000, immutable"
-TAG_HEADER = "X-Tag"  # the default of the delivery settings' `cache_tag_header`, used when it is set
 
 
 def _off_loop() -> None:
@@ -61,8 +60,8 @@ def _query(r: Req) -> dict[str, str]:
 
 
 def tag_header(r: Req) -> str:
-    """The cache tag header's name (`cache_tag_header` once the delivery settings have it)."""
-    return str(getattr(r.settings, "cache_tag_header", TAG_HEADER))
+    """The name of the header carrying cache tags (`cache_tag_header`, X-Tag by default)."""
+    return str(r.settings.cache_tag_header)
 
 
 def _headers(r: Req, f: files.File, public: bool) -> dict[str, str]:
@@ -72,7 +71,7 @@ def _headers(r: Req, f: files.File, public: bool) -> dict[str, str]:
         "Content-Security-Policy": CSP,
         "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(f.filename, safe='')}",
         "Cache-Control": IMMUTABLE if public else "private, no-cache",
-        TAG_HEADER: tags.header(
+        tag_header(r): tags.header(
             [tags.asset(f.api_key, f.uid), tags.assets(f.api_key), tags.stack(f.api_key)]
         ),
     }

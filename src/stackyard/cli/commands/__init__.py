@@ -4,7 +4,8 @@ Every command here talks to a server through `stackyard.client.management` and h
 logic: `account` (login, logout, whoami, user), `organizations` (organization, stack),
 `stack_modules` (role, environment, locale, tokens, audit-log, label, extension) and `content`
 (content-type, global-field, entry), `assets` (asset, folder) and `publishing` (entry
-publish/unpublish, bulk, release, publish-queue).
+publish/unpublish, bulk, release, publish-queue); `delivery` reads published content with a
+delivery token, through `stackyard.client.delivery`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.cli import resources
-from stackyard.cli.commands import account, assets, content, organizations, publishing, stack_modules
+from stackyard.cli.commands import (
+    account,
+    assets,
+    content,
+    delivery,
+    organizations,
+    publishing,
+    stack_modules,
+)
 
 RESOURCES = (
     *organizations.RESOURCES,
@@ -26,4 +35,5 @@ RESOURCES = (
 def register(sub: Any) -> None:
     """Add the client commands to the top-level parser."""
     account.register(sub)
+    delivery.register(sub)
     resources.register(sub, RESOURCES)

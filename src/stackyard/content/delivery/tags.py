@@ -6,7 +6,8 @@ includes by reference; a list is tagged with its content type. So a change purge
 
     publish/unpublish of entry E of type T   ->  entry(E), content_type(T)
     publish/unpublish of asset A             ->  asset(A), assets()
-    content type T changed or deleted        ->  content_type(T)
+    content type T changed or deleted        ->  content_type(T), content_types()
+    a global field changed                   ->  stack() (its schema is inlined in content types)
     a delivery token or environment changed  ->  stack()
 
 Every tag starts with the stack's api_key, so two stacks behind one CDN site never purge each
@@ -24,6 +25,11 @@ def stack(api_key: str) -> str:
 
 def content_type(api_key: str, uid: str) -> str:
     return f"{api_key}.ct.{uid}"
+
+
+def content_types(api_key: str) -> str:
+    """Lists of content types and global fields."""
+    return f"{api_key}.cts"
 
 
 def entry(api_key: str, uid: str) -> str:

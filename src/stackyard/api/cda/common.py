@@ -1,0 +1,134 @@
+"""What every delivery route shares: the request's scope, its read parameters, and the answer
+(JSON with a strong ETag, Cache-Control, Vary, the cache tag header; stored in the response cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from stackyard.api.routing import MAX_SKIP, Req
+from stackyard.content.delivery import cache as response_cache
+from stackyard.content.delivery import tags as tagging
+from stackyard.content.delivery.ask import Ask
+from stackyard.content.delivery.scope import Scope, resolve
+from stackyard.core import cache
+from stackyard.store.engine import Tx
+from stackyard.store.query import Limits
+
+# The response cache key of the request being answered, set by the cache-first layer
+# (`api.cda.cache_first`) when the answer may be cached.
+CACHE_KEY: ContextVar[tuple[str, ...] | None] = ContextVar("stackyard_cda_cache_key", default=None)
+VARY = "api_key, access_token, environment, branch"
+_PROJECTION = re.compile(r"^(only|except)\[([^\]]+)\](?:\[\])?$")
+
+
+def scope(r: Req, tx: Tx) -> Scope:
+    """The delivery scope of the request (token, stack, environment, branch); spends the read
+    rate limit of the stack's organization."""
+    environment = r.param("environment") or r.headers.get("environment")
+    found = resolve(tx, r.caller(tx), r.headers.get("api_key"), environment, r.headers.get("branch"))
+    r.app.limiter.settle("stack:" + found.api_key, "org:" + found.org_uid)
+    r._limit("org:" + found.org_uid)
+    return found
+
+
+def page(r: Req) -> tuple[int, int]:
+    s = r.settings
+    return r.int_param("skip", 0, maximum=MAX_SKIP), r.int_param(
+        "limit", s.page_size_default, minimum=1, maximum=s.delivery_max_limit
+    )
+
+
+def ask(r: Req) -> Ask:
+    """The read parameters of an entry fetch or query (catalogue §3.2)."""
+    s = r.settings
+    skip, limit = page(r)
+    only: dict[str, list[str]] = {}
+    excepts: dict[str, list[str]] = {}
+    for k, v in r.query.multi_items():
+        m = _PROJECTION.match(k)
+        if m:
+            target = only if m.group(1) == "only" else excepts
+            target.setdefault(m.group(2), []).append(v)
+    include = [v for k, v in r.query.multi_items() if k in ("include[]", "include") and v]
+    tags = [t.strip() for t in (r.param("tags") or "").split(",") if t.strip()]
+    version = r.param("version")
+    return Ask(
+        locale=r.param("locale") or None,
+        include_fallback=r.flag("include_fallback"),
+        version=r.int_param("version", 0, minimum=1) if version else None,
+        query=r.json_param("query"),
+        tags=tags,
+        typeahead=r.param("typeahead"),
+        skip=skip,
+        limit=limit,
+        asc=r.param("asc") or None,
+        desc=r.param("desc") or None,
+        count=r.flag("include_count"),
+        only=only,
+        excepts=excepts,
+        include=include,
+        include_content_type=r.flag("include_content_type"),
+        include_global_field_schema=r.flag("include_global_field_schema"),
+        include_reference_content_type_uid=r.flag("include_reference_content_type_uid"),
+        include_metadata=r.flag("include_metadata"),
+        include_branch=r.flag("include_branch"),
+        include_depth=s.delivery_include_depth,
+        max_includes=s.delivery_max_includes,
+        limits=Limits(
+            depth=s.delivery_query_max_depth,
+            nodes=s.delivery_query_max_conditions,
+            in_list=s.delivery_query_max_in,
+            regex=s.delivery_query_max_regex,
+        ),
+    )
+
+
+def etag_of(body: bytes) -> bytes:
+    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+
+
+def not_modified(if_none_match: str | None, etag: bytes) -> bool:
+    if not if_none_match:
+        return False
+    wanted = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in wanted or etag.decode() in wanted
+
+
+def read(r: Req, build: Callable[[Tx, Scope], tuple[dict[str, Any], list[str]]]) -> Response:
+    """Run `build(tx, scope)` in a read, and answer its body with the delivery headers; an answer
+    the cache-first layer asked for is stored in the response cache."""
+    db = r.db
+    with db.read() as tx:
+        built_at = response_cache.clock(tx)
+        cache.synced(tx, built_at)  # the per-process caches need not read the clock again
+        sc = scope(r, tx)
+        body, tag_list = build(tx, sc)
+    data = orjson.dumps(body)
+    etag = etag_of(data)
+    s = r.settings
+    tag_list = [tagging.stack(sc.api_key), *tag_list]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"etag", etag),
+        (b"cache-control", s.delivery_cache_control.encode("latin-1")),
+        (b"vary", VARY.encode()),
+        (s.cache_tag_header.lower().encode("latin-1"), tagging.header(tag_list).encode("latin-1")),
+    ]
+    key = CACHE_KEY.get()
+    if key is not None:
+        answer = response_cache.Answer(200, headers, data, etag, tuple(dict.fromkeys(tag_list)))
+        response_cache.of(db).put(key, answer, built_at)
+    out = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers}
+    out["x-cache"] = "MISS"
+    if not_modified(r.headers.get("if-none-match"), etag):
+        out.pop("content-type")
+        return Response(status_code=304, headers=out)
+    return Response(data, status_code=200, headers=out)

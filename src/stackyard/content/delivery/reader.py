@@ -1,0 +1,353 @@
+"""Delivery reads: content types, global fields, and entries from the published snapshots.
+
+    body, tags = entries(tx, scope, "article", Ask(query={"rating": {"$gt": 3}}, limit=25))
+
+Entries come only from `published` rows of the scope's stack, branch and environment (see
+migration 0009). A locale is served from its own rows; with `include_fallback`, each entry not
+published in it comes from the first locale of its fallback chain where it is (§5 item 11).
+Every answer also names the cache tags of what it holds (`tags.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from stackyard.content.delivery import tags as tagging
+from stackyard.content.delivery.ask import Ask
+from stackyard.content.delivery.scope import Scope
+from stackyard.content.delivery.shape import expand, project, project_references, trie
+from stackyard.content.model import content_types as model
+from stackyard.content.model import global_fields as gf_model
+from stackyard.errors import BadRequest, NotFound
+from stackyard.stacks import locales
+from stackyard.store.engine import Tx
+from stackyard.store.query import Where, compile_query, leaf_sql, order_by, prepare
+
+Body = dict[str, Any]
+_TYPEAHEAD = re.compile(r"^[\w ]{1,100}$")
+
+
+def _load(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def not_found_entry() -> NotFound:
+    return NotFound("The requested object doesn't exist.", error_code=141, errors={"uid": ["is not valid."]})
+
+
+# -- content types and global fields ---------------------------------------------------------
+def _content_type_doc(tx: Tx, row: Any, inline: bool, include_branch: bool) -> dict[str, Any]:
+    out = model.render(tx, row, inline=inline)
+    if include_branch:
+        out["_branch"] = row["branch"]
+    return out
+
+
+def content_types(
+    tx: Tx, scope: Scope, *, skip: int, limit: int, count: bool, inline: bool, include_branch: bool
+) -> tuple[Body, list[str]]:
+    rows, total = tx.page(
+        "content_types",
+        "api_key = ? AND branch = ?",
+        (scope.api_key, scope.branch),
+        "created_at, uid",
+        skip,
+        limit,
+        count=count,
+    )
+    body: Body = {"content_types": [_content_type_doc(tx, r, inline, include_branch) for r in rows]}
+    if count:
+        body["count"] = total
+    # A new content type changes the list: the stack tag covers model changes (see `invalidation`).
+    return body, [tagging.stack(scope.api_key), tagging.content_types(scope.api_key)]
+
+
+def content_type(
+    tx: Tx, scope: Scope, uid: str, *, inline: bool, include_branch: bool
+) -> tuple[Body, list[str]]:
+    row = tx.one(
+        "SELECT * FROM content_types WHERE api_key = ? AND branch = ? AND uid = ?",
+        scope.api_key,
+        scope.branch,
+        uid,
+    )
+    if row is None:
+        raise model.not_found(uid)
+    body = {"content_type": _content_type_doc(tx, row, inline, include_branch)}
+    return body, [tagging.stack(scope.api_key), tagging.content_type(scope.api_key, uid)]
+
+
+def global_fields(
+    tx: Tx, scope: Scope, *, skip: int, limit: int, count: bool, include_branch: bool
+) -> tuple[Body, list[str]]:
+    rows, total = tx.page(
+        "global_fields",
+        "api_key = ? AND branch = ?",
+        (scope.api_key, scope.branch),
+        "created_at, uid",
+        skip,
+        limit,
+        count=count,
+    )
+    body: Body = {"global_fields": [gf_model.render(tx, r, include_branch=include_branch) for r in rows]}
+    if count:
+        body["count"] = total
+    return body, [tagging.stack(scope.api_key), tagging.content_types(scope.api_key)]
+
+
+def global_field(tx: Tx, scope: Scope, uid: str, *, include_branch: bool) -> tuple[Body, list[str]]:
+    row = tx.one(
+        "SELECT * FROM global_fields WHERE api_key = ? AND branch = ? AND uid = ?",
+        scope.api_key,
+        scope.branch,
+        uid,
+    )
+    if row is None:
+        raise gf_model.not_found(uid)
+    body = {"global_field": gf_model.render(tx, row, include_branch=include_branch)}
+    return body, [tagging.stack(scope.api_key), tagging.content_types(scope.api_key)]
+
+
+# -- entries --------------------------------------------------------------------------------
+class _Read:
+    """One entry read: the scope, the locales it reads in (in order), schemas, tags collected."""
+
+    def __init__(self, tx: Tx, scope: Scope, ct_uid: str, ask: Ask) -> None:
+        self.tx, self.scope, self.ask = tx, scope, ask
+        self.ct = model.load(tx, scope.api_key, scope.branch, ct_uid)  # 422/118 when there is none
+        self.locale = ask.locale or scope.master_locale
+        if ask.include_fallback:
+            self.chain = locales.chain(tx, scope.api_key, self.locale, scope.branch) or [self.locale]
+        else:
+            self.chain = [self.locale]
+        self.tags = [tagging.stack(scope.api_key), tagging.content_type(scope.api_key, ct_uid)]
+        self._schemas: dict[str, list[dict[str, Any]] | None] = {ct_uid: self.ct["schema"]}
+
+    def schema_of(self, uid: str) -> list[dict[str, Any]] | None:
+        if uid not in self._schemas:
+            try:
+                self._schemas[uid] = model.load(self.tx, self.scope.api_key, self.scope.branch, uid)["schema"]
+            except NotFound:
+                self._schemas[uid] = None
+        return self._schemas[uid]
+
+    def base(self, alias: str) -> tuple[str, list[Any]]:
+        s = self.scope
+        return (
+            f"{alias}.api_key = ? AND {alias}.branch = ? AND {alias}.environment = ? AND {alias}.kind = 'entry'",
+            [s.api_key, s.branch, s.environment],
+        )
+
+    def ref_join(self, dialect: str, alias: str, uid_sql: str, ct: str) -> tuple[str, str, list[Any]]:
+        cond, params = self.base(alias)
+        marks = ", ".join("?" * len(self.chain))
+        join = f"{cond} AND {alias}.content_type_uid = ? AND {alias}.locale IN ({marks}) AND {alias}.uid = {uid_sql}"
+        return f"published AS {alias}", join, [*params, ct, *self.chain]
+
+    def fetch(self, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """Published documents of (content type, uid) pairs in the read's locales (first found wins),
+        as the database answers them (JSON text on SQLite)."""
+        out: dict[tuple[str, str], Any] = {}
+        uids = sorted({u for _, u in wanted})
+        cond, params = self.base("p")
+        rank = {code: i for i, code in enumerate(self.chain)}
+        for i in range(0, len(uids), 500):
+            part = uids[i : i + 500]
+            rows = self.tx.all(
+                f"SELECT p.uid, p.content_type_uid, p.locale, p.document FROM published p WHERE {cond} "
+                f"AND p.uid IN ({', '.join('?' * len(part))}) AND p.locale IN ({', '.join('?' * len(self.chain))})",
+                *params,
+                *part,
+                *self.chain,
+            )
+            best: dict[tuple[str, str], tuple[int, Any]] = {}
+            for r in rows:
+                key = (r["content_type_uid"], r["uid"])
+                if key in wanted and (key not in best or rank[r["locale"]] < best[key][0]):
+                    best[key] = (rank[r["locale"]], r["document"])
+            for key, (_, doc) in best.items():
+                out[key] = doc
+        for ct, uid in out:
+            self.tags.append(tagging.entry(self.scope.api_key, uid))
+            self.tags.append(tagging.content_type(self.scope.api_key, ct))
+        return out
+
+    def where(self, alias: str) -> Where:
+        ask = self.ask
+        query = dict(ask.query)
+        extra: list[dict[str, Any]] = []
+        if ask.tags:
+            extra.append({"tags": {"$in": ask.tags}})
+        if ask.typeahead is not None:
+            if not _TYPEAHEAD.match(ask.typeahead):
+                raise BadRequest(
+                    "'typeahead' takes up to 100 letters, digits and spaces.",
+                    errors={"typeahead": ["is not valid."]},
+                )
+            extra.append({"title": {"$regex": ask.typeahead, "$options": "i"}})
+        if extra:
+            query = {"$and": [query, *extra]} if query else {"$and": extra}
+        prepare(self.tx)
+        return compile_query(
+            self.tx.dialect,
+            self.ct["schema"],
+            query,
+            table=alias,
+            document="document",
+            schemas=self.schema_of,
+            refs=self.ref_join,
+            limits=ask.limits,
+        )
+
+    def shape(self, docs: list[dict[str, Any]]) -> None:
+        """include[], only/except and the include_* flags, in place."""
+        ask = self.ask
+        if ask.include:
+            node = trie(ask.include, ask.include_depth, ask.max_includes)
+            verbatim = not (set(ask.only) | set(ask.excepts)) - {"BASE"}
+            expand(
+                docs,
+                self.ct["schema"],
+                node,
+                self.fetch,
+                self.schema_of,
+                ask.include_depth,
+                verbatim=verbatim,
+            )
+            if ask.only or ask.excepts:
+                project_references(docs, ask.only, ask.excepts)
+        for i, d in enumerate(docs):
+            if ask.include_branch:
+                d["_branch"] = self.scope.branch
+            if ask.include_metadata:
+                d.setdefault("_metadata", {})
+            if "BASE" in ask.only or "BASE" in ask.excepts:
+                docs[i] = project(d, only=ask.only.get("BASE"), excepts=ask.excepts.get("BASE"))
+                if ask.include_branch:
+                    docs[i]["_branch"] = self.scope.branch
+
+    def add_content_type(self, body: Body) -> None:
+        if self.ask.include_content_type:
+            ct = dict(self.ct)
+            if not self.ask.include_global_field_schema:
+                row = self.tx.one(
+                    "SELECT * FROM content_types WHERE api_key = ? AND branch = ? AND uid = ?",
+                    self.scope.api_key,
+                    self.scope.branch,
+                    ct["uid"],
+                )
+                if row is not None:
+                    ct = model.render(self.tx, row, inline=False)
+            body["content_type"] = ct
+
+
+def entry(tx: Tx, scope: Scope, ct_uid: str, uid: str, ask: Ask) -> tuple[Body, list[str]]:
+    """One published entry, in the asked locale or (with include_fallback) its fallback's."""
+    read = _Read(tx, scope, ct_uid, ask)
+    cond, params = read.base("p")
+    rows = tx.all(
+        f"SELECT p.locale, p.version, p.document FROM published p WHERE {cond} AND p.content_type_uid = ? "
+        f"AND p.uid = ? AND p.locale IN ({', '.join('?' * len(read.chain))})",
+        *params,
+        ct_uid,
+        uid,
+        *read.chain,
+    )
+    read.tags.append(tagging.entry(scope.api_key, uid))
+    if not rows:
+        raise not_found_entry()
+    rank = {code: i for i, code in enumerate(read.chain)}
+    row = min(rows, key=lambda r: rank[r["locale"]])
+    if ask.version is not None and int(row["version"]) != ask.version:
+        raise not_found_entry()  # only the published version is delivered
+    if ask.plain and isinstance(row["document"], str | bytes):
+        body: Body = {"entry": orjson.Fragment(row["document"])}
+    else:
+        shaped = [_load(row["document"])]
+        read.shape(shaped)
+        body = {"entry": shaped[0]}
+    read.add_content_type(body)
+    return body, read.tags
+
+
+def _sorted_by(tx: Tx, select: str, args: list[Any], leaf: str, ask: Ask) -> list[Any]:
+    """A page sorted by one field, as `order_by` sorts (entries with the value first, by it and then
+    uid; then those without, by uid), in two range reads an expression index on the field can serve
+    (`indexes`): the valued rows, then, if the page is not full, the rest."""
+    direction = " DESC" if ask.asc is None else ""
+    rows = tx.all(
+        f"{select} AND {leaf} IS NOT NULL ORDER BY {leaf}{direction}, p.uid LIMIT ? OFFSET ?",
+        *args,
+        ask.limit,
+        ask.skip,
+    )
+    if len(rows) >= ask.limit:
+        return rows
+    if rows or ask.skip == 0:
+        valued = ask.skip + len(rows)
+    else:
+        valued = int(tx.scalar(f"SELECT COUNT(*) FROM ({select} AND {leaf} IS NOT NULL) AS v", *args) or 0)
+    rest = tx.all(
+        f"{select} AND {leaf} IS NULL ORDER BY p.uid LIMIT ? OFFSET ?",
+        *args,
+        ask.limit - len(rows),
+        max(0, ask.skip - valued),
+    )
+    return [*rows, *rest]
+
+
+def entries(tx: Tx, scope: Scope, ct_uid: str, ask: Ask) -> tuple[Body, list[str]]:
+    """A page of the content type's published entries matching the query."""
+    read = _Read(tx, scope, ct_uid, ask)
+    cond, params = read.base("x")
+    if len(read.chain) > 1:
+        rank = " ".join(f"WHEN ? THEN {i}" for i in range(len(read.chain)))
+        source = (
+            "(SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.uid ORDER BY CASE x.locale "
+            f"{rank} END) AS rn FROM published x WHERE {cond} AND x.content_type_uid = ? "
+            f"AND x.locale IN ({', '.join('?' * len(read.chain))})) p"
+        )
+        src_params: list[Any] = [*read.chain, *params, ct_uid, *read.chain]
+        filt = "p.rn = 1"
+    else:
+        cond, params = read.base("p")
+        source = "published p"
+        src_params = [*params, ct_uid, read.locale]
+        filt = f"{cond} AND p.content_type_uid = ? AND p.locale = ?"
+    where = read.where("p")
+    select = f"SELECT p.document FROM {source} WHERE {filt} AND {where.sql}"
+    args = [*src_params, *where.params]
+    body: Body = {}
+    name = ask.asc or ask.desc
+    leaf = leaf_sql(tx.dialect, read.ct["schema"], name, table="p") if name else None
+    if leaf is not None:
+        rows = _sorted_by(tx, select, args, leaf.sql, ask)
+    else:
+        if name:
+            sort = order_by(
+                tx.dialect, read.ct["schema"], name, ask.asc is None, table="p", document="document"
+            )
+            order_sql, order_params = sort.sql + ", p.uid", sort.params
+        else:
+            order_sql, order_params = "p.published_at DESC, p.uid DESC", []
+        rows = tx.all(
+            f"{select} ORDER BY {order_sql} LIMIT ? OFFSET ?", *args, *order_params, ask.limit, ask.skip
+        )
+    if ask.plain and rows and isinstance(rows[0]["document"], str | bytes):
+        body["entries"] = [orjson.Fragment(r["document"]) for r in rows]
+    else:
+        docs = [_load(r["document"]) for r in rows]
+        read.shape(docs)
+        body["entries"] = docs
+    if ask.count:
+        body["count"] = int(
+            tx.scalar(
+                f"SELECT COUNT(*) FROM {source} WHERE {filt} AND {where.sql}", *src_params, *where.params
+            )
+            or 0
+        )
+    read.add_content_type(body)
+    return body, read.tags
