@@ -7,8 +7,9 @@
 Releases deploy their asset items with `perform` too. Publishing writes one snapshot per (environment, locale) with `snapshots.put` (and so the
 `asset.publish` event); assets are not localized, so each locale asked gets the same version
 (`source_locale` is that locale). The snapshot's document is the delivery shape of that version,
-with `publish_details` for its environment and locale, and its `url` as a path (`/v3/assets/...`):
-delivery puts the host the client reached in front. Unpublishing is `snapshots.withdraw`.
+with `publish_details` for its environment and locale, and its `url` under the `public_url` setting
+(a bare path, `/v3/assets/...`, without one: the CDA asset routes put the host the client reached in
+front; sync items keep the path). Unpublishing is `snapshots.withdraw`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require
 from stackyard.content.assets.records import render, row
+from stackyard.content.assets.storage import settings_for
 from stackyard.content.publishing import bulk, queue, releases, snapshots
 from stackyard.content.publishing.actions import PUBLISH, Action
 from stackyard.errors import invalid
@@ -83,7 +85,8 @@ def perform(tx: Tx, access: StackAccess, act: Action) -> list[tuple[str, str]]:
             done += [(r["uid"], r["locale"]) for r in rows]
         return done
     source = _version(tx, access, current, act.version)
-    doc = render(source)
+    settings = settings_for(tx.db)
+    doc = render(source, str(settings.public_url).rstrip("/") if settings is not None else "")
     doc.pop("publish_details", None)
     stamp, user = now(), access.caller.actor
     for code in act.locales:
