@@ -143,3 +143,16 @@ def test_a_release_deploys_its_assets(live: Live, cma: httpx.Client, api_key: st
         r = cma.post(f"/v3/releases/{rel}/deploy", json={"release": {"environments": ["production"]}})
         assert r.status_code == 200, r.text
         wait_for(lambda: published() == 1, what="the release deployment")
+
+
+def test_sync_carries_published_assets_as_sys_assets(live: Live, cma: httpx.Client, api_key: str) -> None:
+    token = _setup(cma)
+    asset = _upload(cma, "s.txt", b"synced")
+    body = {"asset": {"environments": ["production"], "locales": ["en-us"]}}
+    assert cma.post(f"/v3/assets/{asset['uid']}/publish", json=body).status_code == 200
+    with live.client(api_key=api_key, access_token=token) as cda:
+        r = cda.get("/v3/stacks/sync", params={"init": "true", "environment": "production"})
+    assert r.status_code == 200, r.text
+    items = [i for i in r.json()["items"] if i["content_type_uid"] == "sys_assets"]
+    assert [(i["type"], i["data"]["uid"]) for i in items] == [("asset_published", asset["uid"])]
+    assert items[0]["data"]["file_size"] == "6"
