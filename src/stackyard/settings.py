@@ -324,6 +324,42 @@ class Settings:
         5.0, "Seconds between writes of each node's traffic counters."
     )
 
+    # -- assets and image delivery -------------------------------------------------------------
+    asset_storage: str = _setting(
+        "",
+        "Where asset files are stored: empty for <data-dir>/assets, or s3://bucket/prefix for an "
+        "S3-compatible object store (with --asset-s3-endpoint and credentials).",
+    )
+    asset_s3_endpoint: str = _setting("", "Base URL of the S3-compatible server (e.g. http://minio:9000).")
+    asset_s3_access_key: str = _setting("", "Access key id for --asset-storage s3://...")
+    asset_s3_secret_key: str = _setting("", "Secret access key for --asset-storage s3://...")
+    asset_s3_region: str = _setting("us-east-1", "Region named in the S3 request signatures.")
+    image_max_input_bytes: int = _setting(
+        50 * 1024 * 1024, "Largest image file transformed (Contentstack's limit: 50 MB); larger answer 422."
+    )
+    image_max_input_pixels: int = _setting(
+        144_000_000,
+        "Most pixels (width x height, read from the header before decoding) of an image transformed "
+        "(Contentstack: 12,000 x 12,000); more answer 422, so a decompression bomb is never decoded.",
+    )
+    image_max_output_side: int = _setting(
+        8192, "Largest width or height of a transformed image (Contentstack: 8,192); larger asks answer 422."
+    )
+    image_transform_concurrency: int = _setting(
+        2, "Image transforms run at once per process; more wait (up to the time limit) for a turn."
+    )
+    image_transform_timeout_seconds: float = _setting(
+        20.0, "Seconds one image transform (waiting for a turn included) may take before it answers 503."
+    )
+    image_cache_entries: int = _setting(
+        512, "Transformed images each process keeps in memory (least recently used dropped first)."
+    )
+    image_max_variants: int = _setting(
+        200,
+        "Transformed images kept on disk (under <data-dir>/derived) per stored file; further ones "
+        "are made and kept in memory only, so public URLs cannot be used to fill the disk.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

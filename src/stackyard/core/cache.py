@@ -116,6 +116,24 @@ RULES: dict[str, Rule] = {
     ),
     # Published snapshots are not cached here (delivery's response cache follows its own rules).
     **_each("entry", ("publish", "unpublish"), _nothing),
+    # Assets and folders: file lookups and derived images are not cached here (derived images are
+    # keyed by the stored file's hash, so a change of file is a new key).
+    **_each(
+        "asset",
+        (
+            "create",
+            "update",
+            "replace",
+            "restore",
+            "delete",
+            "version_name",
+            "version_unname",
+            "publish",
+            "unpublish",
+        ),
+        _nothing,
+    ),
+    **_each("folder", _CRUD, _nothing),
     # Audited only, never in the event log: organization roles are read on every request.
     # Accepting an invitation records a stack.share for each stack it joins, which drops access.
     **_each("organization", ("share", "accept_invitation", "transfer_ownership"), _nothing),

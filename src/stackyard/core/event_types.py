@@ -49,6 +49,7 @@ def _crud(module: str, what: str, payload: Mapping[str, str]) -> list[EventType]
 
 # Entry events carry the content type, locale and version as dimensions of the event itself.
 _ENTRY = {"title": "str|null"}
+_ASSET = {"title": "str", "filename": "str"}
 _TYPES: list[EventType] = [
     EventType("stack.create", "A stack was created.", {"name": "str"}),
     EventType("stack.update", "A stack's name or description changed.", {"name": "str"}),
@@ -106,6 +107,32 @@ _TYPES: list[EventType] = [
     EventType("entry.unpublish", "An entry was unpublished from an environment in a locale.", _ENTRY),
     EventType("entry.version_name", "A version of an entry was named.", {"name": "str|null"}),
     EventType("entry.version_unname", "A version's name was removed.", {"name": "str|null"}),
+    # Assets carry their version as a dimension of the event; folders have none.
+    EventType("asset.create", "A file was uploaded as a new asset.", _ASSET),
+    EventType("asset.update", "An asset's title, description, tags or folder changed.", _ASSET),
+    EventType("asset.replace", "An asset's file was replaced (a new version).", _ASSET),
+    EventType(
+        "asset.restore",
+        "An earlier version of an asset became its latest.",
+        {**_ASSET, "from_version": "int"},
+    ),
+    EventType("asset.delete", "An asset was deleted, with its versions.", _ASSET),
+    EventType("asset.version_name", "A version of an asset was named.", {"name": "str|null"}),
+    EventType("asset.version_unname", "A version's name was removed.", {"name": "str|null"}),
+    EventType(
+        "asset.publish",
+        "An asset's version was published to an environment in a locale.",
+        {"title": "str|null", "source_locale": "str"},
+    ),
+    EventType(
+        "asset.unpublish", "An asset was unpublished from an environment in a locale.", {"title": "str|null"}
+    ),
+    *_crud("folder", "An asset folder was", {"name": "str", "parent_uid": "str|null"})[:2],
+    EventType(
+        "folder.delete",
+        "An asset folder was deleted, with the folders and assets inside it.",
+        {"name": "str", "parent_uid": "str|null", "assets_deleted": "int"},
+    ),
     EventType(
         "organization.share",
         "A user was invited to an organization.",

@@ -13,11 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from stackyard.api.asset_first import AssetFirst
 from stackyard.api.cda.cache_first import CacheFirst
 from stackyard.api.dispatch import api_of
 from stackyard.api.errors import error_response, route_not_found
 from stackyard.api.routing import JSONResponse, Router, build_routes
 from stackyard.api.state import AppState
+from stackyard.content.assets import storage as asset_storage
 from stackyard.content.delivery import cache as delivery_cache
 from stackyard.content.entries import validation
 from stackyard.core import cache
@@ -120,8 +122,11 @@ def create_app(
     app.state.stackyard = state
     # The middleware refuses, unread, a body no route would take; each route applies its own limit.
     streams = any(r.streaming for r in routers)
-    # Delivery reads answered from the response cache skip routing and everything after it.
-    front = CacheFirst(app, db, enabled=settings.delivery_cache_bytes > 0)
+    asset_storage.configure(db, settings)  # for asset work outside requests (bulk deletes, the demo)
+    # Delivery reads answered from the response cache skip routing and everything after it; public
+    # asset URLs whose derived image is made are answered before routing (`api.asset_first`).
+    assets_first = AssetFirst(app, db, settings.image_cache_entries)
+    front = CacheFirst(assets_first, db, enabled=settings.delivery_cache_bytes > 0)
     wrapped: Any = RequestContext(
         front,
         max_body_bytes=max(settings.max_body_bytes, settings.max_upload_bytes if streams else 0),

@@ -9,6 +9,7 @@ from typing import Any
 
 from stackyard.access.caller import Caller
 from stackyard.access.resolve import stack_access
+from stackyard.content.assets import storage as asset_storage
 from stackyard.identity import organizations, passwords, users
 from stackyard.settings import Settings
 from stackyard.stacks import environments, locales, stacks
@@ -94,6 +95,7 @@ def ensure_demo(db: Database, settings: Settings) -> dict[str, Any]:
                     },
                 )
         info = {"email": owner["email"], "api_key": api_key, "environment": "production"}
+        asset_storage.configure(db, settings)  # the demo's images are stored where uploads go
         for extra in _demo_extras():
             info.update(extra(tx, access))
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,11 @@ that runs jobs (`stackyard serve`, `stackyard worker`), so each knows every kind
 new job kind adds its module here.
 """
 
+from stackyard.content.assets import assets as asset_records
+from stackyard.content.assets import publishing as asset_publishing
 from stackyard.content.publishing import bulk as publishing_bulk
 from stackyard.content.publishing import entries as publishing_entries
 from stackyard.content.publishing import releases as publishing_releases
 from stackyard.identity import purge
 
-MODULES = (purge, publishing_entries, publishing_bulk, publishing_releases)
+MODULES = (purge, publishing_entries, publishing_bulk, publishing_releases, asset_publishing, asset_records)

@@ -18,6 +18,7 @@ from types import FrameType
 from typing import Any
 
 from stackyard.automation import service as automation
+from stackyard.content.assets import storage as asset_storage
 from stackyard.core.job_runner import Handler, JobRunner
 from stackyard.server import handlers  # noqa: F401  (registers every job kind's handler)
 from stackyard.settings import Settings
@@ -60,6 +61,7 @@ def run_worker(
     try:
         migrations.upgrade(db)
         automation.configure(db, settings)  # registers and configures the automation.* job kinds
+        asset_storage.configure(db, settings)  # bulk deletes of assets remove their files too
         runner = JobRunner.from_settings(db, settings, registry=registry)
         runner.start()
         log.info(

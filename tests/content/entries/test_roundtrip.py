@@ -73,7 +73,7 @@ def optional(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, An
     return st.fixed_dictionaries({}, optional=fields)
 
 
-def entries(writer: str) -> st.SearchStrategy[dict[str, Any]]:
+def entries(writer: str, cover: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
         {"title": strings.filter(lambda s: s.strip() != "")},
         optional={
@@ -81,7 +81,7 @@ def entries(writer: str) -> st.SearchStrategy[dict[str, Any]]:
             "price": numbers,
             "done": st.booleans(),
             "when": dates,
-            "cover": st.from_regex(r"\Ablt[0-9a-f]{16}\Z"),
+            "cover": st.just(cover),
             "site": optional(title=strings, href=strings),
             "pick": st.sampled_from(["a", "b"]),
             "words": st.lists(strings, max_size=3),
@@ -117,6 +117,7 @@ INVALID = st.sampled_from(
         ({"done": 1}, "done"),
         ({"when": "yesterday"}, "when"),
         ({"cover": 5}, "cover"),
+        ({"cover": "blt00000000000000ff"}, "cover"),  # no such asset
         ({"site": {"href": 1}}, "site.href"),
         ({"pick": "c"}, "pick"),
         ({"words": "w"}, "words"),
@@ -133,13 +134,15 @@ INVALID = st.sampled_from(
 
 
 @pytest.fixture
-def rich(cma: httpx.Client) -> tuple[httpx.Client, str]:
+def rich(cma: httpx.Client) -> tuple[httpx.Client, str, str]:
     assert cma.post("/v3/content_types", json=ct("writer")).status_code == 201
     assert cma.post("/v3/content_types", json=RICH).status_code == 201, cma.post(
         "/v3/content_types", json=RICH
     ).text
     writer = cma.post(E.format("writer"), json={"entry": {"title": "W"}}).json()["entry"]["uid"]
-    return cma, writer
+    upload = cma.post("/v3/assets", files={"asset[upload]": ("cover.txt", b"a cover", "text/plain")})
+    assert upload.status_code == 201, upload.text
+    return cma, writer, upload.json()["asset"]["uid"]
 
 
 FIELDS = {f["uid"] for f in RICH["content_type"]["schema"]}
@@ -151,9 +154,9 @@ def values_of(entry: dict[str, Any]) -> dict[str, Any]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_valid_entries_round_trip(rich: tuple[httpx.Client, str], data: st.DataObject) -> None:
-    cma, writer = rich
-    entry = data.draw(entries(writer))
+def test_valid_entries_round_trip(rich: tuple[httpx.Client, str, str], data: st.DataObject) -> None:
+    cma, writer, cover = rich
+    entry = data.draw(entries(writer, cover))
     entry["title"] = f"{entry['title']}#{next(SERIAL)}"  # titles are unique per locale
     r = cma.post(E.format("rich"), json={"entry": entry})
     assert r.status_code == 201, r.text
@@ -173,10 +176,10 @@ def test_valid_entries_round_trip(rich: tuple[httpx.Client, str], data: st.DataO
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), bad=INVALID)
 def test_invalid_entries_are_refused(
-    rich: tuple[httpx.Client, str], live: Live, data: st.DataObject, bad: tuple[dict[str, Any], str]
+    rich: tuple[httpx.Client, str, str], live: Live, data: st.DataObject, bad: tuple[dict[str, Any], str]
 ) -> None:
-    cma, writer = rich
-    entry = {**data.draw(entries(writer)), **bad[0]}
+    cma, writer, cover = rich
+    entry = {**data.draw(entries(writer, cover)), **bad[0]}
     with live.db.read() as tx:
         before = tx.scalar("SELECT COUNT(*) AS n FROM entry_versions")
     r = cma.post(E.format("rich"), json={"entry": entry})
@@ -187,8 +190,8 @@ def test_invalid_entries_are_refused(
 
 
 @pytest.mark.parametrize("bad", ["nul\x00here", "lone\ud800surrogate"])
-def test_text_no_engine_can_store_is_refused(rich: tuple[httpx.Client, str], bad: str) -> None:
-    cma, _ = rich
+def test_text_no_engine_can_store_is_refused(rich: tuple[httpx.Client, str, str], bad: str) -> None:
+    cma, _, _ = rich
     body = json.dumps({"entry": {"title": "t", "body": bad}}).encode()
     r = cma.post(E.format("rich"), content=body)
     # refused by the body parser (400) or by entry validation (422); never stored, never a 500

@@ -27,7 +27,8 @@ def test_demo_content_is_published_once(live: Live, cma: httpx.Client, owner: An
                 step(tx, access)
     with live.db.read() as tx:
         rows = tx.all(
-            "SELECT uid, content_type_uid, locale, source_locale FROM published WHERE api_key = ?", api_key
+            "SELECT uid, content_type_uid, locale, source_locale FROM published WHERE api_key = ? AND kind = 'entry'",
+            api_key,
         )
         envs = tx.all("SELECT uid FROM environments WHERE api_key = ?", api_key)
     entries = {(r["content_type_uid"], r["uid"]) for r in rows}

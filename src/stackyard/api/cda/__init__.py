@@ -10,15 +10,13 @@ Contentstack's shape, error_code 501 ("Content delivery is not supported by this
 /v3/content_types"). A route for a planned path replaces the plan; drop the line when it lands.
 """
 
-from stackyard.api.cda import content_types, entries, sync
+from stackyard.api.cda import assets, content_types, entries, sync
 from stackyard.api.routing import Router
 
 planned = Router(api="cda")
 # Every call the delivery SDK makes (reference/contentstack_api.md §3.1, §3.5); all are GETs.
 planned.plan(
     "GET",
-    "/v3/assets",
-    "/v3/assets/{asset_uid}",
     "/v3/taxonomies",
     "/v3/taxonomies/entries",
     "/v3/taxonomies/{taxonomy_uid}",
@@ -29,4 +27,4 @@ planned.plan(
     "/v3/taxonomies/{taxonomy_uid}/terms/{term_uid}/descendants",
 )
 
-ROUTERS: list[Router] = [content_types.router, entries.router, sync.router, planned]
+ROUTERS: list[Router] = [content_types.router, entries.router, sync.router, assets.router, planned]

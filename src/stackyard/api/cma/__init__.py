@@ -7,9 +7,12 @@ import stackyard.api.cma.global_fields as global_fields_routes
 import stackyard.api.cma.labels as labels_routes
 import stackyard.api.cma.metadata as metadata_routes
 from stackyard.api.cma import (
+    asset_files,
+    assets,
     audit_logs,
     bulk,
     environments,
+    folders,
     locales,
     publishing,
     releases,
@@ -23,3 +26,4 @@ ROUTERS += [content_types_routes.router, global_fields_routes.router, labels_rou
 ROUTERS += [extensions_routes.router, metadata_routes.router]
 ROUTERS += [entries_routes.router]
 ROUTERS += [publishing.router, bulk.router, releases.router]
+ROUTERS += [assets.router, folders.router, asset_files.router]

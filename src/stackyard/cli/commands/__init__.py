@@ -3,8 +3,8 @@
 Every command here talks to a server through `stackyard.client.management` and holds no business
 logic: `account` (login, logout, whoami, user), `organizations` (organization, stack),
 `stack_modules` (role, environment, locale, tokens, audit-log, label, extension) and `content`
-(content-type, global-field, entry), `publishing` (entry publish/unpublish, bulk, release,
-publish-queue), `delivery` (published content read with a delivery token, through
+(content-type, global-field, entry), `assets` (asset, folder), `publishing` (entry publish/unpublish,
+bulk, release, publish-queue), `delivery` (published content read with a delivery token, through
 `stackyard.client.delivery`), `edge` (the StackPath-compatible edge, through `stackyard.client.edge`)
 and `automation` (auth, run, action, rule, execution, key and the other StackStorm nouns).
 """
@@ -16,6 +16,7 @@ from typing import Any
 from stackyard.cli import resources
 from stackyard.cli.commands import (
     account,
+    assets,
     automation_verbs,
     content,
     delivery,
@@ -25,7 +26,13 @@ from stackyard.cli.commands import (
     stack_modules,
 )
 
-RESOURCES = (*organizations.RESOURCES, *stack_modules.RESOURCES, *content.RESOURCES, *publishing.RESOURCES)
+RESOURCES = (
+    *organizations.RESOURCES,
+    *stack_modules.RESOURCES,
+    *content.RESOURCES,
+    *assets.RESOURCES,
+    *publishing.RESOURCES,
+)
 
 
 def register(sub: Any) -> None:

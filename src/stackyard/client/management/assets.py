@@ -1,7 +1,7 @@
 """Assets and asset folders (catalogue §2.5): `assets[/{uid}]`, `assets/folders/{uid}`, versions.
 
-Uploads read the file up front and send `asset[upload]` (replace sends `asset`, as the official SDK
-does); no Content-Type is left behind on anything else. `create_folder` sends JSON, where the
+Uploads send `asset[upload]` (replace sends `asset`, as the official SDK does), streaming files over
+4 MB from disk; no Content-Type is left behind on anything else. `create_folder` sends JSON, where the
 official SDK sends a form body by mistake.
 """
 
@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from .._http import Transport
 from .._path import segment
-from ._files import file_part
+from ._files import upload_part
 from ._resource import Collection, body
 
 R = TypeVar("R")
@@ -69,14 +69,14 @@ class Asset(Collection[R, It]):
             for k, v in fields.items()
             if v is not None
         }
-        return self._call("POST", self.base, files={"asset[upload]": file_part(file_path)}, data=data)
+        return self._call("POST", self.base, files={"asset[upload]": upload_part(file_path)}, data=data)
 
     def replace(self, file_path: str) -> R:
         """Replace this asset's file, keeping its uid (a new version).
 
         >>> client.stack("blt1").assets("blt2").replace("logo-v2.png")  # doctest: +SKIP
         """
-        return self._call("PUT", self._one(), files={"asset": file_part(file_path)})
+        return self._call("PUT", self._one(), files={"asset": upload_part(file_path)})
 
     def update(self, data: dict[str, Any]) -> R:
         """Change this asset's title, description or tags: `{"asset": {...}}`.

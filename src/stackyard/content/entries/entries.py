@@ -22,6 +22,7 @@ from typing import Any
 
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import content_locales, require
+from stackyard.content.assets import records as asset_records
 from stackyard.content.entries import operations as entry_ops
 from stackyard.content.entries import validation
 from stackyard.content.model import content_types
@@ -179,7 +180,12 @@ def check(
 ) -> Write:
     """Validate a body (field values plus tags) as a whole; 422 naming every fault."""
     checked = validation.check(
-        ct.schema, body, create=create, lookup=lookup(tx, access), max_items=validation.item_cap(tx.db)
+        ct.schema,
+        body,
+        create=create,
+        lookup=lookup(tx, access),
+        max_items=validation.item_cap(tx.db),
+        asset_exists=lambda asset_uid: asset_records.exists(tx, access.api_key, access.branch, asset_uid),
     )
     errors = checked.errors
     tags = _tags(body.get("tags"), errors)

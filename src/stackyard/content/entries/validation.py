@@ -64,8 +64,15 @@ def _empty(v: Any) -> bool:
 
 
 class _Walk:
-    def __init__(self, lookup: Lookup, create: bool, max_items: int = MAX_FIELD_ITEMS) -> None:
+    def __init__(
+        self,
+        lookup: Lookup,
+        create: bool,
+        max_items: int = MAX_FIELD_ITEMS,
+        asset_exists: Callable[[str], bool] | None = None,
+    ) -> None:
         self.lookup = lookup
+        self.asset_exists = asset_exists
         self.create = create
         self.max_items = max_items
         self.errors: Errors = {}
@@ -147,7 +154,11 @@ class _Walk:
         if check is None:
             add(self.errors, at, "has a data type entries cannot hold.")
             return None
-        return check(f, value, at, self.errors)
+        out = check(f, value, at, self.errors)
+        if dt == "file" and out is not None and self.asset_exists is not None and not self.asset_exists(out):
+            add(self.errors, at, "refers to an asset that does not exist.")
+            return None
+        return out
 
     def block(self, f: dict[str, Any], value: Any, at: str, depth: int) -> Any:
         blocks = {b.get("uid"): b for b in f.get("blocks") or [] if isinstance(b, dict)}
@@ -245,9 +256,11 @@ def check(
     create: bool,
     lookup: Lookup,
     max_items: int = MAX_FIELD_ITEMS,
+    asset_exists: Callable[[str], bool] | None = None,
 ) -> Checked:
-    """Check an entry body (field values) against `schema`; a multiple field takes `max_items` at most."""
-    walk = _Walk(lookup, create, max_items)
+    """Check an entry body (field values) against `schema`; a multiple field takes `max_items` at most.
+    File fields must name assets of the stack when `asset_exists(uid)` is given."""
+    walk = _Walk(lookup, create, max_items, asset_exists)
     if not isinstance(data, dict):
         return Checked({}, errors={"entry": ["must be an object of field values."]})
     if not _storable(data):

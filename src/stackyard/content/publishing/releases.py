@@ -8,6 +8,7 @@ some fail, the deployment is `failed` and its details list each failed item and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,11 @@ from stackyard.content.publishing import entries as entry_publishing
 from stackyard.errors import APIError, NotFound, UnprocessableEntity, invalid
 from stackyard.ids import now, uid
 from stackyard.store.engine import Row, Tx, jdump, jload
+
+# kind -> what applies one item's action; assets register theirs (`content.assets.publishing`).
+performers: dict[str, Callable[[Tx, StackAccess, actions.Action], object]] = {
+    snapshots.ENTRY: entry_publishing.perform
+}
 
 LOCKED = 422
 ITEM_ACTIONS = ("publish", "unpublish")
@@ -258,9 +264,12 @@ def _deploy(tx: Tx, access: StackAccess, queued: Row) -> dict[str, Any]:
         )
         try:
             with tx.savepoint("release_item"):
-                if act.kind != snapshots.ENTRY:
-                    raise NotFound("Assets in releases are not supported by this server yet.", error_code=141)
-                entry_publishing.perform(tx, access, act)
+                perform = performers.get(act.kind)
+                if perform is None:
+                    raise NotFound(
+                        f"{act.kind}s in releases are not supported by this server.", error_code=141
+                    )
+                perform(tx, access, act)
         except APIError as e:
             failures.append(
                 {

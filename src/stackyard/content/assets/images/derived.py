@@ -1,0 +1,154 @@
+"""Derived images: each (stored file, normalized plan, output format) is computed once and reused.
+
+    images = Derived(settings)                 # one per process and data dir
+    out = images.get(storage_key, plan, source_path, source_mime, overlay)
+
+The key is the SHA-256 of the stored file's key (itself the file's SHA-256, so it names one version
+of one asset's bytes) and `Plan.key`. Results are kept in memory (least recently used dropped
+first, `image_cache_entries`) and on disk under `<data_dir>/derived/<file key>/` (at most
+`image_max_variants` per stored file), so a restart or another process on the same data dir does
+not compute them again. Concurrent asks for the same missing
+image wait for one computation (single flight). At most `image_transform_concurrency` transforms
+run at once; a request waits for a turn up to the time limit, then answers 503.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from stackyard.content.assets.images import render
+from stackyard.content.assets.images.params import Plan
+from stackyard.settings import Settings
+
+_EXT = {v: k for k, v in render.MIME.items() if k in ("jpg", "png", "webp", "gif", "avif")}
+
+
+@dataclass(frozen=True)
+class Image:
+    body: bytes
+    mime: str
+    etag: str
+
+
+class Derived:
+    def __init__(self, settings: Settings) -> None:
+        self.root = Path(settings.data_dir) / "derived"
+        self.limits = render.Limits(
+            max_input_pixels=settings.image_max_input_pixels,
+            max_input_bytes=settings.image_max_input_bytes,
+            max_output_side=settings.image_max_output_side,
+            timeout_seconds=settings.image_transform_timeout_seconds,
+        )
+        self.capacity = max(0, settings.image_cache_entries)
+        self.max_variants = max(0, settings.image_max_variants)
+        self._memory: OrderedDict[str, Image] = OrderedDict()
+        self._lock = threading.Lock()
+        self._flights: dict[str, threading.Lock] = {}
+        self._turns = threading.BoundedSemaphore(max(1, settings.image_transform_concurrency))
+        self.computed = 0  # transforms run by this process (the bench and tests read it)
+
+    @staticmethod
+    def key(storage_key: str, plan: Plan) -> str:
+        return hashlib.sha256(f"{storage_key}|{plan.key}".encode()).hexdigest()
+
+    def cached(self, key: str) -> Image | None:
+        """The image from memory, or None (cheap: safe on the event loop)."""
+        with self._lock:
+            found = self._memory.get(key)
+            if found is not None:
+                self._memory.move_to_end(key)
+            return found
+
+    def _remember(self, key: str, image: Image) -> None:
+        if not self.capacity:
+            return
+        with self._lock:
+            self._memory[key] = image
+            self._memory.move_to_end(key)
+            while len(self._memory) > self.capacity:
+                self._memory.popitem(last=False)
+
+    def _folder(self, storage_key: str) -> Path:
+        return self.root / storage_key[:2] / storage_key
+
+    def _disk(self, storage_key: str, key: str) -> Image | None:
+        folder = self._folder(storage_key)
+        for mime, ext in _EXT.items():
+            path = folder / f"{key}.{ext}"
+            try:
+                body = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            return Image(body, mime, key[:32])
+        return None
+
+    def _save(self, storage_key: str, key: str, image: Image) -> None:
+        """Keep it on disk, unless the file already has `max_variants` derived images there (each
+        asker could otherwise fill the disk with plans of their own; such images stay in memory)."""
+        folder = self._folder(storage_key)
+        folder.mkdir(parents=True, exist_ok=True)
+        if sum(1 for _ in folder.iterdir()) >= self.max_variants:
+            return
+        fd, tmp = tempfile.mkstemp(dir=str(folder), prefix=".part-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(image.body)
+        os.replace(tmp, folder / f"{key}.{_EXT[image.mime]}")
+
+    def get(
+        self,
+        storage_key: str,
+        plan: Plan,
+        source: Callable[[], Path],
+        source_mime: str,
+        overlay: Callable[[str], Path | None] | None = None,
+    ) -> Image:
+        """The derived image, computed now if no process made it before. `source()` answers a local
+        path of the original (fetched from object storage only on a miss)."""
+        key = self.key(storage_key, plan)
+        found = self.cached(key)
+        if found is not None:
+            return found
+        with self._lock:
+            flight = self._flights.setdefault(key, threading.Lock())
+        with flight:
+            found = self.cached(key) or self._disk(storage_key, key)
+            if found is None:
+                if not self._turns.acquire(timeout=self.limits.timeout_seconds):
+                    raise render.TimedOut("Too many image transforms are running; try again shortly.")
+                try:
+                    out = render.transform(source(), plan, source_mime, self.limits, overlay)
+                finally:
+                    self._turns.release()
+                found = Image(out.body, out.mime, key[:32])
+                self.computed += 1
+                self._save(storage_key, key, found)
+            self._remember(key, found)
+        with self._lock:
+            self._flights.pop(key, None)
+        return found
+
+
+_BY_SETTINGS: dict[Settings, Derived] = {}
+_BY_DIR: dict[str, Derived] = {}
+_LOCK = threading.Lock()
+
+
+def for_settings(settings: Settings) -> Derived:
+    """The process's derived-image cache for these settings (one per data dir)."""
+    found = _BY_SETTINGS.get(settings)
+    if found is not None:
+        return found
+    with _LOCK:
+        where = str(Path(settings.data_dir).resolve())
+        found = _BY_DIR.get(where)
+        if found is None or found.limits != Derived(settings).limits:
+            found = _BY_DIR[where] = Derived(settings)
+        _BY_SETTINGS[settings] = found
+        return found

@@ -1,0 +1,383 @@
+"""One `Plan` applied to one image file in libvips (pyvips), shrinking on load wherever it can.
+
+    out = render.transform(path, plan, limits, overlay=load_overlay)   # -> Output(body, mime)
+
+Order of operations: orient (EXIF first, then `orient`), trim, crop, resize (width, height, fit,
+dpr, disable=upscale, resize-filter), pad, canvas, colour adjustments (saturation, brightness,
+contrast), blur, sharpen, overlay, background (bg-color, flattening for formats without alpha),
+encode (format, quality).
+
+Shrink-on-load: a plain resize goes through `Image.thumbnail`, which decodes JPEG at 1/2, 1/4 or
+1/8 scale and WebP/HEIF/AVIF at any scale, so a 3000x2000 JPEG made 400 wide is never decoded
+whole. With a crop or trim first, the JPEG is still loaded at the largest power-of-two shrink that
+keeps enough pixels for the output, and the crop is taken in the shrunk image's coordinates.
+
+The header is read before any pixel (`probe`): inputs over the pixel or byte limits are refused
+with a 422 before decoding, and the output size is checked against `max_output_side` before the
+work starts. A transform past its time limit is killed inside libvips (503).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyvips
+
+from stackyard.content.assets.images.params import Plan, Region
+from stackyard.errors import APIError, UnprocessableEntity
+
+# libvips' own operation cache would keep decoded images of every recent source: our derived cache
+# keeps the results instead, so the operation cache only costs memory here.
+pyvips.cache_set_max(0)
+
+HUGE = 10_000_000
+MIME = {
+    "jpg": "image/jpeg", "pjpg": "image/jpeg", "png": "image/png", "webp": "image/webp",
+    "webply": "image/webp", "webpll": "image/webp", "gif": "image/gif", "avif": "image/avif",
+}  # fmt: skip
+SOURCE_FORMAT = {
+    "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif",
+    "image/avif": "avif", "image/heif": "jpg", "image/heic": "jpg", "image/tiff": "jpg",
+}  # fmt: skip
+ALPHA_FORMATS = frozenset({"png", "webp", "webply", "webpll", "gif", "avif"})
+DEFAULT_QUALITY = {"jpg": 80, "pjpg": 80, "webp": 80, "webply": 80, "avif": 50}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_input_pixels: int
+    max_input_bytes: int
+    max_output_side: int
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class Output:
+    body: bytes
+    mime: str
+    width: int
+    height: int
+
+
+class TimedOut(APIError):
+    status = 503
+    default_code = 503
+
+
+def _refuse(why: str) -> UnprocessableEntity:
+    return UnprocessableEntity(f"This image cannot be transformed: {why}", errors={"image": [why]})
+
+
+def probe(path: Path, limits: Limits) -> pyvips.Image:
+    """The image's header (no pixels decoded), after the byte and pixel limits."""
+    size = path.stat().st_size
+    if size > limits.max_input_bytes:
+        raise _refuse(f"the file is {size} bytes, more than the {limits.max_input_bytes} allowed.")
+    try:
+        head = pyvips.Image.new_from_file(str(path), access="sequential", fail=True)
+    except pyvips.Error:
+        raise _refuse("the file is not an image this server can read.") from None
+    pixels = int(head.width) * int(head.height)
+    if pixels > limits.max_input_pixels:
+        raise _refuse(f"it has {pixels} pixels, more than the {limits.max_input_pixels} allowed.")
+    return head
+
+
+def _oriented(head: pyvips.Image) -> tuple[int, int]:
+    w, h = int(head.width), int(head.height)
+    orientation = head.get("orientation") if head.get_typeof("orientation") != 0 else 1
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def _region_box(r: Region, w: int, h: int) -> tuple[int, int, int, int]:
+    """(left, top, width, height) of a crop/canvas region on a wxh image (may exceed it for canvas)."""
+    if r.ratio is not None:
+        ratio = r.ratio[0] / r.ratio[1]
+        rw, rh = (w, round(w / ratio)) if w / h < ratio else (round(h * ratio), h)
+    else:
+        assert r.width is not None and r.height is not None
+        rw, rh = r.width.of(w), r.height.of(h)
+    rw, rh = max(1, rw), max(1, rh)
+    if r.x is not None or r.y is not None:
+        left = r.x.of(w) if r.x is not None and r.x.value else 0
+        top = r.y.of(h) if r.y is not None and r.y.value else 0
+    else:
+        ox = 50.0 if r.offset_x is None else r.offset_x
+        oy = 50.0 if r.offset_y is None else r.offset_y
+        left, top = round((w - rw) * ox / 100), round((h - rh) * oy / 100)
+    return left, top, rw, rh
+
+
+def _target(plan: Plan, w: int, h: int) -> tuple[int, int] | None:
+    """The (width, height) box asked for an image of wxh (None: no resize)."""
+    if plan.width is None and plan.height is None:
+        return None
+    tw = round(plan.width.of(w) * plan.dpr) if plan.width else 0
+    th = round(plan.height.of(h) * plan.dpr) if plan.height else 0
+    if not th:
+        th = max(1, round(h * tw / w))
+    elif not tw:
+        tw = max(1, round(w * th / h))
+    elif plan.fit == "bounds":
+        scale = min(tw / w, th / h)
+        tw, th = max(1, round(w * scale)), max(1, round(h * scale))
+    elif plan.fit == "cover":
+        scale = max(tw / w, th / h)
+        tw, th = max(1, round(w * scale)), max(1, round(h * scale))
+    if plan.no_upscale and (tw > w or th > h):
+        scale = min(w / tw, h / th)
+        tw, th = max(1, round(tw * scale)), max(1, round(th * scale))
+    return tw, th
+
+
+def _orient(image: pyvips.Image, orient: int) -> pyvips.Image:
+    if orient in (2, 5, 7):
+        image = image.fliphor()
+    if orient == 3:
+        image = image.rot180()
+    if orient == 4:
+        image = image.flipver()
+    if orient in (5, 8):
+        image = image.rot270()
+    if orient in (6, 7):
+        image = image.rot90()
+    return image
+
+
+def _geometry(plan: Plan, w: int, h: int) -> tuple[tuple[int, int, int, int] | None, int, int]:
+    """The crop box (after trim and crop, in source coordinates) and the size it leaves."""
+    if plan.trim is None and plan.crop is None:
+        return None, w, h
+    left, top, cw, ch = 0, 0, w, h
+    if plan.trim is not None:
+        t, r, b, lft = plan.trim
+        left, top, cw, ch = lft, t, w - lft - r, h - t - b
+        if cw < 1 or ch < 1:
+            raise UnprocessableEntity(
+                "trim removes the whole image.", errors={"trim": ["is larger than the image."]}
+            )
+    if plan.crop is not None:
+        cl, ct, rw, rh = _region_box(plan.crop, cw, ch)
+        cl, ct = max(0, min(cl, cw - 1)), max(0, min(ct, ch - 1))
+        rw, rh = min(rw, cw - cl), min(rh, ch - ct)
+        left, top, cw, ch = left + cl, top + ct, rw, rh
+    return (left, top, cw, ch), cw, ch
+
+
+def transform(
+    path: Path,
+    plan: Plan,
+    source_mime: str,
+    limits: Limits,
+    overlay: Callable[[str], Path | None] | None = None,
+) -> Output:
+    started = time.monotonic()
+    head = probe(path, limits)
+    fmt = plan.format or SOURCE_FORMAT.get(source_mime, "jpg")
+    ow, oh = _oriented(head)
+    if plan.orient in (5, 6, 7, 8):
+        ow, oh = oh, ow
+    box, cw, ch = _geometry(plan, ow, oh)
+    target = _target(plan, cw, ch)
+    final = target or (cw, ch)
+    if max(final) > limits.max_output_side:
+        raise _refuse(f"the output would be {final[0]}x{final[1]}, over {limits.max_output_side} on a side.")
+    image = _load(path, head, plan, box, target, fmt)
+    image = _after_resize(image, plan, fmt, overlay)
+    if max(image.width, image.height) > limits.max_output_side:
+        raise _refuse(
+            f"the output would be {image.width}x{image.height}, over {limits.max_output_side} on a side."
+        )
+    return _encode(image, plan, fmt, limits.timeout_seconds - (time.monotonic() - started))
+
+
+def _load(
+    path: Path,
+    head: pyvips.Image,
+    plan: Plan,
+    box: tuple[int, int, int, int] | None,
+    target: tuple[int, int] | None,
+    fmt: str,
+) -> pyvips.Image:
+    """The source, oriented, cropped and resized. JPEG decodes at the largest 1/2, 1/4 or 1/8 shrink
+    that still has enough pixels (measured faster than `thumbnail` for JPEG); other formats with a
+    plain resize go through `thumbnail` (WebP, HEIF and AVIF shrink on load there)."""
+    swap = plan.orient in (5, 6, 7, 8)
+    jpeg = head.get_typeof("vips-loader") != 0 and str(head.get("vips-loader")).startswith("jpegload")
+    if box is None and target is not None and not plan.kernel and not jpeg:
+        tw, th = (target[1], target[0]) if swap else target
+        image = pyvips.Image.thumbnail(str(path), tw, height=th, size="force")
+        return _orient(image, plan.orient)
+    ow, oh = _oriented(head)
+    if swap:
+        ow, oh = oh, ow
+    region = box or (0, 0, ow, oh)
+    shrink = 1
+    if target is not None and jpeg:
+        ratio = min(region[2] / target[0], region[3] / target[1])
+        while shrink < 8 and shrink * 2 <= ratio:
+            shrink *= 2
+    exif = int(head.get("orientation")) if head.get_typeof("orientation") != 0 else 1
+    streaming = exif == 1 and plan.orient in (1, 2)  # no rotation: decode top to bottom, in strips
+    options: dict[str, Any] = {"access": "sequential"} if streaming else {}
+    if shrink > 1:
+        options["shrink"] = shrink
+    image = pyvips.Image.new_from_file(str(path), **options)
+    if exif != 1:
+        image = image.autorot()
+    image = _orient(image, plan.orient)
+    if box is not None:
+        left, top, cw, ch = (round(v / shrink) for v in box)
+        left, top = min(left, image.width - 1), min(top, image.height - 1)
+        image = image.crop(
+            left, top, max(1, min(cw, image.width - left)), max(1, min(ch, image.height - top))
+        )
+    if target is not None and (image.width, image.height) != target:
+        kernel = plan.kernel or "lanczos3"
+        image = image.resize(target[0] / image.width, vscale=target[1] / image.height, kernel=kernel)
+    return image
+
+
+def _bg(plan: Plan, fmt: str, image: pyvips.Image) -> list[float]:
+    if plan.bg is not None:
+        r, g, b, a = plan.bg
+    else:
+        r, g, b, a = (0, 0, 0, 0) if fmt in ALPHA_FORMATS else (255, 255, 255, 255)
+    return [r, g, b, a]
+
+
+def _with_alpha(image: pyvips.Image) -> pyvips.Image:
+    if image.interpretation not in ("srgb", "rgb"):
+        image = image.colourspace("srgb")
+    if not image.hasalpha():
+        image = image.bandjoin(255)
+    return image
+
+
+def _extend(
+    image: pyvips.Image, left: int, top: int, width: int, height: int, bg: list[float]
+) -> pyvips.Image:
+    image = _with_alpha(image)
+    return image.embed(left, top, width, height, extend="background", background=bg)
+
+
+def _after_resize(
+    image: pyvips.Image, plan: Plan, fmt: str, overlay: Callable[[str], Path | None] | None
+) -> pyvips.Image:
+    if plan.pad is not None:
+        t, r, b, lft = plan.pad
+        image = _extend(image, lft, t, image.width + lft + r, image.height + t + b, _bg(plan, fmt, image))
+    if plan.canvas is not None:
+        left, top, cw, ch = _region_box(plan.canvas, image.width, image.height)
+        image = _extend(image, -left, -top, cw, ch, _bg(plan, fmt, image))
+    if plan.saturation or plan.brightness or plan.contrast:
+        image = _adjust(image, plan)
+    if plan.blur:
+        image = image.gaussblur(max(0.3, min(plan.blur / 2, max(image.width, image.height) / 4)))
+    if plan.sharpen is not None:
+        amount, radius, threshold = plan.sharpen
+        image = image.sharpen(sigma=max(0.5, radius / 2), m2=amount, x1=threshold * 100 / 255)
+    if plan.overlay and overlay is not None:
+        found = overlay(plan.overlay)
+        if found is None:
+            raise UnprocessableEntity(
+                "The overlay image was not found.",
+                errors={"overlay": ["is not an image asset of this stack."]},
+            )
+        image = _overlay(image, found, plan)
+    needs_flat = fmt not in ALPHA_FORMATS or (plan.bg is not None and plan.bg[3] == 255)
+    if image.hasalpha() and needs_flat:
+        bg = _bg(plan, fmt, image)
+        image = image.flatten(background=bg[:3] if image.bands > 2 else [bg[0]])
+    return image
+
+
+def _adjust(image: pyvips.Image, plan: Plan) -> pyvips.Image:
+    alpha = None
+    if image.hasalpha():
+        image, alpha = image.extract_band(0, n=image.bands - 1), image.extract_band(image.bands - 1)
+    if image.bands < 3:
+        image = image.colourspace("srgb")
+    if plan.saturation:
+        lch = image.colourspace("lch")
+        lch = lch * [1, 1 + plan.saturation / 100, 1]
+        image = lch.colourspace("srgb")
+    if plan.brightness or plan.contrast:
+        c = 1 + plan.contrast / 100
+        image = image.linear([c] * 3, [128 * (1 - c) + plan.brightness * 2.55] * 3)
+    image = image.cast("uchar")
+    return image.bandjoin(alpha) if alpha is not None else image
+
+
+def _overlay(image: pyvips.Image, path: Path, plan: Plan) -> pyvips.Image:
+    layer = pyvips.Image.new_from_file(str(path)).autorot()
+    lw = plan.overlay_width.of(image.width) if plan.overlay_width else None
+    lh = plan.overlay_height.of(image.height) if plan.overlay_height else None
+    if lw or lh:
+        scale_w = (lw / layer.width) if lw else (lh or 1) / layer.height
+        scale_h = (lh / layer.height) if lh else scale_w
+        layer = layer.resize(scale_w, vscale=scale_h)
+    layer = _with_alpha(layer)
+    base = _with_alpha(image)
+    pt, pr, pb, pl = plan.overlay_pad or (0, 0, 0, 0)
+    if plan.overlay_repeat:
+        across = plan.overlay_repeat in ("x", "both")
+        down = plan.overlay_repeat in ("y", "both")
+        nx = -(-base.width // layer.width) if across else 1
+        ny = -(-base.height // layer.height) if down else 1
+        layer = layer.replicate(nx, ny)
+    align = set(plan.overlay_align) or {"middle", "center"}
+    if "left" in align:
+        x = pl
+    elif "right" in align:
+        x = base.width - layer.width - pr
+    else:
+        x = (base.width - layer.width) // 2
+    if "top" in align:
+        y = pt
+    elif "bottom" in align:
+        y = base.height - layer.height - pb
+    else:
+        y = (base.height - layer.height) // 2
+    if plan.overlay_repeat in ("x", "both"):
+        x = 0
+    if plan.overlay_repeat in ("y", "both"):
+        y = 0
+    return base.composite2(layer, "over", x=x, y=y)
+
+
+def _encode(image: pyvips.Image, plan: Plan, fmt: str, seconds_left: float) -> Output:
+    quality = plan.quality or DEFAULT_QUALITY.get(fmt, 80)
+    options: dict[str, Any] = {"keep": "none"}
+    suffix = {"jpg": ".jpg", "pjpg": ".jpg", "png": ".png", "gif": ".gif", "avif": ".avif"}.get(fmt, ".webp")
+    if fmt in ("jpg", "pjpg"):
+        options.update(Q=quality, interlace=fmt == "pjpg", optimize_coding=True)
+    elif fmt in ("webp", "webply"):
+        options.update(Q=quality)
+    elif fmt == "webpll":
+        options.update(lossless=True)
+    elif fmt == "avif":
+        options.update(Q=quality, effort=0)
+    elif fmt == "png":
+        options.update(compression=6)
+    deadline = time.monotonic() + max(0.0, seconds_left)
+    killed = {"flag": False}
+
+    def watch(img: Any, progress: Any) -> None:
+        if time.monotonic() > deadline:
+            killed["flag"] = True
+            img.set_kill(True)
+
+    image.set_progress(True)
+    image.signal_connect("eval", watch)
+    try:
+        body = image.write_to_buffer(suffix, **options)
+    except pyvips.Error as e:
+        if killed["flag"]:
+            raise TimedOut("The image transform took longer than this server allows.") from None
+        raise _refuse(f"libvips could not write it ({str(e).splitlines()[0]}).") from None
+    return Output(bytes(body), MIME[fmt], int(image.width), int(image.height))
