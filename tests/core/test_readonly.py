@@ -29,13 +29,15 @@ def entry(cma: httpx.Client) -> Made:
     assert cma.post("/v3/content_types", json=ct("writer")).status_code == 201
     assert cma.post("/v3/content_types", json=RICH).status_code == 201
     writer = _created(cma.post("/v3/content_types/writer/entries", json={"entry": {"title": "W"}}), "entry")
+    upload = cma.post("/v3/assets", files={"asset[upload]": ("cover.txt", b"a cover", "text/plain")})
+    cover = _created(upload, "asset")["uid"]
     body = {
         "title": "Everything",
         "body": "Some\ntext",
         "price": 9.5,
         "done": True,
         "when": "2024-01-31",
-        "cover": "blt0123456789abcdef",
+        "cover": cover,
         "site": {"title": "Home", "href": "https://example.com"},
         "pick": "b",
         "words": ["one", "two"],

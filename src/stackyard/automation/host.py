@@ -9,6 +9,7 @@ program cannot outlive its execution by forking.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -105,6 +106,10 @@ def run(
     _kill_group(proc)  # whatever it left behind in its group
     for t in readers:
         t.join(2)
+    for pipe in (proc.stdout, proc.stdin, proc.stderr):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
     shutil.rmtree(workdir, ignore_errors=True)
     return Outcome(
         out.decode("utf-8", "replace"),

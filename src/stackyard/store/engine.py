@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -131,6 +131,7 @@ class Database:
         """`group_commit`: most SQLite write transactions that may share one commit (1 turns it off);
         `query_timeout_ms`: the time limit of a statement (0: none), see `limit_queries`."""
         self.url = url
+        self._closers: list[Callable[[], None]] = []
         self.query_timeout_ms = max(0, query_timeout_ms)
         parsed = urlparse(url)
         if parsed.scheme in ("postgres", "postgresql"):
@@ -368,7 +369,15 @@ class Database:
             tx.scalar("SELECT 1")
             return "ok"
 
+    def on_close(self, fn: Callable[[], None]) -> None:
+        """Run `fn` when this database is closed: for connections of their own that per-database
+        helpers keep beside the pool (a cache's clock probe), so none outlives it."""
+        self._closers.append(fn)
+
     def close(self) -> None:
+        closers, self._closers = self._closers, []
+        for fn in closers:
+            fn()
         if self.dialect == "postgresql":
             self._pool.close()
         else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -72,19 +73,22 @@ def _credentials(ctx: Ctx) -> Any:
 
 
 def credential_create(ctx: Ctx, args: argparse.Namespace) -> None:
-    made = _credentials(ctx).create(_organization(ctx, args), args.name)
+    with closing(_credentials(ctx)) as credentials:
+        made = credentials.create(_organization(ctx, args), args.name)
     output.show_one(made, ctx.format, ctx.out, ("client_id", "client_secret", "name", "account_id"))
     if ctx.format.kind == "table":
         ctx.err.write("The client secret is shown only this once.\n")
 
 
 def credential_list(ctx: Ctx, args: argparse.Namespace) -> None:
-    found = _credentials(ctx).list(_organization(ctx, args))
+    with closing(_credentials(ctx)) as credentials:
+        found = credentials.list(_organization(ctx, args))
     output.show_list(found, ctx.format, ctx.out, ("client_id", "name", "created_at", "revoked_at"))
 
 
 def credential_revoke(ctx: Ctx, args: argparse.Namespace) -> None:
-    _credentials(ctx).revoke(_organization(ctx, args), args.client_id)
+    with closing(_credentials(ctx)) as credentials:
+        credentials.revoke(_organization(ctx, args), args.client_id)
     ctx.err.write(f"Revoked {args.client_id}.\n")
 
 

@@ -266,6 +266,7 @@ def of(db: Database) -> ResponseCache:
             cache = _CACHES.get(db)
             if cache is None:
                 cache = _CACHES[db] = ResponseCache()
+                db.on_close(cache.close)
     return cache
 
 
