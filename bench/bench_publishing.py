@@ -43,8 +43,6 @@ CT = {
 
 def make_entries(server: Server, n: int, clients: int) -> list[str]:
     """`n` articles, created through the CMA with the load generator's connections."""
-    from harness import drive as run
-
     body = json.dumps({"entry": {"title": "Article {n}", "body": "x" * 400}})
     headers = {**server.headers, "Content-Type": "application/json"}
     request = {
@@ -53,26 +51,17 @@ def make_entries(server: Server, n: int, clients: int) -> list[str]:
         "headers": headers,
         "body": body,
     }
-    with server.client() as c:
-        before = c.get(
-            "/v3/content_types/article/entries", params={"include_count": "true", "limit": 1}
-        ).json()["count"]
-    deadline = time.monotonic() + 300
-    while True:
+
+    def count() -> int:
         with server.client() as c:
-            have = c.get(
-                "/v3/content_types/article/entries", params={"include_count": "true", "limit": 1}
-            ).json()["count"]
-        if have - before >= n or time.monotonic() > deadline:
-            break
-        run(
-            server,
-            [request],
-            connections=clients,
-            seconds=max(1.0, (n - have + before) / 800),
-            expect=201,
-            warmup=0,
-        )
+            params = {"include_count": "true", "limit": 1}
+            return int(c.get("/v3/content_types/article/entries", params=params).json()["count"])
+
+    target = count() + n
+    deadline = time.monotonic() + 300
+    while (have := count()) < target and time.monotonic() < deadline:
+        seconds = max(1.0, (target - have) / 800)
+        drive(server, [request], connections=clients, seconds=seconds, expect=201, warmup=0)
     uids: list[str] = []
     with server.client() as c:
         while True:
