@@ -19,7 +19,7 @@ from stackyard.access.policy import require
 from stackyard.content.entries import entries
 from stackyard.content.publishing import actions, queue, snapshots
 from stackyard.content.publishing.actions import PUBLISH, Action
-from stackyard.errors import APIError, not_found
+from stackyard.errors import APIError, NotFound, not_found
 from stackyard.ids import now
 from stackyard.store.engine import Row, Tx, jload
 
@@ -241,14 +241,10 @@ def _references(
             locale=act.locale,
         )
         ct = entries.content_type(tx, access, child.content_type_uid, "publish")
-        existing = tx.all(
-            "SELECT * FROM entries WHERE api_key = ? AND branch = ? AND uid = ? ORDER BY localized, created_at, locale",
-            access.api_key,
-            access.branch,
-            child.uid,
-        )
-        if not existing:
-            continue
+        try:
+            existing = entries.rows(tx, access, ct, child.uid)
+        except NotFound:
+            continue  # a reference to an entry deleted since: nothing to publish
         done += _publish(tx, access, child, ct, existing, codes)
         done += _references(tx, access, child, codes, seen, depth + 1)
     return done
