@@ -5,6 +5,7 @@ organizations, and the official st2 CLI and st2client in a virtual environment o
 from __future__ import annotations
 
 import base64
+import fcntl
 import os
 import secrets
 import subprocess
@@ -141,19 +142,22 @@ def auto(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="session")
 def st2venv() -> Path:
-    """The python of a virtual environment holding st2client 3.9.0 (created once, then reused)."""
+    """The python of a virtual environment holding st2client 3.9.0 (created once, then reused; a
+    lock file makes parallel test processes wait for the one creating it)."""
     python = ST2_VENV / "bin" / "python"
-    if not (ST2_VENV / "bin" / "st2").exists():
-        try:
-            subprocess.run([sys.executable, "-m", "venv", str(ST2_VENV)], check=True, capture_output=True)
-            subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", ST2CLIENT],
-                check=True,
-                capture_output=True,
-                timeout=600,
-            )
-        except (subprocess.SubprocessError, OSError) as e:
-            pytest.skip(f"could not create a virtual environment with {ST2CLIENT} under {ST2_VENV}: {e}")
+    with open(ROOT / ".venv-st2.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (ST2_VENV / "bin" / "st2").exists():
+            try:
+                subprocess.run([sys.executable, "-m", "venv", str(ST2_VENV)], check=True, capture_output=True)
+                subprocess.run(
+                    [str(python), "-m", "pip", "install", "-q", ST2CLIENT],
+                    check=True,
+                    capture_output=True,
+                    timeout=600,
+                )
+            except (subprocess.SubprocessError, OSError) as e:
+                pytest.skip(f"could not create a virtual environment with {ST2CLIENT} under {ST2_VENV}: {e}")
     return python
 
 

@@ -61,6 +61,7 @@ def _failing_logins(live: Live, email: str, stop: threading.Event, answers: list
             answers.append((r.status_code, r.json().get("error_code")))
 
 
+@pytest.mark.solo  # measures latency: runs alone
 def test_failed_logins_do_not_hold_up_other_writes(costly: Live) -> None:
     # given an owner with a stack, on a server whose password checks are slow
     live = costly

@@ -8,8 +8,8 @@ random bytes, multipart). The caller is the owner of a real stack with some cont
 are collected across all routes and reported together, each with its request.
 
 STACKYARD_FUZZ_EXAMPLES (default 30) sets the examples per route; STACKYARD_FUZZ_SECONDS (default
-60) caps each engine's run, shared equally between the routes, so the suite stays quick as routes
-are added (a route gets fewer examples when time runs short, never fewer than 3).
+40) caps each engine's run, shared equally between the routes, so the suite stays quick as routes
+are added (a route gets fewer examples when time runs short, never none).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from stackyard.settings import Settings
 from tests.conftest import Live, User, make_user
 
 EXAMPLES = int(os.environ.get("STACKYARD_FUZZ_EXAMPLES", "30"))
-BUDGET = float(os.environ.get("STACKYARD_FUZZ_SECONDS", "60"))
+BUDGET = float(os.environ.get("STACKYARD_FUZZ_SECONDS", "40"))
 CANONICAL = {"error_message", "error_code", "errors"}
 # StackPath's routes answer its own error shape (gRPC code, message, details).
 STACKPATH = {"code", "message", "details"}
@@ -403,7 +403,7 @@ def test_every_route_survives_random_requests(live: Live, world: World) -> None:
         for done, (template, method, op) in enumerate(operations):
             # time left over by quick routes goes to the ones after them
             share = (end - time.monotonic()) / (len(operations) - done)
-            examples = max(3, min(EXAMPLES, int(share / per_example)))
+            examples = max(1, min(EXAMPLES, int(share / per_example)))
             started = time.monotonic()
             fuzz_operation(client, world, template, method, op, failures, examples)
             per_example = 0.7 * per_example + 0.3 * (time.monotonic() - started) / examples

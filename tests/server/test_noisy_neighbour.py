@@ -27,10 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from stackyard.settings import Settings
 from stackyard.store.engine import Database
 from tests.conftest import free_port
+
+# measures latency: runs alone, after the parallel part of the suite
+pytestmark = pytest.mark.solo
 
 NOISY_CONNECTIONS = 64
 IDLE_SECONDS = 2.0

@@ -23,6 +23,9 @@ import pytest
 from stackyard.store.engine import Database
 from tests.server.test_crash import Server, login
 
+# measures latency: runs alone, after the parallel part of the suite
+pytestmark = pytest.mark.solo
+
 FLOODERS = 8
 SLOWLORIS = 8
 SECONDS = 6.0

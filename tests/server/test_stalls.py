@@ -19,6 +19,9 @@ import pytest
 from stackyard.settings import Settings
 from tests.conftest import Live
 
+# measures latency: runs alone, after the parallel part of the suite
+pytestmark = pytest.mark.solo
+
 SECONDS = 3.0
 HOSTILE_CLIENTS = 8
 PATTERNS = ["(a+)+$", "^([A-Za-z ]+)+$", "(a|aa)*b$", "(x+x+)+y", "^(\\w+\\s?)*$"]

@@ -223,6 +223,7 @@ def test_multiple_fields_hold_at_most_max_items_even_without_max_instance() -> N
     assert over.errors == {"words": ["must have at most 3 items."], "nums": ["must have at most 3 items."]}
 
 
+@pytest.mark.solo  # measures latency: runs alone
 def test_the_default_cap_refuses_a_million_items_at_once() -> None:
     schema = [f("nums", "number", multiple=True)]
     started = time.monotonic()
@@ -231,6 +232,7 @@ def test_the_default_cap_refuses_a_million_items_at_once() -> None:
     assert time.monotonic() - started < 1.0
 
 
+@pytest.mark.solo  # measures latency: runs alone
 def test_a_catastrophic_format_is_matched_in_linear_time() -> None:
     """`^(a+)+$` against 40 a's and a '!' takes Python's backtracking `re` about 2^40 steps (hours);
     the format is matched with RE2, so the save answers at once, with the format's error."""

@@ -89,6 +89,7 @@ def test_http_writes_check_before_the_write_and_answer_as_before(cma: httpx.Clie
     assert [c["uid"] for c in cma.get("/v3/content_types").json()["content_types"]] == ["page"]
 
 
+@pytest.mark.solo  # measures latency: runs alone
 def test_a_slow_schema_check_holds_up_no_other_write(
     live: Live, owner: User, api_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
