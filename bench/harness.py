@@ -78,6 +78,7 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     headers: dict[str, str] = field(default_factory=dict)
+    database_url: str = ""  # the server's database, for a bench that fills or inspects it directly
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=self.headers, timeout=30)
@@ -127,7 +128,7 @@ def serve(engine: str, settings: dict[str, str], log_name: str) -> Iterator[Serv
         try:
             base = f"http://127.0.0.1:{port}"
             wait_healthy(base, process)
-            server = Server(url=base, port=port, process=process)
+            server = Server(url=base, port=port, process=process, database_url=url)
             with httpx.Client(base_url=base, timeout=30) as c:
                 r = c.post("/v3/user-session", json={"user": {"email": EMAIL, "password": PASSWORD}})
                 r.raise_for_status()

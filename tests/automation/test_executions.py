@@ -6,6 +6,9 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
+from stackyard.automation import totals
 from tests.automation.conftest import Auto, st2, unique
 from tests.conftest import wait_for
 
@@ -130,3 +133,24 @@ def test_custom_action_with_secret_parameter(auto: Auto, st2venv: Path) -> None:
         assert bad.status_code == 400
         dup = c.post("/api/v1/actions", json=action)
         assert dup.status_code == 409
+
+
+def test_list_totals_stay_exact_as_executions_settle(auto: Auto, monkeypatch: pytest.MonkeyPatch) -> None:
+    """X-Total-Count is a remembered count up to a horizon plus the rows after it: with the horizon
+    at "now", every list moves it, and the totals must still follow each new execution."""
+    monkeypatch.setattr(totals, "SETTLED_SECONDS", 0.0)
+    action = "core.echo,core.noop"
+
+    def total(**params: str) -> int:
+        with auto.http() as c:
+            r = c.get("/api/v1/executions", params={"limit": "1", "action": action, **params})
+            assert r.status_code == 200, r.text
+            return int(r.headers["X-Total-Count"])
+
+    before, top = total(), total(parent="null")
+    with auto.http() as c:
+        for i in range(3):
+            r = c.post("/api/v1/executions", json={"action": "core.echo", "parameters": {"message": f"t{i}"}})
+            assert r.status_code == 201, r.text
+            assert total() == before + i + 1
+            assert total(parent="null") == top + i + 1

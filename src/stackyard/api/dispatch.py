@@ -104,12 +104,20 @@ def _shape(path: str) -> tuple[int, tuple[str, ...]]:
     return path.count("/"), tuple(path.split("/")[1:3])
 
 
+def _third(path: str) -> str | None:
+    """A path's third segment; None when it is a parameter."""
+    segments = path.split("/")
+    third = segments[3] if len(segments) > 3 else ""
+    return None if "{" in third else third
+
+
 class IndexedRoutes(BaseRoute):
     """Our routes, tried in the same order as a flat list, but only those that could match.
 
     A `{param}` never spans a `/`, so a route matches only paths with as many slashes as its own,
     and, when its first two segments are literal (`/v3/environments/...`), only paths that begin
-    with them. Starlette would otherwise try every route's regex on every request; with a hundred
+    with them, and with its third when that is literal too (every st2 path begins /api/v1/).
+    Starlette would otherwise try every route's regex on every request; with a hundred
     routes that costs more than the handler of a short read. With `indexed=False` (a `{p:path}`
     parameter may span segments) every route is tried.
 
@@ -135,11 +143,22 @@ class IndexedRoutes(BaseRoute):
         for r, (count, maybe) in zip(routes, shapes, strict=True):
             if maybe is None:
                 self._generic.setdefault(count, []).append(r)
+        # Narrower still by a literal third segment (/api/v1/<resource>/...: one head for all of st2).
+        self._by_third: dict[tuple[int, tuple[str, ...], str], list[Route]] = {}
+        for (count, literal), found in self._by_head.items():
+            thirds = {_third(r.path) for r in found} - {None, ""}
+            for third in thirds:
+                self._by_third[(count, literal, third or "")] = [
+                    r for r in found if _third(r.path) in (third, None)
+                ]
 
     def _candidates(self, path: str) -> list[Route]:
         if not self.indexed:
             return self.routes
         count, head = _shape(path)
+        narrow = self._by_third.get((count, head, _third(path) or ""))
+        if narrow is not None:
+            return narrow
         found = self._by_head.get((count, head))
         return found if found is not None else self._generic.get(count, [])
 

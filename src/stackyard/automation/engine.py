@@ -41,9 +41,7 @@ def _settings(db: Database) -> Settings:
 
 
 def _rendered_criteria(spec: Mapping[str, Any], payload: Any) -> dict[str, Any]:
-    if "{{" not in jdump(spec):
-        return dict(spec)
-    return render.render(dict(spec), {"trigger": payload})
+    return render.render(spec, {"trigger": payload})
 
 
 @dataclass

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from stackyard.automation import actions, bus, catalogue, keys, params, render
+from stackyard.automation import actions, bus, catalogue, keys, params, render, totals
 from stackyard.automation.common import Principal, as_bool, iso, not_found, oid, parse_iso
 from stackyard.core import jobs
 from stackyard.errors import BadRequest
@@ -307,7 +307,9 @@ def list_(
             args.append(iso(parse_iso(query[name])))
     order = "ASC" if as_bool(query.get("sort_asc")) else "DESC"
     clause = " AND ".join(where)
-    total = int(tx.scalar(f"SELECT COUNT(*) FROM st2_executions WHERE {clause}", *args))
+    lasting = not any(query.get(k) for k in ("status", "id", "timestamp_gt", "timestamp_lt"))
+    key = (clause, *args) if lasting else None
+    total = totals.executions(tx, clause, args, key)
     page = f" LIMIT {int(limit)}" if limit is not None else (" LIMIT -1" if tx.dialect == "sqlite" else "")
     rows = tx.all(
         f"SELECT id, org_uid, status, start_timestamp, end_timestamp, doc FROM st2_executions WHERE {clause} "

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, Undefined
+from jinja2 import Template, TemplateError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from stackyard.errors import BadRequest
@@ -43,27 +45,37 @@ class _KV:
         self.user = _Scope("user", lookup)
 
 
-def _env(decrypt: Decrypt | None, strict: bool) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined if strict else Undefined, autoescape=False)
+# The decrypt function of the render running in this thread (`| decrypt_kv` needs the server key).
+_DECRYPT: ContextVar[Decrypt | None] = ContextVar("automation_decrypt", default=None)
 
-    def decrypt_kv(value: Any) -> str:
-        if decrypt is None:
-            raise BadRequest("decrypt_kv is not available here.")
-        return decrypt(str(value))
 
-    env.filters["decrypt_kv"] = decrypt_kv
+def _decrypt_kv(value: Any) -> str:
+    decrypt = _DECRYPT.get()
+    if decrypt is None:
+        raise BadRequest("decrypt_kv is not available here.")
+    return decrypt(str(value))
+
+
+def _env() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(undefined=Undefined, autoescape=False)
+    env.filters["decrypt_kv"] = _decrypt_kv
     env.filters["to_json_string"] = lambda v: json.dumps(v)
     env.filters["json_parse"] = lambda v: json.loads(v)
     return env
 
 
-_PLAIN = _env(None, False)
+_ENV = _env()
 
 
-def _render_one(env: ImmutableSandboxedEnvironment, template: str, context: Mapping[str, Any]) -> Any:
+@lru_cache(maxsize=2048)
+def _compiled(template: str) -> Template:
+    """A template compiled once (rules render the same parameters for every trigger instance)."""
+    return _ENV.from_string(template)
+
+
+def _render_one(template: str, context: Mapping[str, Any]) -> Any:
     try:
-        compiled = env.from_string(template)
-        text = compiled.render(**context)
+        text = _compiled(template).render(**context)
     except TemplateError as e:
         raise BadRequest(f"Failed to render parameter template {template!r}: {e}") from None
     except Exception as e:  # a sandbox refusal or a failing filter inside a template
@@ -87,7 +99,8 @@ def render(
     decrypt: Decrypt | None = None,
 ) -> dict[str, Any]:
     """Every string value holding `{{` or `{%` rendered, recursively through lists and objects."""
-    env = _env(decrypt, False) if decrypt is not None else _PLAIN
+    if not any(_templated(v) for v in values.values()):
+        return dict(values)
     ctx = dict(context)
     if lookup is not None:
         ctx["st2kv"] = _KV(lookup)
@@ -96,14 +109,18 @@ def render(
 
     def walk(v: Any) -> Any:
         if isinstance(v, str) and ("{{" in v or "{%" in v):
-            return _render_one(env, v, ctx)
+            return _render_one(v, ctx)
         if isinstance(v, list):
             return [walk(x) for x in v]
         if isinstance(v, dict):
             return {k: walk(x) for k, x in v.items()}
         return v
 
-    return {k: walk(v) for k, v in values.items()}
+    token = _DECRYPT.set(decrypt)
+    try:
+        return {k: walk(v) for k, v in values.items()}
+    finally:
+        _DECRYPT.reset(token)
 
 
 def _templated(v: Any) -> bool:

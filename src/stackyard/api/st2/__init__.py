@@ -7,7 +7,7 @@ sensors, policies, action aliases, inquiries, configs, RBAC, the service registr
 """
 
 from stackyard.api.routing import Router
-from stackyard.api.st2 import actions, auth, executions, keys, rules, stream
+from stackyard.api.st2 import actions, auth, executions, keys, rules, stream, webhooks
 
 _later = Router(api="st2")
 for _res in (
@@ -38,10 +38,12 @@ for _res in (
             f"/api/v1/{_res}/{{id}}/",
         )
 
+# Routes are tried in order: the most frequent requests (webhooks, executions) first.
 ROUTERS: list[Router] = [
+    webhooks.router,
     auth.router,
-    actions.router,
     executions.router,
+    actions.router,
     keys.router,
     rules.router,
     stream.router,

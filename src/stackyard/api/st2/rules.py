@@ -1,4 +1,5 @@
-"""st2 rules, rule enforcements, traces, trigger types, triggers, trigger instances, timers, webhooks."""
+"""st2 rules, rule enforcements, traces, trigger types, triggers, trigger instances, timers (webhooks:
+`webhooks.py`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from stackyard.api.routing import Req, Router
-from stackyard.api.st2.common import API, body, counted, no_content, obj, one, page, principal, project, route
+from stackyard.api.st2.common import API, counted, no_content, obj, one, page, principal, project, route
 from stackyard.automation import catalogue, engine, rules, triggers
 from stackyard.errors import BadRequest, NotFound
 
@@ -169,47 +170,3 @@ def get_timer(r: Req) -> dict[str, Any]:
     if found["type"] not in catalogue.TIMER_TYPES:
         raise NotFound(f'Timer "{r.path["ref"]}" is not found.', error_code=116)
     return found
-
-
-@route(router, "GET", API + "/webhooks")
-def list_webhooks(r: Req) -> list[dict[str, Any]]:
-    with r.db.read() as tx:
-        return triggers.list_triggers(tx, principal(r, tx), catalogue.WEBHOOK_TYPE)
-
-
-@route(router, "GET", API + "/webhooks/{url}")
-@route(router, "GET", API + "/webhooks/{url}/{more}")
-def get_webhook(r: Req) -> dict[str, Any]:
-    with r.db.read() as tx:
-        url = "/".join(v for v in (r.path["url"], r.path.get("more")) if v)
-        found = triggers.webhook_trigger(tx, principal(r, tx).org_uid, url)
-    if found is None:
-        raise NotFound(f'Webhook "{r.path["url"]}" is not found.', error_code=116)
-    return found
-
-
-@route(router, "POST", API + "/webhooks/{url}")
-@route(router, "POST", API + "/webhooks/{url}/{more}")
-def post_webhook(r: Req) -> tuple[int, Any]:
-    url = "/".join(v for v in (r.path["url"], r.path.get("more")) if v)
-    data = body(r)
-    if url == "st2":
-        if not isinstance(data, dict) or not isinstance(data.get("trigger"), str):
-            raise BadRequest('The st2 webhook needs a body {"trigger": <ref>, "payload": {...}}.')
-        with r.db.write() as tx:
-            p = principal(r, tx)
-            p.require_admin()
-            trace_tag = r.headers.get("st2-trace-tag")
-            engine.generic(tx, r.settings, p.org_uid, data["trigger"], data.get("payload") or {}, trace_tag)
-        return 202, data
-    # The credential, the rules and the executions' parameters are read and checked before the
-    # writer is taken; the write only records what was decided.
-    with r.db.read() as tx:
-        p = principal(r, tx)
-        p.require_admin()
-        plan = engine.webhook_plan(tx, r.settings, p.org_uid, url, dict(r.headers), data)
-    if plan is None:
-        raise NotFound(f"Webhook {url} not registered with st2", error_code=116)
-    with r.db.write() as tx:
-        engine.commit(tx, r.settings, plan)
-    return 202, data
