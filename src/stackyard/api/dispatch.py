@@ -19,6 +19,7 @@ not found. An API declared with no routes yet answers 501 in its own error shape
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 from urllib.parse import parse_qsl
@@ -30,6 +31,9 @@ from starlette.routing import BaseRoute, Match, NoMatchFound, Route, get_route_p
 from starlette.types import Receive, Scope, Send
 
 from stackyard.api.errors import error_response, not_supported_yet
+from stackyard.errors import ServerError
+
+log = logging.getLogger("stackyard.server")
 
 API = Literal["cma", "cda", "st2", "stackpath", "system"]
 APIS: tuple[API, ...] = ("cma", "cda", "st2", "stackpath")
@@ -257,3 +261,45 @@ def planned_endpoint(api: str) -> Callable[[Request], Awaitable[Response]]:
         return error_response(err, request_id, api=api)
 
     return planned
+
+
+class Dispatch:
+    """The server's front door to the API route tables: a request one of them matches fully goes
+    straight to its route's endpoint, without Starlette's middleware, router and exception layers
+    (a short read costs little more than those layers did). Everything else — no route, another
+    method (405), the system routes (/healthz, /openapi.json) — goes on to `app`, the Starlette
+    app holding the same tables, which answers as before.
+
+    An exception escaping an endpoint (they render their own errors, so only a failure while
+    sending) is logged and, when no answer has started, answered 500 in the request's API shape.
+    """
+
+    def __init__(self, app: Any, routes: APIRoutes) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            match, child = self.routes.matches(scope)
+            if match is Match.FULL:
+                scope.update(child)
+                await self._handle(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def sending(message: Any) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.routes.handle(scope, receive, sending)
+        except Exception:
+            log.exception("unhandled error")
+            if started:
+                raise
+            request_id = scope.get("state", {}).get("request_id", "")
+            await error_response(ServerError(), request_id, api=api_of(scope))(scope, receive, send)

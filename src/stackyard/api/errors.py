@@ -17,11 +17,11 @@ the body differs. Which API a request belongs to is `api.dispatch.classify`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.responses import Response
 
+from stackyard.api.json_out import dumps
 from stackyard.errors import APIError, NotSupported, RateLimited
 
 # HTTP status -> gRPC status code, for StackPath bodies. A 413 is what gRPC itself answers for a
@@ -88,8 +88,7 @@ def render(
         out["Retry-After"] = str(max(1, round(err.retry_after + 0.5)))
     out["X-Request-Id"] = request_id
     out["Content-Type"] = "application/json"
-    body = json.dumps(body_for(err, api, request_id), ensure_ascii=False, separators=(",", ":"), default=str)
-    return err.status, out, body.encode("utf-8")
+    return err.status, out, dumps(body_for(err, api, request_id))
 
 
 def error_response(

@@ -32,224 +32,41 @@ requests classified as that API (`api.dispatch`).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from stackyard.access.caller import Caller, StackAccess
-from stackyard.access.resolve import authenticate, require_user, stack_access
-from stackyard.api.body import Part, Upload, looks_multipart, parse_json, parse_multipart, read_within, spool
+from stackyard.api.body import read_within, spool
 from stackyard.api.dispatch import APIS, APIRoutes, IndexedRoutes, api_of_path, planned_endpoint
 from stackyard.api.errors import error_response
-from stackyard.core.ratelimit import Verdict
-from stackyard.errors import APIError, BadRequest, RateLimited, ServerError, Unauthorized, UnprocessableEntity
+from stackyard.api.json_out import dumps
+from stackyard.api.request import MAX_SKIP, Req, RequestHeaders, RequestQuery
+from stackyard.errors import APIError, BadRequest, RateLimited, ServerError
 from stackyard.store.conflicts import as_conflict
-from stackyard.store.engine import NeedsThread, Tx, reads_only
+from stackyard.store.engine import NeedsThread, reads_only
 
 if TYPE_CHECKING:
     from stackyard.api.state import AppState
 
 log = logging.getLogger("stackyard.server")
-Handler = Callable[["Req"], Any]
-# Beyond any real list, and inside the 64-bit integers both databases bind for OFFSET.
-MAX_SKIP = 2**31 - 1
-_FLAGS = {"true": True, "false": False}
-# A request carrying any of these spends from its address's failed-auth bucket when they fail.
-CREDENTIAL_HEADERS = ("authtoken", "authorization", "access_token")
+Handler = Callable[[Req], Any]
+__all__ = ["MAX_SKIP", "Endpoint", "Handler", "JSONResponse", "Req", "Router", "build_routes", "endpoint"]
 
 
 class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
-
-
-@dataclass
-class Req:
-    """What a handler sees of a request: parsed parts, the app's services and the caller."""
-
-    app: AppState
-    method: str
-    path: dict[str, str]
-    query: Any  # starlette QueryParams (multi-valued)
-    headers: Any  # starlette Headers (case-insensitive)
-    body: bytes
-    request_id: str
-    remote_addr: str
-    response_headers: dict[str, str] = field(default_factory=dict)
-    _upload: Upload | None = None
-    _caller: Caller | None = None
-    _limited: set[str] = field(default_factory=set)
-
-    @property
-    def db(self) -> Any:
-        return self.app.db
-
-    @property
-    def settings(self) -> Any:
-        return self.app.settings
-
-    # -- body ---------------------------------------------------------------------------------
-    def json(self) -> dict[str, Any]:
-        """The body as a JSON object, whatever Content-Type the client sent."""
-        if looks_multipart(self.body):
-            raise BadRequest("Expected a JSON body, got multipart data.", error_code=101)
-        data = parse_json(self.body, max_depth=self.settings.max_json_depth)
-        if not isinstance(data, dict):
-            raise BadRequest("The request body must be a JSON object.", error_code=101)
-        return data
-
-    def envelope(self, key: str, *, required: bool = True) -> dict[str, Any]:
-        """`body[key]` as an object, e.g. `{"environment": {...}}` -> the inner dict."""
-        data = self.json()
-        inner = data.get(key)
-        if inner is None and not required:
-            return {}
-        if not isinstance(inner, dict):
-            raise UnprocessableEntity(
-                f"The request body needs a '{key}' object.",
-                errors={key: ["is required and must be an object."]},
-            )
-        return inner
-
-    def parts(self) -> list[Part]:
-        """The parts of a multipart body (boundary from the header or the body)."""
-        return parse_multipart(self.body, self.headers.get("content-type"))
-
-    @property
-    def upload(self) -> Upload:
-        """The spooled body of a route declared with `stream=True` (`r.body` is empty there)."""
-        if self._upload is None:
-            raise RuntimeError("r.upload needs a route declared with stream=True")
-        return self._upload
-
-    # -- query --------------------------------------------------------------------------------
-    def param(self, name: str, default: str | None = None) -> str | None:
-        return self.query.get(name, default)
-
-    def json_param(self, name: str) -> dict[str, Any]:
-        """A query parameter holding a JSON object, such as `query={"title": "Hello"}` (absent: {}).
-        Read by `parse_json`, as bodies are; anything but an object is a 400 (error_code 102)."""
-        raw = self.query.get(name) or ""
-        data = parse_json(raw, max_depth=self.settings.max_json_depth, what=name, error_code=102)
-        if not isinstance(data, dict):
-            message = f"The '{name}' parameter must be a JSON object."
-            raise BadRequest(message, error_code=102, errors={name: [message]})
-        return data
-
-    def flag(self, name: str, default: bool = False) -> bool:
-        """A boolean query parameter: `true` or `false` in any case (the official SDK sends `True`);
-        anything else is a 400, as Contentstack answers."""
-        value = self.query.get(name)
-        if value is None:
-            return default
-        try:
-            return _FLAGS[value.strip().lower()]
-        except KeyError:
-            raise BadRequest(
-                f"'{name}' must be true or false.", errors={name: ["must be true or false."]}
-            ) from None
-
-    def int_param(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
-        raw = self.query.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise BadRequest(
-                f"'{name}' must be an integer.", errors={name: ["must be an integer."]}
-            ) from None
-        if value < minimum or (maximum is not None and value > maximum):
-            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-            raise BadRequest(f"'{name}' must be {bound}.", errors={name: [f"must be {bound}."]})
-        return value
-
-    def page(self) -> tuple[int, int]:
-        """(skip, limit) from the query, bounded by the page-size settings."""
-        s = self.settings
-        return self.int_param("skip", 0, maximum=MAX_SKIP), self.int_param(
-            "limit", s.page_size_default, minimum=1, maximum=s.page_size_max
-        )
-
-    # -- caller -------------------------------------------------------------------------------
-    def caller(self, tx: Tx) -> Caller:
-        if self._caller is None:
-            try:
-                self._caller = authenticate(tx, self.headers, self.request_id, self.remote_addr)
-            except Unauthorized:
-                # Spent only by failures: see `refuse_early`, which refuses once the bucket is empty.
-                self.app.limiter.take("addr:" + self.remote_addr, "failed_auth")
-                raise
-        return self._caller
-
-    def user(self, tx: Tx) -> str:
-        """The logged-in user's uid (401 otherwise); also spends from the rate limit."""
-        uid = require_user(self.caller(tx))
-        self._limit("user:" + uid)
-        return uid
-
-    def access(self, tx: Tx) -> StackAccess:
-        """The caller's standing in the stack named by the `api_key` header."""
-        access = stack_access(tx, self.caller(tx), self.headers.get("api_key"), self.headers.get("branch"))
-        self.app.limiter.settle("stack:" + str(access.stack["api_key"]), "org:" + access.org_uid)
-        self._limit("org:" + access.org_uid)
-        return access
-
-    def throttle_account_call(self) -> None:
-        """Limit unauthenticated account calls (login, password reset, activation) per client address,
-        so passwords cannot be sprayed and argon2 cannot be made to burn the server's CPU."""
-        self._limit("addr:" + self.remote_addr, "auth")
-
-    @property
-    def kind(self) -> str:
-        """Which of an organization's buckets this request spends from."""
-        return "read" if self.method in ("GET", "HEAD") else "write"
-
-    def _limit(self, key: str, kind: str | None = None) -> None:
-        if key in self._limited:
-            return  # a handler re-run on a thread (see `endpoint`) does not pay twice
-        self._limited.add(key)
-        self._verdict(self.app.limiter.take(key, kind or self.kind))
-
-    def _verdict(self, verdict: Verdict | None, message: str | None = None) -> None:
-        if verdict is None:
-            return
-        self.response_headers["X-RateLimit-Limit"] = str(verdict.limit)
-        self.response_headers["X-RateLimit-Remaining"] = str(verdict.remaining)
-        if not verdict.allowed:
-            raise RateLimited(message, retry_after=verdict.retry_after)
-
-    def refuse_early(self) -> None:
-        """429 before any database work when a bucket this request would spend from is empty: its
-        address's failed-auth bucket (it carries a credential), or the organization of the stack it
-        names (as last seen). Refusing then costs far less than answering, so a client that
-        ignores Retry-After cannot take the server from other organizations or other addresses."""
-        limiter = self.app.limiter
-        if any(self.headers.get(name) for name in CREDENTIAL_HEADERS):
-            verdict = limiter.peek("addr:" + self.remote_addr, "failed_auth")
-            if verdict is not None and not verdict.allowed:
-                raise RateLimited(
-                    "Too many requests with bad credentials from this address; try again later.",
-                    retry_after=verdict.retry_after,
-                )
-        api_key = self.headers.get("api_key")
-        org = limiter.home("stack:" + api_key) if api_key else None
-        if org is not None:
-            verdict = limiter.peek(org, self.kind)
-            if verdict is not None and not verdict.allowed:
-                self._verdict(verdict)
+        return dumps(content)
 
 
 class Router:
@@ -366,19 +183,30 @@ async def in_thread(handler: Handler, req: Req) -> Any:
         raise
 
 
-def endpoint(
-    app_state: AppState, handler: Handler, *, api: str = "cma", stream: bool = False
-) -> Callable[[Request], Any]:
-    """The Starlette endpoint running `handler`; errors are rendered in `api`'s shape."""
-    settings = app_state.settings
-    inline = settings.inline_reads and app_state.db.reads_are_local and not stream
-    spool_dir = Path(settings.data_dir) / "tmp"
+class Endpoint:
+    """The ASGI app of one route: runs `handler` on a `Req` made straight from the scope (no
+    Starlette `Request`), errors rendered in `api`'s shape. Starlette's `Route` takes it as an ASGI
+    app, and the server's dispatch (`api.dispatch.Dispatch`) calls it directly once a route matched."""
 
-    async def call(req: Req) -> Response:
+    def __init__(
+        self, app_state: AppState, handler: Handler, *, api: str = "cma", stream: bool = False
+    ) -> None:
+        settings = app_state.settings
+        self.app_state = app_state
+        self.handler = handler
+        self.api = api
+        self.stream = stream
+        self.settings = settings
+        self.inline = settings.inline_reads and app_state.db.reads_are_local and not stream
+        self.spool_dir = Path(settings.data_dir) / "tmp"
+        self.__name__ = handler.__name__
+
+    async def call(self, req: Req) -> Any:
         """GETs on SQLite run right here: a few local reads cost less than the thread hop and the GIL
         hand-offs it brings. Should such a handler try to write, it starts over on a thread. A heavy
         answer is rendered on a thread too; handlers on threads render there."""
-        if inline and req.method in ("GET", "HEAD"):
+        handler = self.handler
+        if self.inline and req.method in ("GET", "HEAD"):
             try:
                 with reads_only():
                     result = handler(req)
@@ -390,35 +218,45 @@ def endpoint(
                 return await in_thread(lambda r: _render(result, r), req)
         return await in_thread(lambda r: _render(handler(r), r), req)
 
-    async def run(request: Request) -> Response:
-        scope = request.scope
-        request_id = scope.get("state", {}).get("request_id", "")
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.answer(scope, receive)
+        await response(scope, receive, send)
+
+    async def answer(self, scope: Scope, receive: Receive) -> Any:
+        """The response to the request in `scope` (an ASGI callable)."""
+        settings = self.settings
+        api = self.api
+        state = scope.get("state")
+        request_id = state.get("request_id", "") if state else ""
         client = scope.get("client")
+        method = scope["method"]
+        headers = RequestHeaders(scope)
         req = Req(
-            app=app_state,
-            method=request.method,
-            path=dict(request.path_params),
-            query=request.query_params,
-            headers=request.headers,
+            app=self.app_state,
+            method=method,
+            path=scope.get("path_params") or {},
+            query=RequestQuery(scope.get("query_string", b"")),
+            headers=headers,
             body=b"",
             request_id=request_id,
             remote_addr=client[0] if client else "",
         )
         try:
             req.refuse_early()
-            _refuse_nul(req)
-            declared = request.headers.get("content-length")
-            if stream:
+            _refuse_nul(req, scope.get("query_string", b""))
+            declared = headers.get("content-length")
+            if self.stream:
                 req._upload = await spool(
-                    request.stream(),
+                    _chunks(receive),
                     declared,
                     settings.max_upload_bytes,
-                    spool_dir,
-                    request.headers.get("content-type", ""),
+                    self.spool_dir,
+                    headers.get("content-type", ""),
                 )
-            else:
-                req.body = await read_within(request.stream(), declared, settings.max_body_bytes)
-            return await call(req)
+            elif declared is not None or "transfer-encoding" in headers:
+                req.body = await read_within(_chunks(receive), declared, settings.max_body_bytes)
+            # else: HTTP/1.1 has no body without either header (RFC 9112 §6.3); nothing to read
+            return await self.call(req)
         except APIError as err:
             if isinstance(err, RateLimited) and settings.rate_limit_hold_seconds > 0:
                 # A closed-loop client would otherwise get its next refusal at once, and refusals
@@ -428,32 +266,47 @@ def endpoint(
         except ClientDisconnect:
             # Routine (a dropped connection, or one refused as too slow): one line, no traceback,
             # and no path (it may hold a token; the access log line of this request id has it redacted).
-            log.info(
-                "client disconnected before its body arrived (%s, request %s)", request.method, request_id
-            )
+            log.info("client disconnected before its body arrived (%s, request %s)", method, request_id)
             gone = BadRequest("The client disconnected before the whole body arrived.")
             return error_response(gone, request_id, api=api)
         except Exception as exc:
             conflict = as_conflict(exc)
             if conflict is not None:
                 return error_response(conflict, request_id, req.response_headers, api=api)
-            log.exception(
-                "unhandled error in %s %s (request %s)", request.method, request.url.path, request_id
-            )
+            log.exception("unhandled error in %s %s (request %s)", method, scope["path"], request_id)
             return error_response(ServerError(), request_id, api=api)
         finally:
             if req._upload is not None:
                 req._upload.close()
 
-    run.__name__ = handler.__name__
-    return run
+
+def endpoint(app_state: AppState, handler: Handler, *, api: str = "cma", stream: bool = False) -> Endpoint:
+    """The ASGI endpoint running `handler`; errors are rendered in `api`'s shape."""
+    return Endpoint(app_state, handler, api=api, stream=stream)
 
 
-def _refuse_nul(req: Req) -> None:
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The request body as it arrives; a disconnect before its end is `ClientDisconnect`."""
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+        elif kind == "http.disconnect":
+            raise ClientDisconnect()
+
+
+def _refuse_nul(req: Req, raw_query: bytes = b"") -> None:
     """NUL characters mean nothing in a uid or a query, and PostgreSQL cannot store them: refuse
-    them up front (400) rather than let a query fail deep in a handler (500)."""
-    if any("\x00" in v for v in req.path.values()) or any(
-        "\x00" in k or "\x00" in v for k, v in req.query.multi_items()
+    them up front (400) rather than let a query fail deep in a handler (500). A query string whose
+    raw bytes hold neither a NUL nor `%00` cannot decode to one, and is not looked at further."""
+    query_may = not raw_query or b"\x00" in raw_query or b"%00" in raw_query
+    if any("\x00" in v for v in req.path.values()) or (
+        query_may and any("\x00" in k or "\x00" in v for k, v in req.query.multi_items())
     ):
         raise BadRequest("The URL contains a NUL character.", errors={"url": ["must not contain NUL."]})
 
@@ -463,7 +316,7 @@ def _specificity(path: str) -> tuple[int, ...]:
     return tuple(1 if seg.startswith("{") else 0 for seg in path.strip("/").split("/"))
 
 
-def build_routes(app_state: AppState, routers: list[Router]) -> list[BaseRoute]:
+def build_routes(app_state: AppState, routers: list[Router]) -> list[APIRoutes]:
     """One route table per API (see `api.dispatch.APIRoutes`). Planned paths without a route answer
     501; an API with neither routes nor planned paths answers 501 for all its paths. A router's
     paths must lie under its API's prefixes."""
@@ -476,7 +329,7 @@ def build_routes(app_state: AppState, routers: list[Router]) -> list[BaseRoute]:
     pending: set[str] = set()
     for api in APIS:
         mine = [r for r in routers if r.api == api]
-        table = [
+        table: list[tuple[str, str, Any]] = [
             (m, p, endpoint(app_state, h, api=api, stream=(m, p) in r.streaming))
             for r in mine
             for (m, p, h) in r.routes

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from stackyard.api.asset_first import AssetFirst
 from stackyard.api.cda.cache_first import CacheFirst
-from stackyard.api.dispatch import api_of
+from stackyard.api.dispatch import Dispatch, api_of
 from stackyard.api.errors import error_response, route_not_found
 from stackyard.api.routing import JSONResponse, Router, build_routes
 from stackyard.api.state import AppState
@@ -95,11 +95,8 @@ def create_app(
         return error_response(ServerError(), request_id, api=api_of(request.scope))
 
     routers = [*all_routers(), *(extra_routers or [])]
-    routes = [
-        Route("/healthz", healthz, methods=["GET"]),
-        openapi.route(routers),
-        *build_routes(state, routers),
-    ]
+    tables = build_routes(state, routers)
+    routes = [Route("/healthz", healthz, methods=["GET"]), openapi.route(routers), *tables]
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -125,7 +122,7 @@ def create_app(
     asset_storage.configure(db, settings)  # for asset work outside requests (bulk deletes, the demo)
     # Delivery reads answered from the response cache skip routing and everything after it; public
     # asset URLs whose derived image is made are answered before routing (`api.asset_first`).
-    assets_first = AssetFirst(app, db, settings.image_cache_entries)
+    assets_first = AssetFirst(Dispatch(app, tables[0]), db, settings.image_cache_entries)
     front = CacheFirst(assets_first, db, enabled=settings.delivery_cache_bytes > 0)
     wrapped: Any = RequestContext(
         front,

@@ -9,7 +9,6 @@ by message: nothing here collects a body, so streaming responses stay streaming.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
@@ -18,6 +17,7 @@ from typing import Any
 
 from stackyard.api.dispatch import classify_scope
 from stackyard.api.errors import render
+from stackyard.api.json_out import dumps
 from stackyard.errors import PayloadTooLarge
 
 access_log = logging.getLogger("stackyard.access")
@@ -59,6 +59,8 @@ Scope = dict[str, Any]
 
 
 def redact_path(path: str) -> str:
+    if "/activate/" not in path and "/accept_ownership/" not in path and "/reset_password/" not in path:
+        return path
     return _SECRET_PATH.sub(r"\1[redacted]", path)
 
 
@@ -75,9 +77,15 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_headers = dict(scope["headers"])
-        incoming = request_headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SANE_ID.fullmatch(incoming) else secrets.token_hex(8)
+        incoming = declared = None
+        for k, v in scope["headers"]:
+            if k == b"x-request-id":
+                incoming = v
+            elif k == b"content-length":
+                declared = v
+        request_id = incoming.decode("latin-1") if incoming is not None else ""
+        if not _SANE_ID.fullmatch(request_id):
+            request_id = secrets.token_hex(8)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["api"] = api = classify_scope(scope)
@@ -88,28 +96,26 @@ class RequestContext:
         async def send_with_id(message: dict) -> None:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
-                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"]
                 headers.append((b"x-request-id", rid))
                 message = {**message, "headers": headers}
             await send(message)
 
-        if _declared_over(request_headers.get(b"content-length"), self.max_body):
+        if _declared_over(declared, self.max_body):
             await self._reject(send_with_id, api, request_id)
         else:
             await self.app(scope, receive, send_with_id)
         if self.log_requests and access_log.isEnabledFor(logging.INFO):
-            line = json.dumps(
-                {
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": redact_path(scope["path"]),
-                    "api": api,
-                    "status": status_holder[0],
-                    "ms": round((time.perf_counter() - start) * 1000, 2),
-                    "remote": (scope.get("client") or ("",))[0],
-                }
-            )
-            write_access_line(line)
+            line = {
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": redact_path(scope["path"]),
+                "api": api,
+                "status": status_holder[0],
+                "ms": round((time.perf_counter() - start) * 1000, 2),
+                "remote": (scope.get("client") or ("",))[0],
+            }
+            write_access_line(dumps(line).decode())
 
     async def _reject(self, send: Any, api: str, request_id: str) -> None:
         status, headers, body = render(PayloadTooLarge(), api, request_id)

@@ -23,6 +23,8 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from stackyard.errors import ServerError
 
 Row = dict[str, Any]
@@ -31,7 +33,10 @@ Row = dict[str, Any]
 def jload(value: Any) -> Any:
     """Decode a JSON column: SQLite hands back text, PostgreSQL's JSONB is already decoded."""
     if isinstance(value, str | bytes):
-        return json.loads(value)
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:  # what only Python's parser reads (integers past 64 bits)
+            return json.loads(value)
     return value
 
 

@@ -17,7 +17,7 @@ from stackyard.api.routing import MAX_SKIP, Req
 from stackyard.content.delivery import cache as response_cache
 from stackyard.content.delivery import tags as tagging
 from stackyard.content.delivery.ask import Ask
-from stackyard.content.delivery.scope import Scope, resolve
+from stackyard.content.delivery.scope import Scope, lookup, resolve
 from stackyard.core import cache
 from stackyard.store.engine import Tx
 from stackyard.store.query import Limits
@@ -30,10 +30,13 @@ _PROJECTION = re.compile(r"^(only|except)\[([^\]]+)\](?:\[\])?$")
 
 
 def scope(r: Req, tx: Tx) -> Scope:
-    """The delivery scope of the request (token, stack, environment, branch); spends the read
-    rate limit of the stack's organization."""
+    """The delivery scope of the request (token, stack, environment, branch, the event clock the
+    read sees); spends the read rate limit of the stack's organization."""
     environment = r.param("environment") or r.headers.get("environment")
-    found = resolve(tx, r.caller(tx), r.headers.get("api_key"), environment, r.headers.get("branch"))
+    api_key = r.headers.get("api_key")
+    row = lookup(tx, api_key, environment)
+    cache.synced(tx, row["clock"])  # the per-process caches (the token) need not read it again
+    found = resolve(tx, r.caller(tx), api_key, environment, r.headers.get("branch"), row)
     r.app.limiter.settle("stack:" + found.api_key, "org:" + found.org_uid)
     r._limit("org:" + found.org_uid)
     return found
@@ -107,9 +110,8 @@ def read(r: Req, build: Callable[[Tx, Scope], tuple[dict[str, Any], list[str]]])
     the cache-first layer asked for is stored in the response cache."""
     db = r.db
     with db.read() as tx:
-        built_at = response_cache.clock(tx)
-        cache.synced(tx, built_at)  # the per-process caches need not read the clock again
-        sc = scope(r, tx)
+        sc = scope(r, tx)  # its first statement reads the event clock
+        built_at = sc.clock
         body, tag_list = build(tx, sc)
     data = orjson.dumps(body)
     etag = etag_of(data)

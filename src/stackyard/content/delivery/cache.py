@@ -6,6 +6,7 @@ the event spine, bounded in bytes (`delivery_cache_bytes`).
     hit = cache.get(key)
     ...
     position = cache.clock(tx)         # a miss: read the clock first, in the read that builds the answer
+                                       # (delivery routes: `scope.lookup`, with the stack and environment)
     cache.put(key, answer, position)   # kept only if nothing it is tagged with changed since `position`
 
 **Never stale.** Each answer carries the tags of what is in it (`tags.py`); each event purges the

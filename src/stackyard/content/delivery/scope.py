@@ -1,6 +1,7 @@
 """Who a delivery request reads as: a delivery token of one stack, one environment, one branch.
 
-    scope = resolve(tx, caller, api_key, environment, branch)
+    found = lookup(tx, api_key, environment)   # the stack, the environment and the event clock
+    scope = resolve(tx, caller, api_key, environment, branch, found)
 
 The token must belong to the stack the `api_key` names (otherwise 412, as for an unknown stack:
 a token never tells which stacks exist), the environment (its name, or uid) must be one of the
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from stackyard.access.caller import Caller
 from stackyard.errors import NotFound, PreconditionFailed, Unauthorized, not_found
-from stackyard.store.engine import Tx
+from stackyard.store.engine import Row, Tx
 
 ALL_BRANCHES = "$all"
 
@@ -28,28 +29,44 @@ class Scope:
     environment_name: str
     master_locale: str
     token_uid: str
+    clock: int = 0  # the event position the read saw (`content.delivery.cache.clock`)
 
 
 def _bad_stack() -> PreconditionFailed:
     return PreconditionFailed(error_code=109, errors={"api_key": ["is not valid."]})
 
 
+# One row whatever the api_key and environment: the event clock comes with it either way.
+_LOOKUP = (
+    "SELECT (SELECT c.gseq FROM event_clock c WHERE c.id = 1) AS clock, s.org_uid, s.master_locale, "
+    "e.uid AS env_uid, e.name AS env_name FROM (SELECT 1 AS one) AS one "
+    "LEFT JOIN stacks s ON s.api_key = ? "
+    "LEFT JOIN environments e ON e.api_key = s.api_key AND (e.name = ? OR e.uid = ?)"
+)
+
+
+def lookup(tx: Tx, api_key: str | None, environment: str | None) -> Row:
+    """The event clock, and the stack `api_key` with its environment named (or uid) `environment`
+    (their columns None when there is no such stack or environment): one statement, the first of
+    a delivery read, so the clock is read before any content (what the caches check against)."""
+    name = (environment or "").strip()
+    row = tx.one(_LOOKUP, api_key or "", name, name)
+    assert row is not None
+    row["clock"] = int(row["clock"] or 0)
+    return row
+
+
 def resolve(
-    tx: Tx, caller: Caller, api_key: str | None, environment: str | None, branch: str | None
+    tx: Tx, caller: Caller, api_key: str | None, environment: str | None, branch: str | None, found: Row
 ) -> Scope:
+    """The scope of `caller` reading the stack and environment `lookup` found."""
     if caller.kind != "delivery_token":
         raise Unauthorized("The access token is not valid.", error_code=105)
     if not api_key or caller.token_api_key != api_key:
         raise _bad_stack()
     name = (environment or "").strip()
-    stack = tx.one(
-        "SELECT s.org_uid, s.master_locale, e.uid AS env_uid, e.name AS env_name FROM stacks s "
-        "LEFT JOIN environments e ON e.api_key = s.api_key AND (e.name = ? OR e.uid = ?) WHERE s.api_key = ?",
-        name,
-        name,
-        api_key,
-    )
-    if stack is None:
+    stack = found
+    if stack["org_uid"] is None:
         raise _bad_stack()
     envs: list[str] = []
     branches: list[str] = []
@@ -82,4 +99,5 @@ def resolve(
         environment_name=str(stack["env_name"]),
         master_locale=str(stack["master_locale"]),
         token_uid=str(caller.token_uid),
+        clock=int(stack["clock"]),
     )
