@@ -85,12 +85,16 @@ class DataPlane:
                 total_timeout=settings.edge_origin_total_timeout_seconds,
                 max_response_bytes=max(settings.edge_max_object_bytes, settings.outbound_max_response_bytes),
                 max_redirects=0,
-            )
+            ),
+            keepalive=settings.edge_origin_keepalive_connections,
         )
         # This server's own API (the delivery API a site may front) is reachable whatever the
         # private-address rule says; any other loopback or private origin is not.
         self.own = publish.own_addresses(settings)
-        self.own_outbound = OutboundClient(replace(self.outbound.policy, allow_private=True))
+        self.own_outbound = OutboundClient(
+            replace(self.outbound.policy, allow_private=True),
+            keepalive=settings.edge_origin_keepalive_connections,
+        )
         self.handler = Handler(self)
         self.background: set[asyncio.Task[Any]] = set()
         self.counts: dict[tuple[str, str, int], list[int]] = {}
@@ -130,6 +134,7 @@ class DataPlane:
                 for task in pending:
                     task.cancel()
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(self._close_origins())
                 loop.close()
                 self._stopped.set()
 
@@ -149,6 +154,12 @@ class DataPlane:
             await self._periodic()
         finally:
             self.hub.unregister(self)
+            await self._close_origins()
+
+    async def _close_origins(self) -> None:
+        """Close the connections kept open to origins."""
+        await self.outbound.aclose()
+        await self.own_outbound.aclose()
 
     async def _listen(self, host: str, port: int, tls_port: int) -> None:
         s = self.settings
