@@ -35,6 +35,34 @@ from typing import Any, Protocol
 log = logging.getLogger("stackyard.edge")
 
 PREFIX = "stackyard:edge"
+# Sending a purge and reading its progress are one round trip each (a script run by Redis): the
+# purge-to-fresh time is these plus the nodes' apply and acknowledgement.
+_PUBLISH = """
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+redis.call('SADD', KEYS[2], '', unpack(live))
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return #live
+"""
+_PROGRESS = """
+local now = tonumber(ARGV[1])
+local at = tonumber(redis.call('GET', KEYS[4]) or '0')
+local live, done = 0, 0
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local beat = node ~= '' and redis.call('ZSCORE', KEYS[2], node)
+  if beat and tonumber(beat) >= now then
+    live = live + 1
+    if redis.call('SISMEMBER', KEYS[3], node) == 1 then
+      done = done + 1
+    else
+      local joined = redis.call('ZSCORE', KEYS[5], node)
+      if joined and tonumber(joined) > at then done = done + 1 end
+    end
+  end
+end
+return {done, live}
+"""
 APPLY_TIMEOUT = 5.0
 KEEP_SECONDS = 86400
 
@@ -153,6 +181,8 @@ class RedisHub(Hub):
         self.joined_key = f"{prefix}:joined"
         self.purge_key = f"{prefix}:purge:"
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._publish = self._redis.register_script(_PUBLISH)
+        self._progress = self._redis.register_script(_PROGRESS)
         self._tasks: dict[str, tuple[asyncio.Task[None], asyncio.AbstractEventLoop, Node]] = {}
         self._lock = threading.Lock()
 
@@ -162,32 +192,28 @@ class RedisHub(Hub):
         return {_text(m) for m in self._redis.zrangebyscore(self.nodes_key, time.time(), "+inf")}
 
     def publish_purge(self, message: dict[str, Any]) -> None:
-        purge_id = str(message["id"])
-        live = self.live_nodes()
-        pipe = self._redis.pipeline()
-        key = f"{self.purge_key}{purge_id}"
-        pipe.sadd(key + ":expected", "", *live)  # "" marks a purge sent to no node
-        pipe.expire(key + ":expected", KEEP_SECONDS)
-        pipe.set(key + ":at", repr(time.time()), ex=KEEP_SECONDS)
-        pipe.publish(self.purge_channel, json.dumps(message, separators=(",", ":")))
-        pipe.execute()
+        """Remember the live nodes as the purge's expected ones ("" marks a purge sent to none),
+        its time, and send it: one script, so no node joins or beats in between."""
+        key = f"{self.purge_key}{message['id']}"
+        self._publish(
+            keys=[self.nodes_key, key + ":expected", key + ":at"],
+            args=[
+                repr(time.time()),
+                KEEP_SECONDS,
+                self.purge_channel,
+                json.dumps(message, separators=(",", ":")),
+            ],
+        )
 
     def progress(self, purge_id: str) -> float:
+        """Acknowledged by each expected node still live, or (re)joined since the purge was sent
+        (it started with an empty cache)."""
         key = f"{self.purge_key}{purge_id}"
-        expected = {_text(m) for m in self._redis.smembers(key + ":expected")} - {""}
-        if not expected:
-            return 1.0
-        live = expected & self.live_nodes()
-        if not live:
-            return 1.0
-        acks = {_text(m) for m in self._redis.smembers(key + ":acks")}
-        pending = sorted(live - acks)
-        if pending:
-            # A node that (re)joined after the purge was sent started with an empty cache: done too.
-            at = float(_text(self._redis.get(key + ":at") or b"0"))
-            joined = self._redis.zmscore(self.joined_key, pending)
-            acks |= {n for n, j in zip(pending, joined, strict=True) if j is not None and j > at}
-        return len(live & acks) / len(live)
+        done, live = self._progress(
+            keys=[key + ":expected", self.nodes_key, key + ":acks", key + ":at", self.joined_key],
+            args=[repr(time.time())],
+        )
+        return 1.0 if not live else int(done) / int(live)
 
     def config_changed(self) -> None:
         try:
