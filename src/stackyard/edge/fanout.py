@@ -270,60 +270,49 @@ class RedisHub(Hub):
             return [n for _, _, n in self._tasks.values()]
 
     async def _subscribe(self, node: Node) -> None:
-        import redis
-        import redis.asyncio as aioredis
+        from stackyard.edge.redis_link import Link
 
-        client = aioredis.Redis.from_url(
-            self.url, socket_timeout=max(1.0, self.node_ttl), socket_connect_timeout=2
-        )
         beat = self.node_ttl / 3
-        try:
-            while True:
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
-                try:
-                    await pubsub.subscribe(self.purge_channel, self.config_channel)
-                    # Subscribed: what was cached before may have missed purges, so it goes first.
-                    node.set_trusted(True)
-                    node.reload()
-                    await client.zadd(self.joined_key, {node.node_id: time.time()})
-                    last = 0.0
-                    while True:
-                        t = time.monotonic()
-                        if t - last >= beat:
-                            if last and t - last > self.node_ttl:
-                                raise ConnectionError("the heartbeat lapsed: this node was away")
-                            pipe = client.pipeline(transaction=False)
-                            pipe.zadd(self.nodes_key, {node.node_id: time.time() + self.node_ttl})
-                            pipe.zremrangebyscore(self.nodes_key, "-inf", time.time() - KEEP_SECONDS)
-                            await pipe.execute()
-                            last = t
-                        message = await pubsub.get_message(timeout=beat)
-                        if message is None or message.get("type") != "message":
-                            continue
-                        if _text(message["channel"]) == self.config_channel:
-                            node.reload()
-                            continue
-                        data = json.loads(message["data"])
-                        node.purge(data)
-                        key = f"{self.purge_key}{data['id']}:acks"
-                        pipe = client.pipeline(transaction=False)
-                        pipe.sadd(key, node.node_id)
-                        pipe.expire(key, KEEP_SECONDS)
-                        await pipe.execute()
-                except (redis.RedisError, ConnectionError, OSError) as e:
-                    log.warning(
-                        "edge node %s lost Redis (%s); serving nothing cached until it is back",
-                        node.node_id,
-                        e,
-                    )
-                    node.set_trusted(False)
-                    await asyncio.sleep(0.5)
-                finally:
-                    with contextlib.suppress(Exception):
-                        await pubsub.aclose()
-        finally:
-            with contextlib.suppress(Exception):
-                await client.aclose()
+        purge_channel, config_channel = self.purge_channel.encode(), self.config_channel.encode()
+
+        def on_message(channel: bytes, data: bytes) -> None:
+            # in the loop's read callback: applied, then acknowledged, before anything else runs
+            if channel == config_channel:
+                node.reload()
+            elif channel == purge_channel:
+                message = json.loads(data)
+                node.purge(message)
+                key = f"{self.purge_key}{message['id']}:acks"
+                link.send("SADD", key, node.node_id)
+                link.send("EXPIRE", key, KEEP_SECONDS)
+
+        while True:
+            link: Any = None
+            try:
+                link = await Link.open(self.url, timeout=max(1.0, self.node_ttl))
+                await link.subscribe([self.purge_channel, self.config_channel], on_message)
+                # Subscribed: what was cached before may have missed purges, so it goes first.
+                node.set_trusted(True)
+                node.reload()
+                await link.call("ZADD", self.joined_key, repr(time.time()), node.node_id)
+                last = 0.0
+                while True:
+                    t = time.monotonic()
+                    if last and t - last > self.node_ttl:
+                        raise ConnectionError("the heartbeat lapsed: this node was away")
+                    await link.call("ZADD", self.nodes_key, repr(time.time() + self.node_ttl), node.node_id)
+                    link.send("ZREMRANGEBYSCORE", self.nodes_key, "-inf", repr(time.time() - KEEP_SECONDS))
+                    last = t
+                    await link.wait(beat)
+            except (ConnectionError, OSError) as e:  # RedisLinkError is a ConnectionError
+                log.warning(
+                    "edge node %s lost Redis (%s); serving nothing cached until it is back", node.node_id, e
+                )
+                node.set_trusted(False)
+                await asyncio.sleep(0.5)
+            finally:
+                if link is not None:
+                    link.close()
 
     def close(self) -> None:
         for node in self.local_nodes():
