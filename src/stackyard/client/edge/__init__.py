@@ -10,9 +10,16 @@ and retries. The seed's examples run with only the import line changed:
     purge_id = stack.purge([{"url": "https://cdn.example.com/", "recursive": True}])
     stack.purge_status(purge_id)   # 0.0 .. 1.0
 
+`AsyncStackpath` is the asyncio twin: the same objects and calls, each awaited:
+
+    async with AsyncStackpath(client_id, client_secret, base_url=url) as sp:
+        stack = await sp.stacks().get(stack_id)
+        await (await stack.cdnsites().get(site_id)).disable()
+
 `base_url` defaults to $STACKYARD_EDGE_URL, else $STACKYARD_URL, else http://127.0.0.1:8080.
 Errors are `stackyard.errors` classes (`NotFound`, `Unauthorized`, `UnprocessableEntity`...).
-`Credentials(base_url, authtoken)` manages an organization's API credentials (owners and admins).
+`Credentials(base_url, authtoken)` (`AsyncCredentials`) manages an organization's API credentials
+(owners and admins).
 """
 
 from __future__ import annotations
@@ -20,10 +27,21 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from stackyard.client.edge._transport import Session, error_from_response
-from stackyard.client.edge.resources import CdnSite, Certificate, Credentials, Obj, PageInfo, Stack, Stacks
+from stackyard.client.edge._transport import AsyncSession, Session, error_from_response
+from stackyard.client.edge.resources import (
+    AsyncCredentials,
+    CdnSite,
+    Certificate,
+    Credentials,
+    Obj,
+    PageInfo,
+    Stack,
+    Stacks,
+)
 
 __all__ = [
+    "AsyncCredentials",
+    "AsyncStackpath",
     "CdnSite",
     "Certificate",
     "Credentials",
@@ -70,3 +88,34 @@ class Stackpath:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class AsyncStackpath:
+    """`Stackpath` for asyncio: every call is awaited (`await sp.stacks().index()`).
+
+    >>> async with AsyncStackpath("0" * 32, "1" * 64) as sp: ...  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        clientid: str,
+        apisecret: str,
+        custom_hooks: list[Any] | None = None,
+        *,
+        base_url: str | None = None,
+        **options: Any,
+    ) -> None:
+        self.client = AsyncSession(base_url or default_url(), clientid, apisecret, **options)
+
+    def stacks(self) -> Stacks:
+        """Stacks of the credential's account; each of their calls answers an awaitable."""
+        return Stacks(self.client)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def __aenter__(self) -> AsyncStackpath:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
