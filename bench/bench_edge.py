@@ -125,12 +125,41 @@ def node_main(args: argparse.Namespace) -> None:
 
 
 def load(
-    port: int, path: str, *, clients: int, seconds: float, host: str = DOMAIN, pids: tuple[int, ...] = ()
+    port: int,
+    path: str,
+    *,
+    clients: int,
+    seconds: float,
+    host: str = DOMAIN,
+    pids: tuple[int, ...] = (),
+    profile: str = "",
 ) -> dict[str, Any]:
     """Closed-loop keep-alive load: wrk when installed, else loadgen.py in two processes. With
-    `pids`, the CPU those processes (and their children) spent per request, warmup included."""
+    `pids`, the CPU those processes (and their children) spent per request, warmup included; with
+    `profile`, py-spy samples the first of them into bench/results/profile-<profile>.txt."""
     cpu = sum(process_tree_cpu(p) for p in pids)
+    spy = None
+    if profile and pids:
+        spy = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(pids[0]),
+                "--duration",
+                str(max(1, round(seconds))),
+                "--format",
+                "raw",
+                "--nonblocking",
+                "-o",
+                str(ROOT / "bench" / "results" / f"profile-{profile}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     out = _load(port, path, clients=clients, seconds=seconds, host=host)
+    if spy is not None:
+        spy.wait()
     if pids:
         spent = sum(process_tree_cpu(p) for p in pids) - cpu
         requests = out["rps"] * (seconds + out.pop("warmup")) or 1
@@ -327,7 +356,7 @@ def purge_to_fresh(hub: Any, site_id: str, edge_port: int, origin_port: int, rou
             t0 = time.perf_counter()
             hub.publish_purge(message)
             while hub.progress(message["id"]) < 1.0:
-                pass
+                time.sleep(0.0002)  # a poll every ~0.3 ms: spinning would take Redis's and the nodes' CPU
             acked.append((time.perf_counter() - t0) * 1000)
             for _ in range(4):
                 if edge.get("/versioned").text != f"v{version}":
@@ -448,6 +477,11 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=200, help="purge and publish rounds")
     p.add_argument("--no-nginx", action="store_true", help="skip the nginx comparison")
     p.add_argument("--label", default="", help="a name for this run in the results file")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample one edge node with py-spy during each load into bench/results/profile-edge-*.txt",
+    )
     sub = p.add_subparsers(dest="role")
     n = sub.add_parser("node", help="(internal) one data-plane process")
     for a in ("--db", "--dir", "--prefix"):
@@ -570,7 +604,14 @@ def run(args: argparse.Namespace) -> None:
                 row = {
                     "target": name,
                     "scenario": label,
-                    **load(port, path, clients=args.clients, seconds=args.seconds, pids=pids),
+                    **load(
+                        port,
+                        path,
+                        clients=args.clients,
+                        seconds=args.seconds,
+                        pids=pids,
+                        profile=f"{name}-{path.strip('/')}" if args.profile and name == "edge" else "",
+                    ),
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)

@@ -25,7 +25,7 @@ from typing import Any
 log = logging.getLogger("stackyard.edge")
 
 OnMessage = Callable[[bytes, bytes], None]
-_INCOMPLETE = object()
+INCOMPLETE = object()
 
 
 class RedisLinkError(ConnectionError):
@@ -41,10 +41,10 @@ def encode(*args: object) -> bytes:
 
 
 def parse(buf: bytearray, pos: int) -> Any:
-    """One reply from `buf` at `pos`: (value, next position), or `_INCOMPLETE`."""
+    """One reply from `buf` at `pos`: (value, next position), or `INCOMPLETE`."""
     end = buf.find(b"\r\n", pos)
     if end < 0:
-        return _INCOMPLETE
+        return INCOMPLETE
     kind, line = buf[pos], bytes(buf[pos + 1 : end])
     if kind == 0x2B:  # +
         return line, end + 2
@@ -58,7 +58,7 @@ def parse(buf: bytearray, pos: int) -> Any:
             return None, end + 2
         start = end + 2
         if len(buf) < start + n + 2:
-            return _INCOMPLETE
+            return INCOMPLETE
         return bytes(buf[start : start + n]), start + n + 2
     if kind == 0x2A:  # *
         n = int(line)
@@ -66,8 +66,8 @@ def parse(buf: bytearray, pos: int) -> Any:
         at = end + 2
         for _ in range(max(n, 0)):
             found = parse(buf, at)
-            if found is _INCOMPLETE:
-                return _INCOMPLETE
+            if found is INCOMPLETE:
+                return INCOMPLETE
             items.append(found[0])
             at = found[1]
         return (items if n >= 0 else None), at
@@ -104,7 +104,7 @@ class _Connection(asyncio.Protocol):
         try:
             while pos < len(self.buf):
                 found = parse(self.buf, pos)
-                if found is _INCOMPLETE:
+                if found is INCOMPLETE:
                     break
                 value, pos = found
                 self._reply(value)
