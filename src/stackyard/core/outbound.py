@@ -36,6 +36,7 @@ The URLs are chosen by users, so each rule assumes a URL was chosen to hurt us:
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import json as jsonlib
 import socket
@@ -170,13 +171,19 @@ class _Hop:
         return _Hop(method, url, headers, content)
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(url: str) -> httpx.URL:
+    """A URL parsed once (an `httpx.URL` is immutable): an origin's hot paths are fetched often."""
+    return httpx.URL(url)
+
+
 def _first_hop(
     method: str, url: str, headers: Mapping[str, str] | None, content: bytes | str | None, json: Any
 ) -> _Hop:
     if content is not None and json is not None:
         raise ValueError("give content or json, not both")
     try:
-        parsed = httpx.URL(url)
+        parsed = _parsed(url)
     except httpx.InvalidURL as e:
         raise OutboundRefused(f"not a valid URL: {e}") from e
     hop_headers = httpx.Headers(headers)
