@@ -59,11 +59,10 @@ def default_url() -> str:
     return os.environ.get("STACKYARD_EDGE_URL") or os.environ.get("STACKYARD_URL") or "http://127.0.0.1:8080"
 
 
-class Stackpath:
-    """A client for one API credential.
+class _Client:
+    """What both clients are: a session for one API credential, and the stacks it reaches."""
 
-    >>> Stackpath("0" * 32, "1" * 64).stacks()  # doctest: +SKIP
-    """
+    _session: type[Session] | type[AsyncSession] = Session
 
     def __init__(
         self,
@@ -74,11 +73,18 @@ class Stackpath:
         base_url: str | None = None,
         **options: Any,
     ) -> None:
-        self.client = Session(base_url or default_url(), clientid, apisecret, **options)
+        self.client: Any = self._session(base_url or default_url(), clientid, apisecret, **options)
 
     def stacks(self) -> Stacks:
         """Stacks of the credential's account: `.index()`, `.get(id)`, `.create(account_id, name)`."""
         return Stacks(self.client)
+
+
+class Stackpath(_Client):
+    """A client for one API credential.
+
+    >>> Stackpath("0" * 32, "1" * 64).stacks()  # doctest: +SKIP
+    """
 
     def close(self) -> None:
         self.client.close()
@@ -90,26 +96,13 @@ class Stackpath:
         self.close()
 
 
-class AsyncStackpath:
-    """`Stackpath` for asyncio: every call is awaited (`await sp.stacks().index()`).
+class AsyncStackpath(_Client):
+    """`Stackpath` for asyncio: the same objects, every call awaited (`await sp.stacks().index()`).
 
     >>> async with AsyncStackpath("0" * 32, "1" * 64) as sp: ...  # doctest: +SKIP
     """
 
-    def __init__(
-        self,
-        clientid: str,
-        apisecret: str,
-        custom_hooks: list[Any] | None = None,
-        *,
-        base_url: str | None = None,
-        **options: Any,
-    ) -> None:
-        self.client = AsyncSession(base_url or default_url(), clientid, apisecret, **options)
-
-    def stacks(self) -> Stacks:
-        """Stacks of the credential's account; each of their calls answers an awaitable."""
-        return Stacks(self.client)
+    _session = AsyncSession
 
     async def aclose(self) -> None:
         await self.client.aclose()
