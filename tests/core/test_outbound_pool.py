@@ -15,6 +15,7 @@ import pytest
 
 from stackyard.core.outbound import (
     OutboundClient,
+    OutboundError,
     OutboundPolicy,
     OutboundRefused,
     OutboundTooLarge,
@@ -36,7 +37,7 @@ class Server(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive: /ok answers "hello"; /close answers and closes; /gzip and /bomb
-    answer gzip bodies (5 bytes and 1 MB decoded)."""
+    answer gzip bodies (5 bytes and 1 MB decoded); /fat sends 100 kB of headers."""
 
     protocol_version = "HTTP/1.1"
     server: Server
@@ -50,6 +51,8 @@ class Handler(BaseHTTPRequestHandler):
             body, extra = gzip.compress(b"\0" * 1_000_000), {"Content-Encoding": "gzip"}
         elif self.path == "/close":
             extra = {"Connection": "close"}
+        elif self.path == "/fat":
+            extra = {f"X-Fat-{i}": "f" * 1000 for i in range(100)}
         self.send_response(200)
         for name, value in extra.items():
             self.send_header(name, value)
@@ -146,3 +149,9 @@ def test_gzip_is_decoded_and_the_cap_counts_decoded_bytes(server: Server) -> Non
     capped = OutboundClient(OutboundPolicy(allow_private=True, max_response_bytes=100_000), keepalive=4)
     with pytest.raises(OutboundTooLarge):
         run(capped, f"{base}/bomb")
+
+
+def test_headers_past_the_cap_fail_the_call(server: Server) -> None:
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    with pytest.raises(OutboundError, match="headers passed"):
+        run(OutboundClient(OutboundPolicy(allow_private=True), keepalive=4), f"{base}/fat")

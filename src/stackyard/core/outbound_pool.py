@@ -29,6 +29,7 @@ import httptools
 
 Key = tuple[str, str, int, str]  # scheme, name, port, the checked address
 MAX_KEYS = 256
+MAX_HEAD_BYTES = 64 * 1024  # an answer's status line and headers (h11, under httpx, allows 100 kB)
 _RETRYABLE = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -90,6 +91,7 @@ class _Connection(asyncio.Protocol):
     def _reset(self) -> None:
         self.status = 0
         self.headers: list[tuple[str, str]] = []
+        self.head_bytes = 0
         self.decoder: _Decoder | None = None
         self.headers_done = False
         self.until_close = False
@@ -133,6 +135,10 @@ class _Connection(asyncio.Protocol):
 
     # -- httptools ------------------------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.head_bytes += len(name) + len(value) + 4
+        if self.head_bytes > MAX_HEAD_BYTES:
+            self.error = PoolError(f"the origin's headers passed {MAX_HEAD_BYTES} bytes")
+            raise self.error
         self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
