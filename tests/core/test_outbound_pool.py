@@ -34,6 +34,9 @@ class Server(ThreadingHTTPServer):
         self.connections += 1
         return True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hangs up mid-answer (the caps) is expected here
+
 
 class Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with keep-alive: /ok answers "hello"; /close answers and closes; /gzip and /bomb
@@ -155,3 +158,18 @@ def test_headers_past_the_cap_fail_the_call(server: Server) -> None:
     base = f"http://127.0.0.1:{server.server_address[1]}"
     with pytest.raises(OutboundError, match="headers passed"):
         run(OutboundClient(OutboundPolicy(allow_private=True), keepalive=4), f"{base}/fat")
+
+
+def test_a_method_or_header_that_would_split_the_request_is_refused_unsent(server: Server) -> None:
+    client = OutboundClient(OutboundPolicy(allow_private=True), keepalive=4)
+    url = f"http://127.0.0.1:{server.server_address[1]}/ok"
+
+    async def calls() -> None:
+        with pytest.raises(OutboundRefused, match="not an HTTP method"):
+            await client.arequest("GET /ok HTTP/1.1\r\nX: y\r\n\r\nGET", url)
+        with pytest.raises(OutboundRefused, match="line break"):
+            await client.arequest("GET", url, headers={"X-Bad": "a\r\nX-Injected: 1"})
+        await client.aclose()
+
+    asyncio.run(calls())
+    assert server.connections == 0

@@ -39,6 +39,7 @@ import asyncio
 import functools
 import ipaddress
 import json as jsonlib
+import re
 import socket
 import ssl
 import time
@@ -62,6 +63,7 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 _BODY_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP method (RFC 9110 token)
 _FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection", b"keep-alive"})
 
 
@@ -262,6 +264,8 @@ class _Call:
     def wire(self) -> bytes:
         """This hop's request as HTTP/1.1 bytes (the pooled path; the name stays in Host)."""
         hop, url = self.hop, self.hop.url
+        if not _TOKEN.fullmatch(hop.method):
+            raise OutboundRefused(f"{hop.method!r} is not an HTTP method")
         lines = [b"%s %s HTTP/1.1\r\nHost: %s\r\n" % (hop.method.encode("ascii"), url.raw_path, url.netloc)]
         given = set()
         for name, value in hop.headers.raw:
@@ -286,7 +290,7 @@ class _Call:
             return False
         self.hop = self.hop.redirected(status, location)
         self.redirects += 1
-        self._chunks, self._size = [], 0  # a redirect's own body (the pooled path reads it) is no part
+        self._chunks, self._size = [], 0  # a redirect's own body (the pooled path reads it) is dropped
         return True
 
     def begin(self, headers: httpx.Headers | list[tuple[str, str]]) -> None:
