@@ -44,7 +44,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import ROOT, free_port, machine, write_results
+from harness import ROOT, free_port, machine, process_tree_cpu, write_results
 
 STACK = "bltbench0000000000"
 REDIS = os.environ.get("STACKYARD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -124,8 +124,52 @@ def node_main(args: argparse.Namespace) -> None:
 # -- load -----------------------------------------------------------------------------------------
 
 
-def load(port: int, path: str, *, clients: int, seconds: float, host: str = DOMAIN) -> dict[str, Any]:
-    """Closed-loop keep-alive load: wrk when installed, else loadgen.py in two processes."""
+def load(
+    port: int,
+    path: str,
+    *,
+    clients: int,
+    seconds: float,
+    host: str = DOMAIN,
+    pids: tuple[int, ...] = (),
+    profile: str = "",
+) -> dict[str, Any]:
+    """Closed-loop keep-alive load: wrk when installed, else loadgen.py in two processes. With
+    `pids`, the CPU those processes (and their children) spent per request, warmup included; with
+    `profile`, py-spy samples the first of them into bench/results/profile-<profile>.txt."""
+    cpu = sum(process_tree_cpu(p) for p in pids)
+    spy = None
+    if profile and pids:
+        spy = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(pids[0]),
+                "--duration",
+                str(max(1, round(seconds))),
+                "--format",
+                "raw",
+                "--nonblocking",
+                "-o",
+                str(ROOT / "bench" / "results" / f"profile-{profile}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    out = _load(port, path, clients=clients, seconds=seconds, host=host)
+    if spy is not None:
+        spy.wait()
+    if pids:
+        spent = sum(process_tree_cpu(p) for p in pids) - cpu
+        requests = out["rps"] * (seconds + out.pop("warmup")) or 1
+        out["srv_us_per_req"] = round(spent / requests * 1e6, 1)
+    else:
+        out.pop("warmup")
+    return out
+
+
+def _load(port: int, path: str, *, clients: int, seconds: float, host: str) -> dict[str, Any]:
     if shutil.which("wrk"):
         out = subprocess.run(
             [
@@ -160,6 +204,7 @@ def load(port: int, path: str, *, clients: int, seconds: float, host: str = DOMA
             "p99_ms": round(lat("99"), 3),
             "non_2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else "",
+            "warmup": 0.0,
         }
     from harness import Server, drive
 
@@ -179,6 +224,7 @@ def load(port: int, path: str, *, clients: int, seconds: float, host: str = DOMA
         "p50_ms": out["p50_ms"],
         "p99_ms": out["p99_ms"],
         "non_2xx": out["errors"],
+        "warmup": 1.0,
     }
 
 
@@ -189,6 +235,7 @@ error_log {dir}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
     access_log off;
+    keepalive_requests 1000000;  # as the edge: a client connection is never closed after N requests
     proxy_cache_path {dir}/cache levels=1:2 keys_zone=bench:50m max_size=1g inactive=60m use_temp_path=off;
     upstream origin {{ server 127.0.0.1:{origin}; keepalive 64; }}
     server {{
@@ -309,7 +356,8 @@ def purge_to_fresh(hub: Any, site_id: str, edge_port: int, origin_port: int, rou
             t0 = time.perf_counter()
             hub.publish_purge(message)
             while hub.progress(message["id"]) < 1.0:
-                pass
+                if time.perf_counter() - t0 > 0.002:
+                    time.sleep(0.0002)  # past 2 ms, spinning on Redis would take the nodes' CPU
             acked.append((time.perf_counter() - t0) * 1000)
             for _ in range(4):
                 if edge.get("/versioned").text != f"v{version}":
@@ -430,6 +478,11 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=200, help="purge and publish rounds")
     p.add_argument("--no-nginx", action="store_true", help="skip the nginx comparison")
     p.add_argument("--label", default="", help="a name for this run in the results file")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample one edge node with py-spy during each load into bench/results/profile-edge-*.txt",
+    )
     sub = p.add_subparsers(dest="role")
     n = sub.add_parser("node", help="(internal) one data-plane process")
     for a in ("--db", "--dir", "--prefix"):
@@ -539,9 +592,12 @@ def run(args: argparse.Namespace) -> None:
                 )
             )
             time.sleep(0.5)
-        targets = [("edge", edge_port)] + ([("nginx", nginx_port)] if nginx else [])
+        node_pids = tuple(p_.pid for p_ in procs[1 : 1 + args.nodes])
+        targets = [("edge", edge_port, node_pids)] + (
+            [("nginx", nginx_port, (procs[-1].pid,))] if nginx else []
+        )
         for path, label in (("/small", "hit 1.4 KB"), ("/large", "hit 40 KB"), ("/nostore", "miss (origin)")):
-            for name, port in targets:
+            for name, port, pids in targets:
                 with httpx.Client(headers={"host": DOMAIN}) as c:  # warm the caches of every process
                     for _ in range(20):
                         r = c.get(f"http://127.0.0.1:{port}{path}")
@@ -549,7 +605,14 @@ def run(args: argparse.Namespace) -> None:
                 row = {
                     "target": name,
                     "scenario": label,
-                    **load(port, path, clients=args.clients, seconds=args.seconds),
+                    **load(
+                        port,
+                        path,
+                        clients=args.clients,
+                        seconds=args.seconds,
+                        pids=pids,
+                        profile=f"{name}-{path.strip('/')}" if args.profile and name == "edge" else "",
+                    ),
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
@@ -603,12 +666,25 @@ def run(args: argparse.Namespace) -> None:
     rows.append({"target": "edge/nginx", "scenario": "ratios", **ratios})
     path = write_results("bench_edge", args, rows)
     print()
-    print(f"{'target':<8} {'scenario':<30} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    print(
+        f"{'scenario':<30} {'edge req/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'us/req':>6}"
+        f" | {'nginx req/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'us/req':>6} | {'req/s x':>7} {'p99 x':>6}"
+    )
     for r in rows[:-1]:
-        print(
-            f"{r['target']:<8} {r['scenario']:<30} {r.get('rps', ''):>8} {r.get('p50_ms', r.get('best_ms', '')):>8} {r.get('p99_ms', ''):>8}"
+        if r["target"] != "edge":
+            continue
+        p50, p99 = r.get("p50_ms", r.get("best_ms", "")), r.get("p99_ms", "")
+        line = (
+            f"{r['scenario']:<30} {r.get('rps', ''):>10} {p50:>7} {p99:>7} {r.get('srv_us_per_req', ''):>6}"
         )
-    print("ratios:", json.dumps(ratios))
+        peer = next((n for n in rows if n["target"] == "nginx" and n["scenario"] == r["scenario"]), None)
+        if peer is not None:
+            ratio = ratios.get(r["scenario"], {})
+            line += (
+                f" | {peer['rps']:>11} {peer['p50_ms']:>7} {peer['p99_ms']:>7} {peer.get('srv_us_per_req', ''):>6}"
+                f" | {ratio.get('rps_ratio', ''):>7} {ratio.get('p99_ratio', ''):>6}"
+            )
+        print(line)
     print(f"machine: {machine()}; results: {path}")
 
 

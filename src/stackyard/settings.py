@@ -309,6 +309,9 @@ class Settings:
         30.0, "Seconds the edge waits for the next bytes of an origin's response."
     )
     edge_origin_total_timeout_seconds: float = _setting(60.0, "Seconds one origin fetch may take in all.")
+    edge_origin_keepalive_connections: int = _setting(
+        64, "Idle connections each node keeps open to each origin for the next fetches (0: none)."
+    )
     edge_tag_header: str = _setting(
         "X-Tag",
         "Response header whose comma-separated values TAG purges match (delivery responses carry it).",

@@ -174,14 +174,25 @@ def server(serve: Callable[..., Server]) -> Server:
 Send = Callable[..., OutboundResponse]
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=["sync", "async", "async-keepalive"])
 def send(request: pytest.FixtureRequest) -> Send:
     def call(client: OutboundClient, method: str, url: str, **kwargs: Any) -> OutboundResponse:
         if request.param == "sync":
             return client.request(method, url, **kwargs)
-        return asyncio.run(client.arequest(method, url, **kwargs))
+        if request.param == "async":
+            return asyncio.run(client.arequest(method, url, **kwargs))
+        return asyncio.run(_pooled(client, method, url, **kwargs))
 
     return call
+
+
+async def _pooled(client: OutboundClient, method: str, url: str, **kwargs: Any) -> OutboundResponse:
+    """The call on a twin of `client` that keeps its connections alive (`keepalive`)."""
+    pooled = OutboundClient(client.policy, client._resolver, client._ssl, keepalive=4)
+    try:
+        return await pooled.arequest(method, url, **kwargs)
+    finally:
+        await pooled.aclose()
 
 
 TEST_HOST = "hooks.example.test"  # .test is reserved: real DNS can never answer it

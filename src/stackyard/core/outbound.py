@@ -23,7 +23,9 @@ The URLs are chosen by users, so each rule assumes a URL was chosen to hurt us:
   declared Content-Length over it fails first). Decoded bytes count, so a gzip bomb is its full size.
 - `trust_env=False`: no proxy from the environment (it would resolve names itself, around the
   address rule), no `.netrc` (it would add credentials), no CA bundle override.
-- No connection reuse: a pooled connection is keyed by IP, but its TLS was checked for one name.
+- No connection reuse unless asked for (`keepalive=N`, async calls only: `outbound_pool`). Then a
+  connection is kept under the name *and* the checked address it was opened to, so TLS checked for
+  one name never serves another, and the lookup and the address rule still run on every call.
 
     OutboundError            the call failed (a broken connection is this class itself)
      ├── OutboundRefused     a rule forbade the request; nothing was sent to that URL
@@ -34,8 +36,10 @@ The URLs are chosen by users, so each rule assumes a URL was chosen to hurt us:
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import json as jsonlib
+import re
 import socket
 import ssl
 import time
@@ -47,6 +51,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from stackyard.core.outbound_pool import Pool, PoolError
+
 if TYPE_CHECKING:
     from stackyard.settings import Settings
 
@@ -57,6 +63,8 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
 _BODY_HEADERS = ("content-type", "content-length", "content-encoding", "transfer-encoding")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP method (RFC 9110 token)
+_FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection", b"keep-alive"})
 
 
 class OutboundError(Exception):
@@ -165,13 +173,19 @@ class _Hop:
         return _Hop(method, url, headers, content)
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(url: str) -> httpx.URL:
+    """A URL parsed once (an `httpx.URL` is immutable): an origin's hot paths are fetched often."""
+    return httpx.URL(url)
+
+
 def _first_hop(
     method: str, url: str, headers: Mapping[str, str] | None, content: bytes | str | None, json: Any
 ) -> _Hop:
     if content is not None and json is not None:
         raise ValueError("give content or json, not both")
     try:
-        parsed = httpx.URL(url)
+        parsed = _parsed(url)
     except httpx.InvalidURL as e:
         raise OutboundRefused(f"not a valid URL: {e}") from e
     hop_headers = httpx.Headers(headers)
@@ -212,14 +226,15 @@ class _Call:
         extensions = {"sni_hostname": url.raw_host.decode("ascii")} if url.scheme == "https" else {}
         return http.build_request(
             self.hop.method,
-            url.copy_with(host=self._checked(addresses)),
+            url.copy_with(host=self.checked(addresses)),
             headers=headers,
             content=self.hop.content,
             timeout=self._timeout(),
             extensions=extensions,
         )
 
-    def _checked(self, addresses: list[str]) -> str:
+    def checked(self, addresses: list[str]) -> str:
+        """The address to connect to, once the address rule passed for every one of `addresses`."""
         host = self.hop.url.raw_host.decode("ascii")
         try:
             ips = [ipaddress.ip_address(a) for a in addresses]
@@ -246,21 +261,44 @@ class _Call:
             raise OutboundTimeout(f"the total timeout of {self.policy.total_timeout}s passed")
         return left
 
-    def follow(self, response: httpx.Response) -> bool:
+    def wire(self) -> bytes:
+        """This hop's request as HTTP/1.1 bytes (the pooled path; the name stays in Host)."""
+        hop, url = self.hop, self.hop.url
+        if not _TOKEN.fullmatch(hop.method):
+            raise OutboundRefused(f"{hop.method!r} is not an HTTP method")
+        lines = [b"%s %s HTTP/1.1\r\nHost: %s\r\n" % (hop.method.encode("ascii"), url.raw_path, url.netloc)]
+        given = set()
+        for name, value in hop.headers.raw:
+            lower = name.lower()
+            if lower in _FRAMING:
+                continue
+            if any(c in name + value for c in (b"\r", b"\n", b"\0")):
+                raise OutboundRefused(f"the header {name.decode('latin-1')!r} holds a line break")
+            given.add(lower)
+            lines.append(b"%s: %s\r\n" % (name, value))
+        if b"accept-encoding" not in given:
+            lines.append(b"Accept-Encoding: gzip, deflate\r\n")
+        body = hop.content or b""
+        if body or hop.method in ("POST", "PUT", "PATCH"):
+            lines.append(b"Content-Length: %d\r\n" % len(body))
+        lines.append(b"\r\n")
+        return b"".join(lines) + body
+
+    def follow(self, status: int, location: str | None) -> bool:
         """Move on to the redirect's target, if this answer is one the policy follows."""
-        location = response.headers.get("location")
-        if (
-            response.status_code not in REDIRECTS
-            or not location
-            or self.redirects >= self.policy.max_redirects
-        ):
+        if status not in REDIRECTS or not location or self.redirects >= self.policy.max_redirects:
             return False
-        self.hop = self.hop.redirected(response.status_code, location)
+        self.hop = self.hop.redirected(status, location)
         self.redirects += 1
+        self._chunks, self._size = [], 0  # a redirect's own body (the pooled path reads it) is dropped
         return True
 
-    def begin(self, response: httpx.Response) -> None:
-        declared = response.headers.get("content-length", "")
+    def begin(self, headers: httpx.Headers | list[tuple[str, str]]) -> None:
+        declared = (
+            headers.get("content-length", "")
+            if isinstance(headers, httpx.Headers)
+            else next((v for n, v in headers if n.lower() == "content-length"), "")
+        ).strip()
         if declared.isdigit() and int(declared) > self.policy.max_response_bytes:
             raise OutboundTooLarge(
                 f"the response declares {declared} bytes, over the cap of {self.policy.max_response_bytes} bytes"
@@ -275,10 +313,16 @@ class _Call:
         self._chunks.append(chunk)
         self._left()
 
-    def finish(self, response: httpx.Response) -> OutboundResponse:
+    def finish(self, status: int, headers: httpx.Headers) -> OutboundResponse:
         elapsed = time.monotonic() - self.started
         body = b"".join(self._chunks)
-        return OutboundResponse(response.status_code, response.headers, body, str(self.hop.url), elapsed)
+        return OutboundResponse(status, headers, body, str(self.hop.url), elapsed)
+
+    def read_timeout(self) -> float:
+        return min(self.policy.read_timeout, self._left())
+
+    def timed_out(self) -> OutboundTimeout:
+        return OutboundTimeout(f"timed out (ReadTimeout): nothing came for {self.policy.read_timeout}s")
 
 
 @contextmanager
@@ -292,12 +336,19 @@ def _translated() -> Iterator[None]:
         raise OutboundError(f"{type(e).__name__}: {e}") from e
 
 
-def _addresses(resolver: Resolver, host: str, port: int) -> list[str]:
-    """The host itself when it is an IP (a resolver is never asked about one), else its lookup."""
+def _literal(host: str) -> list[str] | None:
+    """The host itself when it is an IP (a resolver is never asked about one)."""
     try:
         return [str(ipaddress.ip_address(host))]
     except ValueError:
-        pass
+        return None
+
+
+def _addresses(resolver: Resolver, host: str, port: int) -> list[str]:
+    """The host itself when it is an IP, else its lookup."""
+    literal = _literal(host)
+    if literal is not None:
+        return literal
     try:
         return list(resolver(host, port))
     except OSError as e:
@@ -317,10 +368,15 @@ class OutboundClient:
         policy: OutboundPolicy | None = None,
         resolver: Resolver | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        *,
+        keepalive: int = 0,
     ) -> None:
+        """`keepalive`: idle connections kept per name and address for `arequest` (0: none, a
+        new connection per call); a client with them serves one event loop (see `outbound_pool`)."""
         self.policy = policy or OutboundPolicy()
         self._resolver = resolver or system_resolver
         self._ssl = ssl_context or httpx.create_ssl_context(trust_env=False)
+        self._pool = Pool(keepalive, self._ssl) if keepalive > 0 else None
 
     def request(
         self,
@@ -339,12 +395,12 @@ class OutboundClient:
                 addresses = _addresses(self._resolver, host, port)
                 response = http.send(call.build(http, addresses), stream=True)
                 try:
-                    if call.follow(response):
+                    if call.follow(response.status_code, response.headers.get("location")):
                         continue
-                    call.begin(response)
+                    call.begin(response.headers)
                     for chunk in response.iter_bytes():
                         call.take(chunk)
-                    return call.finish(response)
+                    return call.finish(response.status_code, response.headers)
                 finally:
                     response.close()
 
@@ -359,21 +415,58 @@ class OutboundClient:
     ) -> OutboundResponse:
         """`request` for async code: the same rules, with the lookup on a worker thread."""
         call = _Call(self.policy, _first_hop(method, url, headers, content, json))
+        pool = self._pool
+        if pool is not None and pool.serves(asyncio.get_running_loop()):
+            return await self._apooled(call, pool)
         with _translated():
             async with httpx.AsyncClient(**self._options()) as http:
                 while True:
                     host, port = call.target()
-                    addresses = await asyncio.to_thread(_addresses, self._resolver, host, port)
+                    addresses = await self._alookup(host, port)
                     response = await http.send(call.build(http, addresses), stream=True)
                     try:
-                        if call.follow(response):
+                        if call.follow(response.status_code, response.headers.get("location")):
                             continue
-                        call.begin(response)
+                        call.begin(response.headers)
                         async for chunk in response.aiter_bytes():
                             call.take(chunk)
-                        return call.finish(response)
+                        return call.finish(response.status_code, response.headers)
                     finally:
                         await response.aclose()
+
+    async def _alookup(self, host: str, port: int) -> list[str]:
+        literal = _literal(host)
+        if literal is not None:
+            return literal
+        return await asyncio.to_thread(_addresses, self._resolver, host, port)
+
+    async def _apooled(self, call: _Call, pool: Pool) -> OutboundResponse:
+        """`arequest` over kept-alive connections: the same decisions, the pool's I/O."""
+        while True:
+            host, port = call.target()
+            address = call.checked(await self._alookup(host, port))
+            try:
+                answer = await pool.send(
+                    (call.hop.url.scheme, host, port, address),
+                    call.hop.method,
+                    call.wire(),
+                    connect_timeout=min(self.policy.connect_timeout, call._left()),
+                    read_timeout=call.read_timeout,
+                    on_timeout=call.timed_out,
+                    begin=call.begin,
+                    take=call.take,
+                )
+            except PoolError as e:
+                raise OutboundError(str(e)) from e
+            headers = httpx.Headers(answer.headers)
+            if call.follow(answer.status, headers.get("location")):
+                continue
+            return call.finish(answer.status, headers)
+
+    async def aclose(self) -> None:
+        """Close the kept-alive connections (on the loop they serve)."""
+        if self._pool is not None:
+            self._pool.close()
 
     def _options(self) -> dict[str, Any]:
         return {

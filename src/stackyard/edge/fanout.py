@@ -35,6 +35,34 @@ from typing import Any, Protocol
 log = logging.getLogger("stackyard.edge")
 
 PREFIX = "stackyard:edge"
+# Sending a purge and reading its progress are one round trip each (a script run by Redis): the
+# purge-to-fresh time is these plus the nodes' apply and acknowledgement.
+_PUBLISH = """
+local live = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+redis.call('SADD', KEYS[2], '', unpack(live))
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return #live
+"""
+_PROGRESS = """
+local now = tonumber(ARGV[1])
+local at = tonumber(redis.call('GET', KEYS[4]) or '0')
+local live, done = 0, 0
+for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local beat = node ~= '' and redis.call('ZSCORE', KEYS[2], node)
+  if beat and tonumber(beat) >= now then
+    live = live + 1
+    if redis.call('SISMEMBER', KEYS[3], node) == 1 then
+      done = done + 1
+    else
+      local joined = redis.call('ZSCORE', KEYS[5], node)
+      if joined and tonumber(joined) > at then done = done + 1 end
+    end
+  end
+end
+return {done, live}
+"""
 APPLY_TIMEOUT = 5.0
 KEEP_SECONDS = 86400
 
@@ -153,6 +181,8 @@ class RedisHub(Hub):
         self.joined_key = f"{prefix}:joined"
         self.purge_key = f"{prefix}:purge:"
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._publish = self._redis.register_script(_PUBLISH)
+        self._progress = self._redis.register_script(_PROGRESS)
         self._tasks: dict[str, tuple[asyncio.Task[None], asyncio.AbstractEventLoop, Node]] = {}
         self._lock = threading.Lock()
 
@@ -162,32 +192,28 @@ class RedisHub(Hub):
         return {_text(m) for m in self._redis.zrangebyscore(self.nodes_key, time.time(), "+inf")}
 
     def publish_purge(self, message: dict[str, Any]) -> None:
-        purge_id = str(message["id"])
-        live = self.live_nodes()
-        pipe = self._redis.pipeline()
-        key = f"{self.purge_key}{purge_id}"
-        pipe.sadd(key + ":expected", "", *live)  # "" marks a purge sent to no node
-        pipe.expire(key + ":expected", KEEP_SECONDS)
-        pipe.set(key + ":at", repr(time.time()), ex=KEEP_SECONDS)
-        pipe.publish(self.purge_channel, json.dumps(message, separators=(",", ":")))
-        pipe.execute()
+        """Remember the live nodes as the purge's expected ones ("" marks a purge sent to none),
+        its time, and send it: one script, so no node joins or beats in between."""
+        key = f"{self.purge_key}{message['id']}"
+        self._publish(
+            keys=[self.nodes_key, key + ":expected", key + ":at"],
+            args=[
+                repr(time.time()),
+                KEEP_SECONDS,
+                self.purge_channel,
+                json.dumps(message, separators=(",", ":")),
+            ],
+        )
 
     def progress(self, purge_id: str) -> float:
+        """Acknowledged by each expected node still live, or (re)joined since the purge was sent
+        (it started with an empty cache)."""
         key = f"{self.purge_key}{purge_id}"
-        expected = {_text(m) for m in self._redis.smembers(key + ":expected")} - {""}
-        if not expected:
-            return 1.0
-        live = expected & self.live_nodes()
-        if not live:
-            return 1.0
-        acks = {_text(m) for m in self._redis.smembers(key + ":acks")}
-        pending = sorted(live - acks)
-        if pending:
-            # A node that (re)joined after the purge was sent started with an empty cache: done too.
-            at = float(_text(self._redis.get(key + ":at") or b"0"))
-            joined = self._redis.zmscore(self.joined_key, pending)
-            acks |= {n for n, j in zip(pending, joined, strict=True) if j is not None and j > at}
-        return len(live & acks) / len(live)
+        done, live = self._progress(
+            keys=[key + ":expected", self.nodes_key, key + ":acks", key + ":at", self.joined_key],
+            args=[repr(time.time())],
+        )
+        return 1.0 if not live else int(done) / int(live)
 
     def config_changed(self) -> None:
         try:
@@ -244,60 +270,49 @@ class RedisHub(Hub):
             return [n for _, _, n in self._tasks.values()]
 
     async def _subscribe(self, node: Node) -> None:
-        import redis
-        import redis.asyncio as aioredis
+        from stackyard.edge.redis_link import Link
 
-        client = aioredis.Redis.from_url(
-            self.url, socket_timeout=max(1.0, self.node_ttl), socket_connect_timeout=2
-        )
         beat = self.node_ttl / 3
-        try:
-            while True:
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
-                try:
-                    await pubsub.subscribe(self.purge_channel, self.config_channel)
-                    # Subscribed: what was cached before may have missed purges, so it goes first.
-                    node.set_trusted(True)
-                    node.reload()
-                    await client.zadd(self.joined_key, {node.node_id: time.time()})
-                    last = 0.0
-                    while True:
-                        t = time.monotonic()
-                        if t - last >= beat:
-                            if last and t - last > self.node_ttl:
-                                raise ConnectionError("the heartbeat lapsed: this node was away")
-                            pipe = client.pipeline(transaction=False)
-                            pipe.zadd(self.nodes_key, {node.node_id: time.time() + self.node_ttl})
-                            pipe.zremrangebyscore(self.nodes_key, "-inf", time.time() - KEEP_SECONDS)
-                            await pipe.execute()
-                            last = t
-                        message = await pubsub.get_message(timeout=beat)
-                        if message is None or message.get("type") != "message":
-                            continue
-                        if _text(message["channel"]) == self.config_channel:
-                            node.reload()
-                            continue
-                        data = json.loads(message["data"])
-                        node.purge(data)
-                        key = f"{self.purge_key}{data['id']}:acks"
-                        pipe = client.pipeline(transaction=False)
-                        pipe.sadd(key, node.node_id)
-                        pipe.expire(key, KEEP_SECONDS)
-                        await pipe.execute()
-                except (redis.RedisError, ConnectionError, OSError) as e:
-                    log.warning(
-                        "edge node %s lost Redis (%s); serving nothing cached until it is back",
-                        node.node_id,
-                        e,
-                    )
-                    node.set_trusted(False)
-                    await asyncio.sleep(0.5)
-                finally:
-                    with contextlib.suppress(Exception):
-                        await pubsub.aclose()
-        finally:
-            with contextlib.suppress(Exception):
-                await client.aclose()
+        purge_channel, config_channel = self.purge_channel.encode(), self.config_channel.encode()
+
+        def on_message(channel: bytes, data: bytes) -> None:
+            # in the loop's read callback: applied, then acknowledged, before anything else runs
+            if channel == config_channel:
+                node.reload()
+            elif channel == purge_channel:
+                message = json.loads(data)
+                node.purge(message)
+                key = f"{self.purge_key}{message['id']}:acks"
+                link.send("SADD", key, node.node_id)
+                link.send("EXPIRE", key, KEEP_SECONDS)
+
+        while True:
+            link: Any = None
+            try:
+                link = await Link.open(self.url, timeout=max(1.0, self.node_ttl))
+                await link.subscribe([self.purge_channel, self.config_channel], on_message)
+                # Subscribed: what was cached before may have missed purges, so it goes first.
+                node.set_trusted(True)
+                node.reload()
+                await link.call("ZADD", self.joined_key, repr(time.time()), node.node_id)
+                last = 0.0
+                while True:
+                    t = time.monotonic()
+                    if last and t - last > self.node_ttl:
+                        raise ConnectionError("the heartbeat lapsed: this node was away")
+                    await link.call("ZADD", self.nodes_key, repr(time.time() + self.node_ttl), node.node_id)
+                    link.send("ZREMRANGEBYSCORE", self.nodes_key, "-inf", repr(time.time() - KEEP_SECONDS))
+                    last = t
+                    await link.wait(beat)
+            except (ConnectionError, OSError) as e:  # RedisLinkError is a ConnectionError
+                log.warning(
+                    "edge node %s lost Redis (%s); serving nothing cached until it is back", node.node_id, e
+                )
+                node.set_trusted(False)
+                await asyncio.sleep(0.5)
+            finally:
+                if link is not None:
+                    link.close()
 
     def close(self) -> None:
         for node in self.local_nodes():

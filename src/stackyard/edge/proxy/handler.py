@@ -453,9 +453,20 @@ class Handler:
         return self._entry(site, req, fetched, now, fresh)
 
     def transient(self, site: Site, req: Request, fetched: Fetched, now: float) -> Entry:
-        return self._entry(site, req, fetched, now, rules.Freshness(False))
+        """An answer served once and not stored: compressed only when this client takes gzip."""
+        gzip_wanted = rules.accepts_gzip(req.headers.get("accept-encoding"))
+        return self._entry(site, req, fetched, now, rules.Freshness(False), compress=gzip_wanted)
 
-    def _entry(self, site: Site, req: Request, fetched: Fetched, now: float, fresh: rules.Freshness) -> Entry:
+    def _entry(
+        self,
+        site: Site,
+        req: Request,
+        fetched: Fetched,
+        now: float,
+        fresh: rules.Freshness,
+        *,
+        compress: bool = True,
+    ) -> Entry:
         _, _, config = site.route(req.path)
         headers = list(fetched.headers)
         headers.append(("Date", fetched.date or time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())))
@@ -467,7 +478,7 @@ class Handler:
             if not vary or "accept-encoding" not in vary.lower():
                 headers = [(n, v) for n, v in headers if n.lower() != "vary"]
                 headers.append(("Vary", f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"))
-            gz = gzip.compress(body, 5)
+            gz = gzip.compress(body, 5) if compress else None
         head = build_head(fetched.status, headers)
         entry = Entry(
             key="",
