@@ -16,6 +16,7 @@ from stackyard.edge.demo import text as edge_text
 from stackyard.identity.mail import deliver_pending
 from stackyard.server.app import create_app
 from stackyard.server.bootstrap import DEMO_PASSWORD, ensure_demo, ensure_owner
+from stackyard.server.listen import PerWorker, reuse_port_supported
 from stackyard.server.protocol import http_protocol, use_limits
 from stackyard.settings import Settings
 from stackyard.store import migrations
@@ -76,10 +77,7 @@ def run(settings: Settings) -> None:
         for name in ("STACKYARD_ADMIN_PASSWORD", "STACKYARD_SMTP_URL"):
             os.environ.pop(name, None)  # read already; the worker processes inherit the rest
         target = "stackyard.server.serve:worker_app"
-    uvicorn.run(
-        target,
-        factory=app is None,
-        workers=workers,
+    options: dict[str, Any] = dict(
         http=http_protocol(),
         host=settings.host,
         port=settings.port,
@@ -91,6 +89,24 @@ def run(settings: Settings) -> None:
         proxy_headers=False,
         server_header=False,
     )
+    if app is None and settings.port and reuse_port_supported():
+        # uvicorn's supervisor (health checks, restarts, signals), each worker on a socket of its own
+        from uvicorn.supervisors import Multiprocess
+
+        config = uvicorn.Config(target, factory=True, workers=workers, **options)
+        try:
+            listener = PerWorker(settings.host, settings.port)
+        except OSError as e:
+            logging.getLogger("uvicorn.error").error(
+                "could not listen on %s:%s: %s", settings.host, settings.port, e
+            )
+            sys.exit(1)
+        try:
+            Multiprocess(config, sockets=[listener]).run()
+        finally:
+            listener.close()
+    else:
+        uvicorn.run(target, factory=app is None, workers=workers, **options)
     db.close()
 
 
