@@ -1,16 +1,19 @@
 """One `Plan` applied to one image file in libvips (pyvips), shrinking on load wherever it can.
 
-    out = render.transform(path, plan, limits, overlay=load_overlay)   # -> Output(body, mime)
+    out = render.transform(path, plan, "image/jpeg", limits, overlay=load_overlay)   # -> Output
 
 Order of operations: orient (EXIF first, then `orient`), trim, crop, resize (width, height, fit,
 dpr, disable=upscale, resize-filter), pad, canvas, colour adjustments (saturation, brightness,
 contrast), blur, sharpen, overlay, background (bg-color, flattening for formats without alpha),
 encode (format, quality).
 
-Shrink-on-load: a plain resize goes through `Image.thumbnail`, which decodes JPEG at 1/2, 1/4 or
-1/8 scale and WebP/HEIF/AVIF at any scale, so a 3000x2000 JPEG made 400 wide is never decoded
-whole. With a crop or trim first, the JPEG is still loaded at the largest power-of-two shrink that
-keeps enough pixels for the output, and the crop is taken in the shrunk image's coordinates.
+Shrink-on-load, never a full decode when the output is smaller: a JPEG is decoded at the largest
+1/2, 1/4 or 1/8 scale that keeps enough pixels for the output (by Pillow's `draft` while the shrunk
+image is small, else by libvips' `shrink=` in strips), then cropped in the shrunk image's
+coordinates and resized (lanczos3 unless `resize-filter`); a plain resize of another format goes
+through `Image.thumbnail`, which shrinks WebP, HEIF and AVIF on load at any scale. Pillow also
+encodes lossy WebP and JPEG outputs of up to 4 megapixels; both steps are in `codecs`, which says
+why (measured) and when. libvips does every other step.
 
 The header is read before any pixel (`probe`): inputs over the pixel or byte limits are refused
 with a 422 before decoding, and the output size is checked against `max_output_side` before the
@@ -27,6 +30,7 @@ from typing import Any
 
 import pyvips
 
+from stackyard.content.assets.images import codecs
 from stackyard.content.assets.images.params import Plan, Region
 from stackyard.errors import APIError, UnprocessableEntity
 
@@ -223,12 +227,16 @@ def _load(
             shrink *= 2
     exif = int(head.get("orientation")) if head.get_typeof("orientation") != 0 else 1
     streaming = exif == 1 and plan.orient in (1, 2)  # no rotation: decode top to bottom, in strips
-    options: dict[str, Any] = {"access": "sequential"} if streaming else {}
-    if shrink > 1:
-        options["shrink"] = shrink
-    image = pyvips.Image.new_from_file(str(path), **options)
-    if exif != 1:
-        image = image.autorot()
+    image = codecs.jpeg(str(path), int(head.width), int(head.height), shrink) if jpeg else None
+    if image is not None:
+        image = _orient(image, exif)
+    else:
+        options: dict[str, Any] = {"access": "sequential"} if streaming else {}
+        if shrink > 1:
+            options["shrink"] = shrink
+        image = pyvips.Image.new_from_file(str(path), **options)
+        if exif != 1:
+            image = image.autorot()
     image = _orient(image, plan.orient)
     if box is not None:
         left, top, cw, ch = (round(v / shrink) for v in box)
@@ -375,7 +383,7 @@ def _encode(image: pyvips.Image, plan: Plan, fmt: str, seconds_left: float) -> O
     image.set_progress(True)
     image.signal_connect("eval", watch)
     try:
-        body = image.write_to_buffer(suffix, **options)
+        body = codecs.encode(image, fmt, quality) or image.write_to_buffer(suffix, **options)
     except pyvips.Error as e:
         if killed["flag"]:
             raise TimedOut("The image transform took longer than this server allows.") from None
