@@ -71,3 +71,31 @@ def test_derived_images_stay_within_the_disk_budget(tmp_path: Path) -> None:
     again = Derived(settings)  # a restart: the most recent are still there
     again.get(KEY, last, lambda: source, "image/png")
     assert again.computed == 0
+
+
+def test_processes_asking_for_one_new_image_compute_it_once(tmp_path: Path) -> None:
+    source = tmp_path / "s.png"
+    pyvips.Image.gaussnoise(1500, 1500).cast("uchar").write_to_file(str(source))
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom stackyard.settings import Settings\n"
+        "from stackyard.content.assets.images import params\n"
+        "from stackyard.content.assets.images.derived import Derived\n"
+        "d = Derived(Settings(data_dir=sys.argv[1]))\n"
+        "plan = params.parse({'width': '700', 'blur': '20', 'format': 'png'})\n"
+        "import time\ntime.sleep(max(0, float(sys.argv[3]) - time.time()))  # all ask at once\n"
+        "d.get('ef' * 32, plan, lambda: Path(sys.argv[2]), 'image/png')\n"
+        "print(d.computed)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    at = str(time.time() + 3)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path), str(source), at],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    computed = [int(p.communicate(timeout=60)[0].strip()) for p in procs]
+    assert sorted(computed) == [0, 0, 1]

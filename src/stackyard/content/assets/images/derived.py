@@ -9,7 +9,7 @@ first, `image_cache_entries`) and on disk under `<data_dir>/derived/` (`disk.Dis
 `image_disk_cache_bytes` in all, least recently used deleted first, and at most
 `image_max_variants` per stored file), so a restart or another process on the same data dir does
 not compute them again. Concurrent asks for the same missing image wait for one computation
-(single flight). At most `image_transform_concurrency` transforms run at once; a request waits for
+(single flight: within a process by a lock per key, across processes by `disk.flight`). At most `image_transform_concurrency` transforms run at once; a request waits for
 a turn up to the time limit, then answers 503.
 """
 
@@ -96,22 +96,37 @@ class Derived:
             return found
         with self._lock:
             flight = self._flights.setdefault(key, threading.Lock())
-        with flight:
-            found = self.cached(key) or self._disk_get(storage_key, key)
-            if found is None:
-                if not self._turns.acquire(timeout=self.limits.timeout_seconds):
-                    raise render.TimedOut("Too many image transforms are running; try again shortly.")
-                try:
-                    out = render.transform(source(), plan, source_mime, self.limits, overlay)
-                finally:
-                    self._turns.release()
-                found = Image(out.body, out.mime, key[:32])
-                self.computed += 1
-                self.disk.put(storage_key, key, found.body, _EXT[found.mime])
-            self._remember(key, found)
-        with self._lock:
-            self._flights.pop(key, None)
+        try:
+            with flight:
+                found = self.cached(key) or self._disk_get(storage_key, key)
+                if found is None:
+                    with self.disk.flight(key, self.limits.timeout_seconds):  # other processes
+                        found = self._disk_get(storage_key, key)
+                        if found is None:
+                            found = self._compute(key, plan, source, source_mime, overlay)
+                            self.disk.put(storage_key, key, found.body, _EXT[found.mime])
+                self._remember(key, found)
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
         return found
+
+    def _compute(
+        self,
+        key: str,
+        plan: Plan,
+        source: Callable[[], Path],
+        source_mime: str,
+        overlay: Callable[[str], Path | None] | None,
+    ) -> Image:
+        if not self._turns.acquire(timeout=self.limits.timeout_seconds):
+            raise render.TimedOut("Too many image transforms are running; try again shortly.")
+        try:
+            out = render.transform(source(), plan, source_mime, self.limits, overlay)
+        finally:
+            self._turns.release()
+        self.computed += 1
+        return Image(out.body, out.mime, key[:32])
 
 
 _BY_SETTINGS: dict[Settings, Derived] = {}

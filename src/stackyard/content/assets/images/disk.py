@@ -2,8 +2,9 @@
 recently used deleted first, shared safely by every process on the data dir.
 
     disk = Disk(Path(data_dir) / "derived", max_bytes=1 << 30, max_variants=200)
-    disk.put(storage_key, key, body, "webp")
-    found = disk.get(storage_key, key)          # (body, "webp") or None
+    with disk.flight(key, timeout=20):          # one process computes a missing image at a time
+        disk.put(storage_key, key, body, "webp")
+    found = disk.get(storage_key, key, ("webp", "png"))   # (body, "webp") or None
 
 Layout: `<root>/<storage key[:2]>/<storage key>/<key>.<ext>`, so deleting an asset's stored file
 deletes its images with one `rmtree` (`assets.collect`). Files are written to a temporary name and
@@ -91,6 +92,31 @@ class Disk:
         finally:
             os.close(fd)  # releases the lock
 
+    @contextlib.contextmanager
+    def flight(self, key: str, timeout: float) -> Iterator[None]:
+        """Held while one process computes the image `key`, so that the others wait and then find it
+        here. One lock file per 4096th of the keys (`<root>/.flights/<key[:3]>`); after `timeout`
+        seconds a waiter goes on without it. Nothing to share when nothing is kept on disk."""
+        if not self.max_bytes:
+            yield
+            return
+        folder = self.root / ".flights"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / key[:3], os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.005)
+            yield
+        finally:
+            os.close(fd)
+
     @staticmethod
     def _read_total(fd: int) -> int:
         raw = os.pread(fd, 32, 0).strip()
@@ -119,7 +145,7 @@ class Disk:
         """(mtime, size, path) of every image file, and temporary files a crash left behind deleted."""
         now = time.time()
         for shard in os.scandir(self.root):
-            if not shard.is_dir(follow_symlinks=False):
+            if shard.name.startswith(".") or not shard.is_dir(follow_symlinks=False):
                 continue
             for folder in os.scandir(shard.path):
                 if not folder.is_dir(follow_symlinks=False):
