@@ -24,16 +24,33 @@ import pyvips
 from PIL import Image as PILImage
 from PIL import JpegImagePlugin
 
-MAX_BYTES = 16 * 1024 * 1024  # the shrunk JPEG in memory (twice, briefly, while handed to libvips)
+MAX_BYTES = 16 * 1024 * 1024  # the shrunk JPEG in memory (4 bytes a pixel for colour)
 MAX_PIXELS = 4_000_000  # outputs larger than this are encoded by libvips, from its own buffers
-_BANDS = {"L": 1, "RGB": 3}
+_STRIDE = {"L": 1, "RGB": 4}
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+
+
+def jpeg_header(path: str) -> tuple[int, int, int] | None:
+    """(width, height, EXIF orientation) of a JPEG, read by Pillow without decoding (0.08 ms against
+    libvips' 0.4), or None: not a JPEG, or one Pillow cannot read (libvips reads it then)."""
+    try:
+        with JpegImagePlugin.JpegImageFile(path) as im:
+            orientation = im.getexif().get(0x0112, 1)
+            return im.width, im.height, orientation if isinstance(orientation, int) else 1
+    except Exception:  # any trouble on Pillow's side: libvips reads it (or refuses it) instead
+        return None
 
 
 def jpeg(path: str, width: int, height: int, shrink: int) -> pyvips.Image | None:
     """The JPEG of `width`x`height` at `path`, decoded at 1/`shrink` scale (1, 2, 4 or 8) by Pillow,
-    as a pyvips image in memory (EXIF orientation not applied), or None."""
-    if -(-width // shrink) * -(-height // shrink) * 3 > MAX_BYTES:
+    as a pyvips image in memory (EXIF orientation not applied), or None. A colour image has 4
+    bands, the 4th unused: the caller drops it (`extract_band(0, n=3)`) once the image is small.
+
+    Pillow decodes straight into memory libvips then reads (`core.map_buffer`, as `frombuffer`
+    maps it): no copy, where `tobytes` repacked the pixels at 1.1 ms a 750x500 image, and
+    dropping the 4th band before the resize cost 0.8 ms more than after it."""
+    w, h = -(-width // shrink), -(-height // shrink)
+    if w * h * 4 > MAX_BYTES:
         return None
     try:
         # The plugin's class itself: Image.open would probe every format and apply Pillow's own
@@ -41,15 +58,19 @@ def jpeg(path: str, width: int, height: int, shrink: int) -> pyvips.Image | None
         with JpegImagePlugin.JpegImageFile(path) as im:
             if shrink > 1 and im.draft(None, (width // shrink, height // shrink)) is None:
                 return None
-            if im.mode not in _BANDS or im.size != (-(-width // shrink), -(-height // shrink)):
+            if im.mode not in _STRIDE or im.size != (w, h):
                 return None
+            stride = _STRIDE[im.mode]  # Pillow keeps RGB as 4 bytes a pixel, the 4th unused
+            data = bytearray(w * h * stride)
+            target = PILImage.core.map_buffer(data, (w, h), "raw", 0, (im.mode, 0, 1))
+            im.im = target
             im.load()
-            w, h, n = im.width, im.height, _BANDS[im.mode]
-            data = im.tobytes()
-    except (OSError, SyntaxError, ValueError):
+            if im.im is not target:  # Pillow made memory of its own after all
+                return None
+    except Exception:  # truncated, corrupt, unsupported: libvips decodes it (or refuses it) instead
         return None
-    image = pyvips.Image.new_from_memory(data, w, h, n, "uchar")
-    return image.copy(interpretation="srgb" if n == 3 else "b-w")
+    image = pyvips.Image.new_from_memory(data, w, h, stride, "uchar")
+    return image.copy(interpretation="srgb" if stride == 4 else "b-w")
 
 
 def encode(image: pyvips.Image, fmt: str, quality: int) -> bytes | None:
