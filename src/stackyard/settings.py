@@ -362,6 +362,11 @@ class Settings:
         "Transformed images kept on disk (under <data-dir>/derived) per stored file; further ones "
         "are made and kept in memory only, so public URLs cannot be used to fill the disk.",
     )
+    image_disk_cache_bytes: int = _setting(
+        1024**3,
+        "Bytes of transformed images kept on disk under <data-dir>/derived, all files and processes "
+        "together; past it the least recently used are deleted first (0: kept in memory only).",
+    )
 
     @property
     def resolved_database_url(self) -> str:

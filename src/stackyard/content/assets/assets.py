@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from stackyard.access.caller import StackAccess
-from stackyard.access.policy import require, visible
-from stackyard.content.assets import publishing, sniff
+from stackyard.access.policy import require
+from stackyard.content.assets import acl, publishing, sniff
 from stackyard.content.assets.records import Incoming, asset_missing, render, row
 from stackyard.content.assets.storage import Storage, for_db, settings_for
 from stackyard.content.publishing import bulk
@@ -102,8 +102,9 @@ def _clean(tx: Tx, access: StackAccess, data: dict[str, Any]) -> dict[str, Any]:
 def may_store(access: StackAccess, asset_uid: str | None = None) -> None:
     """403 before any byte is stored when the caller may not upload (or replace this asset)."""
     if asset_uid is None:
-        require(access, "asset", "create")
-    else:
+        if not acl.may_create_somewhere(access):
+            require(access, "asset", "create")
+    elif not acl.may_update_somewhere(access):
         require(access, "asset", "update", asset_uid)
 
 
@@ -152,8 +153,9 @@ def create(
     tx: Tx, access: StackAccess, f: dict[str, Any], data: dict[str, Any], base: str = ""
 ) -> dict[str, Any]:
     """A new asset of the stored file `f` (`store_file`)."""
-    require(access, "asset", "create")
+    may_store(access)
     clean = _clean(tx, access, data)
+    acl.require_new(tx, access, clean.get("parent_uid"), is_dir=False)
     asset_uid, t, actor = uid(), now(), access.caller.actor
     tx.run(
         f"INSERT INTO assets (api_key, branch, uid, is_dir, parent_uid, version, {COLUMNS}, "
@@ -188,7 +190,7 @@ def fetch(
     tx: Tx, access: StackAccess, asset_uid: str, base: str = "", version: int | None = None
 ) -> dict[str, Any]:
     r = row(tx, access, asset_uid)
-    require(access, "asset", "read", asset_uid)
+    acl.require(tx, access, "read", r)
     if version is not None and version != r["version"]:
         v = tx.one(
             "SELECT * FROM asset_versions WHERE api_key = ? AND branch = ? AND uid = ? AND version = ?",
@@ -223,6 +225,13 @@ def _write(tx: Tx, access: StackAccess, asset_uid: str, changes: dict[str, Any])
     return row(tx, access, asset_uid)
 
 
+def _may_update(tx: Tx, access: StackAccess, r: Row, clean: dict[str, Any]) -> None:
+    """403 unless the caller may change this asset, and make one in the folder it moves to."""
+    acl.require(tx, access, "update", r)
+    if "parent_uid" in clean and (clean["parent_uid"] or "") != (r["parent_uid"] or ""):
+        acl.require_new(tx, access, clean["parent_uid"], is_dir=False)
+
+
 def update(
     tx: Tx,
     access: StackAccess,
@@ -232,9 +241,7 @@ def update(
     restore: int | None = None,
 ) -> dict[str, Any]:
     """Change title, description, tags or folder; with `restore`, start from that version's file."""
-    row(tx, access, asset_uid)
-    require(access, "asset", "update", asset_uid)
-    clean = _clean(tx, access, data)
+    _may_update(tx, access, row(tx, access, asset_uid), clean := _clean(tx, access, data))
     if restore is not None:
         old = tx.one(
             f"SELECT {COLUMNS} FROM asset_versions WHERE api_key = ? AND branch = ? AND uid = ? AND version = ?",
@@ -260,9 +267,7 @@ def replace(
     tx: Tx, access: StackAccess, asset_uid: str, f: dict[str, Any], data: dict[str, Any], base: str = ""
 ) -> dict[str, Any]:
     """The stored file `f` (`store_file`) becomes the asset's next version."""
-    row(tx, access, asset_uid)
-    require(access, "asset", "update", asset_uid)
-    clean = _clean(tx, access, data)
+    _may_update(tx, access, row(tx, access, asset_uid), clean := _clean(tx, access, data))
     r = _write(tx, access, asset_uid, {**f, **clean})
     _event(tx, access, "asset.replace", r)
     return shown(tx, access, r, base)
@@ -270,7 +275,7 @@ def replace(
 
 def delete(tx: Tx, access: StackAccess, store: Storage | None, asset_uid: str) -> None:
     r = row(tx, access, asset_uid)
-    require(access, "asset", "delete", asset_uid)
+    acl.require(tx, access, "delete", r)
     remove(tx, access, store, [r])
 
 
@@ -384,7 +389,7 @@ def find(
     descending: bool = True,
 ) -> tuple[list[dict[str, Any]], int | None]:
     """A page of the stack's assets (and folders, with `include_folders`), newest first."""
-    cond, fparams = visible(access, "asset", "uid").sql()
+    cond, fparams = acl.visible(tx, access)
     conds = ["api_key = ?", "branch = ?", cond]
     params: list[Any] = [access.api_key, access.branch, *fparams]
     if folder is not None:
@@ -409,8 +414,7 @@ def find(
 
 def references(tx: Tx, access: StackAccess, asset_uid: str) -> list[dict[str, Any]]:
     """The entries (per locale) whose field values name this asset: file fields and rich text."""
-    row(tx, access, asset_uid)
-    require(access, "asset", "read", asset_uid)
+    acl.require(tx, access, "read", row(tx, access, asset_uid))
     text = "data" if tx.dialect == "sqlite" else "data::text"
     rows = tx.all(
         f"SELECT e.uid, e.locale, e.content_type_uid, c.title AS ct_title FROM entries e "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stackyard.access.caller import StackAccess
-from stackyard.access.policy import require
+from stackyard.content.assets import acl
 from stackyard.content.assets.records import asset_missing, row
 from stackyard.content.assets.storage import Storage, opened
 from stackyard.store.engine import Tx
@@ -62,7 +62,7 @@ def public(tx: Tx, api_key: str, asset_uid: str, upload_uid: str) -> File:
 
 def latest(tx: Tx, access: StackAccess, asset_uid: str) -> File:
     r = row(tx, access, asset_uid)
-    require(access, "asset", "read", asset_uid)
+    acl.require(tx, access, "read", r)
     return _file(access.api_key, r)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require
-from stackyard.content.assets import assets
+from stackyard.content.assets import acl, assets
 from stackyard.content.assets.records import render, row
 from stackyard.content.assets.storage import Storage
 from stackyard.core import spine
@@ -93,18 +93,20 @@ def _parent(tx: Tx, access: StackAccess, data: dict[str, Any], errors: dict[str,
 
 def fetch(tx: Tx, access: StackAccess, folder_uid: str) -> dict[str, Any]:
     r = row(tx, access, folder_uid, is_dir=True)
-    require(access, "asset", "read", folder_uid)
+    acl.require(tx, access, "read", r)
     return _shown(tx, access, r)
 
 
 def create(tx: Tx, access: StackAccess, data: dict[str, Any]) -> dict[str, Any]:
-    require(access, "asset", "create")
+    if not acl.may_create_somewhere(access, folders=True):
+        require(access, "asset", "create")
     errors: dict[str, list[str]] = {}
     name = _name(data, errors, required=True)
     parent = _parent(tx, access, data, errors)
     if errors or name is None:
         raise invalid(errors, INVALID)
     parent = parent or ""
+    acl.require_new(tx, access, parent, is_dir=True)
     if len(path(tx, access, parent)) >= MAX_DEPTH:
         raise invalid({"parent_uid": [f"folders nest at most {MAX_DEPTH} deep."]}, INVALID)
     _check(tx, access, name, parent, "")
@@ -129,7 +131,7 @@ def create(tx: Tx, access: StackAccess, data: dict[str, Any]) -> dict[str, Any]:
 def update(tx: Tx, access: StackAccess, folder_uid: str, data: dict[str, Any]) -> dict[str, Any]:
     """Rename (`name`) or move (`parent_uid`; null or '' for the top level)."""
     current = row(tx, access, folder_uid, is_dir=True)
-    require(access, "asset", "update", folder_uid)
+    acl.require(tx, access, "update", current)
     errors: dict[str, list[str]] = {}
     name = _name(data, errors, required=False)
     parent = _parent(tx, access, data, errors)
@@ -137,6 +139,8 @@ def update(tx: Tx, access: StackAccess, folder_uid: str, data: dict[str, Any]) -
         raise invalid(errors, INVALID)
     name = name if name is not None else current["title"]
     parent = parent if parent is not None else current["parent_uid"]
+    if (parent or "") != (current["parent_uid"] or ""):
+        acl.require_new(tx, access, parent, is_dir=True)
     if parent and folder_uid in {p["uid"] for p in path(tx, access, parent)}:
         raise invalid({"parent_uid": ["a folder cannot move into itself or a folder inside it."]}, INVALID)
     _check(tx, access, name, parent, folder_uid)
@@ -158,7 +162,7 @@ def update(tx: Tx, access: StackAccess, folder_uid: str, data: dict[str, Any]) -
 def delete(tx: Tx, access: StackAccess, store: Storage, folder_uid: str) -> int:
     """Delete the folder, the folders inside it and every asset in them; answers how many assets."""
     top = row(tx, access, folder_uid, is_dir=True)
-    require(access, "asset", "delete", folder_uid)
+    acl.require(tx, access, "delete", top)
     folders = [top]
     frontier = [folder_uid]
     while frontier:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from stackyard.access.caller import StackAccess
-from stackyard.access.policy import require
+from stackyard.content.assets import acl
 from stackyard.content.assets.records import render, row
 from stackyard.content.assets.storage import settings_for
 from stackyard.content.publishing import bulk, queue, releases, snapshots
@@ -36,7 +36,7 @@ def request(
 ) -> str:
     """Publish or unpublish now (when `when` is None or past), or schedule it; answers the queue item."""
     current = row(tx, access, act.uid)
-    require(access, "asset", "publish", act.uid)
+    acl.require(tx, access, "publish", current)
     due = when if when is not None and when.timestamp() > time.time() else None
     if due is None:
         perform(tx, access, act)
@@ -75,7 +75,7 @@ def _version(tx: Tx, access: StackAccess, current: Row, version: int | None) -> 
 def perform(tx: Tx, access: StackAccess, act: Action) -> list[tuple[str, str]]:
     """Apply the action; answers the (asset uid, locale) pairs published or unpublished."""
     current = row(tx, access, act.uid)
-    require(access, "asset", "publish", act.uid)
+    acl.require(tx, access, "publish", current)
     done: list[tuple[str, str]] = []
     if act.action != PUBLISH:
         for env in act.environments:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackyard.access.caller import StackAccess
-from stackyard.access.policy import require
+from stackyard.content.assets import acl
 from stackyard.content.assets.records import row
 from stackyard.core import spine
 from stackyard.errors import invalid
@@ -40,8 +40,7 @@ def _version(tx: Tx, access: StackAccess, asset_uid: str, number: str) -> Row:
 def find(
     tx: Tx, access: StackAccess, asset_uid: str, skip: int = 0, limit: int = 100
 ) -> list[dict[str, Any]]:
-    row(tx, access, asset_uid)
-    require(access, "asset", "read", asset_uid)
+    acl.require(tx, access, "read", row(tx, access, asset_uid))
     out = []
     for v in tx.all(
         "SELECT version, version_name, version_named_by, version_named_at FROM asset_versions "
@@ -64,8 +63,7 @@ def find(
 
 
 def name(tx: Tx, access: StackAccess, asset_uid: str, number: str, data: dict[str, Any]) -> None:
-    row(tx, access, asset_uid)
-    require(access, "asset", "update", asset_uid)
+    acl.require(tx, access, "update", row(tx, access, asset_uid))
     v = _version(tx, access, asset_uid, number)
     title = data.get("_version_name")
     if not isinstance(title, str) or not title.strip() or len(title) > NAME_LIMIT or "\x00" in title:
@@ -87,8 +85,7 @@ def name(tx: Tx, access: StackAccess, asset_uid: str, number: str, data: dict[st
 
 
 def unname(tx: Tx, access: StackAccess, asset_uid: str, number: str) -> None:
-    row(tx, access, asset_uid)
-    require(access, "asset", "update", asset_uid)
+    acl.require(tx, access, "update", row(tx, access, asset_uid))
     v = _version(tx, access, asset_uid, number)
     tx.run(
         "UPDATE asset_versions SET version_name = NULL, version_named_by = NULL, version_named_at = NULL "

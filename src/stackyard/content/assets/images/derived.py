@@ -5,18 +5,17 @@
 
 The key is the SHA-256 of the stored file's key (itself the file's SHA-256, so it names one version
 of one asset's bytes) and `Plan.key`. Results are kept in memory (least recently used dropped
-first, `image_cache_entries`) and on disk under `<data_dir>/derived/<file key>/` (at most
+first, `image_cache_entries`) and on disk under `<data_dir>/derived/` (`disk.Disk`: at most
+`image_disk_cache_bytes` in all, least recently used deleted first, and at most
 `image_max_variants` per stored file), so a restart or another process on the same data dir does
-not compute them again. Concurrent asks for the same missing
-image wait for one computation (single flight). At most `image_transform_concurrency` transforms
-run at once; a request waits for a turn up to the time limit, then answers 503.
+not compute them again. Concurrent asks for the same missing image wait for one computation
+(single flight: within a process by a lock per key, across processes by `disk.flight`). At most `image_transform_concurrency` transforms run at once; a request waits for
+a turn up to the time limit, then answers 503.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -24,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stackyard.content.assets.images import render
+from stackyard.content.assets.images.disk import Disk
 from stackyard.content.assets.images.params import Plan
 from stackyard.settings import Settings
 
 _EXT = {v: k for k, v in render.MIME.items() if k in ("jpg", "png", "webp", "gif", "avif")}
+_MIME = {ext: mime for mime, ext in _EXT.items()}
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Derived:
             timeout_seconds=settings.image_transform_timeout_seconds,
         )
         self.capacity = max(0, settings.image_cache_entries)
-        self.max_variants = max(0, settings.image_max_variants)
+        self.disk = Disk(self.root, settings.image_disk_cache_bytes, settings.image_max_variants)
         self._memory: OrderedDict[str, Image] = OrderedDict()
         self._lock = threading.Lock()
         self._flights: dict[str, threading.Lock] = {}
@@ -75,31 +76,9 @@ class Derived:
             while len(self._memory) > self.capacity:
                 self._memory.popitem(last=False)
 
-    def _folder(self, storage_key: str) -> Path:
-        return self.root / storage_key[:2] / storage_key
-
-    def _disk(self, storage_key: str, key: str) -> Image | None:
-        folder = self._folder(storage_key)
-        for mime, ext in _EXT.items():
-            path = folder / f"{key}.{ext}"
-            try:
-                body = path.read_bytes()
-            except FileNotFoundError:
-                continue
-            return Image(body, mime, key[:32])
-        return None
-
-    def _save(self, storage_key: str, key: str, image: Image) -> None:
-        """Keep it on disk, unless the file already has `max_variants` derived images there (each
-        asker could otherwise fill the disk with plans of their own; such images stay in memory)."""
-        folder = self._folder(storage_key)
-        folder.mkdir(parents=True, exist_ok=True)
-        if sum(1 for _ in folder.iterdir()) >= self.max_variants:
-            return
-        fd, tmp = tempfile.mkstemp(dir=str(folder), prefix=".part-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(image.body)
-        os.replace(tmp, folder / f"{key}.{_EXT[image.mime]}")
+    def _disk_get(self, storage_key: str, key: str) -> Image | None:
+        found = self.disk.get(storage_key, key, tuple(_EXT.values()))
+        return None if found is None else Image(found[0], _MIME[found[1]], key[:32])
 
     def get(
         self,
@@ -117,22 +96,37 @@ class Derived:
             return found
         with self._lock:
             flight = self._flights.setdefault(key, threading.Lock())
-        with flight:
-            found = self.cached(key) or self._disk(storage_key, key)
-            if found is None:
-                if not self._turns.acquire(timeout=self.limits.timeout_seconds):
-                    raise render.TimedOut("Too many image transforms are running; try again shortly.")
-                try:
-                    out = render.transform(source(), plan, source_mime, self.limits, overlay)
-                finally:
-                    self._turns.release()
-                found = Image(out.body, out.mime, key[:32])
-                self.computed += 1
-                self._save(storage_key, key, found)
-            self._remember(key, found)
-        with self._lock:
-            self._flights.pop(key, None)
+        try:
+            with flight:
+                found = self.cached(key) or self._disk_get(storage_key, key)
+                if found is None:
+                    with self.disk.flight(key, self.limits.timeout_seconds):  # other processes
+                        found = self._disk_get(storage_key, key)
+                        if found is None:
+                            found = self._compute(key, plan, source, source_mime, overlay)
+                            self.disk.put(storage_key, key, found.body, _EXT[found.mime])
+                self._remember(key, found)
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
         return found
+
+    def _compute(
+        self,
+        key: str,
+        plan: Plan,
+        source: Callable[[], Path],
+        source_mime: str,
+        overlay: Callable[[str], Path | None] | None,
+    ) -> Image:
+        if not self._turns.acquire(timeout=self.limits.timeout_seconds):
+            raise render.TimedOut("Too many image transforms are running; try again shortly.")
+        try:
+            out = render.transform(source(), plan, source_mime, self.limits, overlay)
+        finally:
+            self._turns.release()
+        self.computed += 1
+        return Image(out.body, out.mime, key[:32])
 
 
 _BY_SETTINGS: dict[Settings, Derived] = {}

@@ -1,16 +1,19 @@
 """One `Plan` applied to one image file in libvips (pyvips), shrinking on load wherever it can.
 
-    out = render.transform(path, plan, limits, overlay=load_overlay)   # -> Output(body, mime)
+    out = render.transform(path, plan, "image/jpeg", limits, overlay=load_overlay)   # -> Output
 
 Order of operations: orient (EXIF first, then `orient`), trim, crop, resize (width, height, fit,
 dpr, disable=upscale, resize-filter), pad, canvas, colour adjustments (saturation, brightness,
 contrast), blur, sharpen, overlay, background (bg-color, flattening for formats without alpha),
 encode (format, quality).
 
-Shrink-on-load: a plain resize goes through `Image.thumbnail`, which decodes JPEG at 1/2, 1/4 or
-1/8 scale and WebP/HEIF/AVIF at any scale, so a 3000x2000 JPEG made 400 wide is never decoded
-whole. With a crop or trim first, the JPEG is still loaded at the largest power-of-two shrink that
-keeps enough pixels for the output, and the crop is taken in the shrunk image's coordinates.
+Shrink-on-load, never a full decode when the output is smaller: a JPEG is decoded at the largest
+1/2, 1/4 or 1/8 scale that keeps enough pixels for the output (by Pillow's `draft` while the shrunk
+image is small, else by libvips' `shrink=` in strips), then cropped in the shrunk image's
+coordinates and resized (lanczos3 unless `resize-filter`); a plain resize of another format goes
+through `Image.thumbnail`, which shrinks WebP, HEIF and AVIF on load at any scale. Pillow also
+encodes lossy WebP and JPEG outputs of up to 4 megapixels; both steps are in `codecs`, which says
+why (measured) and when. libvips does every other step.
 
 The header is read before any pixel (`probe`): inputs over the pixel or byte limits are refused
 with a 422 before decoding, and the output size is checked against `max_output_side` before the
@@ -27,6 +30,7 @@ from typing import Any
 
 import pyvips
 
+from stackyard.content.assets.images import codecs
 from stackyard.content.assets.images.params import Plan, Region
 from stackyard.errors import APIError, UnprocessableEntity
 
@@ -72,25 +76,40 @@ def _refuse(why: str) -> UnprocessableEntity:
     return UnprocessableEntity(f"This image cannot be transformed: {why}", errors={"image": [why]})
 
 
-def probe(path: Path, limits: Limits) -> pyvips.Image:
-    """The image's header (no pixels decoded), after the byte and pixel limits."""
+@dataclass(frozen=True)
+class Header:
+    width: int
+    height: int
+    orientation: int  # EXIF: 1 as stored, 2-8 flipped or turned
+    jpeg: bool
+
+    @property
+    def oriented(self) -> tuple[int, int]:
+        """(width, height) as displayed, after the EXIF orientation."""
+        return (self.height, self.width) if self.orientation in (5, 6, 7, 8) else (self.width, self.height)
+
+
+def probe(path: Path, limits: Limits) -> Header:
+    """The image's header (no pixels decoded), after the byte and pixel limits. A JPEG's is read by
+    Pillow (`codecs.jpeg_header`, a fifth of libvips' cost), anything else's by libvips."""
     size = path.stat().st_size
     if size > limits.max_input_bytes:
         raise _refuse(f"the file is {size} bytes, more than the {limits.max_input_bytes} allowed.")
-    try:
-        head = pyvips.Image.new_from_file(str(path), access="sequential", fail=True)
-    except pyvips.Error:
-        raise _refuse("the file is not an image this server can read.") from None
-    pixels = int(head.width) * int(head.height)
+    found = codecs.jpeg_header(str(path))
+    if found is not None:
+        head = Header(found[0], found[1], found[2], jpeg=True)
+    else:
+        try:
+            image = pyvips.Image.new_from_file(str(path), access="sequential", fail=True)
+        except pyvips.Error:
+            raise _refuse("the file is not an image this server can read.") from None
+        orientation = int(image.get("orientation")) if image.get_typeof("orientation") != 0 else 1
+        loader = str(image.get("vips-loader")) if image.get_typeof("vips-loader") != 0 else ""
+        head = Header(int(image.width), int(image.height), orientation, loader.startswith("jpegload"))
+    pixels = head.width * head.height
     if pixels > limits.max_input_pixels:
         raise _refuse(f"it has {pixels} pixels, more than the {limits.max_input_pixels} allowed.")
     return head
-
-
-def _oriented(head: pyvips.Image) -> tuple[int, int]:
-    w, h = int(head.width), int(head.height)
-    orientation = head.get("orientation") if head.get_typeof("orientation") != 0 else 1
-    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
 def _region_box(r: Region, w: int, h: int) -> tuple[int, int, int, int]:
@@ -178,7 +197,7 @@ def transform(
     started = time.monotonic()
     head = probe(path, limits)
     fmt = plan.format or SOURCE_FORMAT.get(source_mime, "jpg")
-    ow, oh = _oriented(head)
+    ow, oh = head.oriented
     if plan.orient in (5, 6, 7, 8):
         ow, oh = oh, ow
     box, cw, ch = _geometry(plan, ow, oh)
@@ -197,7 +216,7 @@ def transform(
 
 def _load(
     path: Path,
-    head: pyvips.Image,
+    head: Header,
     plan: Plan,
     box: tuple[int, int, int, int] | None,
     target: tuple[int, int] | None,
@@ -207,12 +226,12 @@ def _load(
     that still has enough pixels (measured faster than `thumbnail` for JPEG); other formats with a
     plain resize go through `thumbnail` (WebP, HEIF and AVIF shrink on load there)."""
     swap = plan.orient in (5, 6, 7, 8)
-    jpeg = head.get_typeof("vips-loader") != 0 and str(head.get("vips-loader")).startswith("jpegload")
+    jpeg = head.jpeg
     if box is None and target is not None and not plan.kernel and not jpeg:
         tw, th = (target[1], target[0]) if swap else target
         image = pyvips.Image.thumbnail(str(path), tw, height=th, size="force")
         return _orient(image, plan.orient)
-    ow, oh = _oriented(head)
+    ow, oh = head.oriented
     if swap:
         ow, oh = oh, ow
     region = box or (0, 0, ow, oh)
@@ -221,14 +240,22 @@ def _load(
         ratio = min(region[2] / target[0], region[3] / target[1])
         while shrink < 8 and shrink * 2 <= ratio:
             shrink *= 2
-    exif = int(head.get("orientation")) if head.get_typeof("orientation") != 0 else 1
+    exif = head.orientation
     streaming = exif == 1 and plan.orient in (1, 2)  # no rotation: decode top to bottom, in strips
-    options: dict[str, Any] = {"access": "sequential"} if streaming else {}
-    if shrink > 1:
-        options["shrink"] = shrink
-    image = pyvips.Image.new_from_file(str(path), **options)
-    if exif != 1:
-        image = image.autorot()
+    image = codecs.jpeg(str(path), head.width, head.height, shrink) if jpeg else None
+    padded = image is not None and image.bands == 4  # Pillow's RGB: a 4th byte, unused
+    if image is not None:
+        image = _orient(image, exif)
+    else:
+        options: dict[str, Any] = {"access": "sequential"} if streaming else {}
+        if shrink > 1:
+            options["shrink"] = shrink
+        try:
+            image = pyvips.Image.new_from_file(str(path), **options)
+        except pyvips.Error:
+            raise _refuse("the file is not an image this server can read.") from None
+        if exif != 1:
+            image = image.autorot()
     image = _orient(image, plan.orient)
     if box is not None:
         left, top, cw, ch = (round(v / shrink) for v in box)
@@ -239,6 +266,8 @@ def _load(
     if target is not None and (image.width, image.height) != target:
         kernel = plan.kernel or "lanczos3"
         image = image.resize(target[0] / image.width, vscale=target[1] / image.height, kernel=kernel)
+    if padded:  # dropped once the image is small
+        image = image.extract_band(0, n=3)
     return image
 
 
@@ -375,7 +404,7 @@ def _encode(image: pyvips.Image, plan: Plan, fmt: str, seconds_left: float) -> O
     image.set_progress(True)
     image.signal_connect("eval", watch)
     try:
-        body = image.write_to_buffer(suffix, **options)
+        body = codecs.encode(image, fmt, quality) or image.write_to_buffer(suffix, **options)
     except pyvips.Error as e:
         if killed["flag"]:
             raise TimedOut("The image transform took longer than this server allows.") from None
