@@ -178,7 +178,8 @@ class Read:
                     best[key] = (rank[r["locale"]], r["document"])
             for key, (_, doc) in best.items():
                 out[key] = doc
-        for ct, uid in out:
+        # Tagged whether found or not: publishing one that is missing now must purge this answer.
+        for ct, uid in sorted(wanted):
             self.tags.append(tagging.entry(self.scope.api_key, uid))
             self.tags.append(tagging.content_type(self.scope.api_key, ct))
         return out
@@ -203,7 +204,7 @@ class Read:
             ):
                 if r["uid"] not in best or rank[r["locale"]] < best[r["uid"]][0]:
                     best[r["uid"]] = (rank[r["locale"]], r["document"])
-        for uid in best:
+        for uid in wanted:  # found or not, as for entries
             self.tags.append(tagging.asset(s.api_key, uid))
         return {uid: shown_asset(doc, self.ask.base_url, False) for uid, (_, doc) in best.items()}
 
