@@ -85,6 +85,10 @@ def ask(r: Req) -> Ask:
     include = [v for k, v in r.query.multi_items() if k in ("include[]", "include") and v]
     tags = [t.strip() for t in (r.param("tags") or "").split(",") if t.strip()]
     version = r.param("version")
+    embedded = any(
+        k in ("include_embedded_items[]", "include_embedded_items") and v == "BASE"
+        for k, v in r.query.multi_items()
+    )
     return Ask(
         locale=r.param("locale") or None,
         include_fallback=r.flag("include_fallback"),
@@ -105,11 +109,8 @@ def ask(r: Req) -> Ask:
         include_reference_content_type_uid=r.flag("include_reference_content_type_uid"),
         include_metadata=r.flag("include_metadata"),
         include_branch=r.flag("include_branch"),
-        include_embedded_items=any(
-            k in ("include_embedded_items[]", "include_embedded_items") and v == "BASE"
-            for k, v in r.query.multi_items()
-        ),
-        base_url="" if r.flag("relative_urls") else base_url(r),
+        include_embedded_items=embedded,
+        base_url="" if not embedded or r.flag("relative_urls") else base_url(r),
         include_depth=s.delivery_include_depth,
         max_includes=s.delivery_max_includes,
         limits=Limits(
