@@ -5,7 +5,10 @@ stored (DESIGN §4), so a lost token is replaced, never recovered.
 
 Delivery tokens read published content of the environments in their scope and of their branches.
 Environments are stored by uid, so renaming one keeps the token's access and a deleted one that is
-re-created under the same name does not silently regain it; answers show the environment objects. Management tokens get modules of
+re-created under the same name does not silently regain it; answers show the environment objects.
+A delivery token may carry a preview token (`preview_token`, catalogue §3.6): a second secret, made
+and replaced by `POST .../delivery_tokens/{uid}/preview_token` (or `"preview_token": true` at create)
+and shown once, that reads the latest drafts of the same environments for live preview. Management tokens get modules of
 `policy.TOKEN_MODULES`, each with read or read and write, an optional expiry and branches.
 Nobody grants what they lack: every module, action, environment and branch in a scope must be
 within the creator's own standing, or the write is refused with 403.
@@ -65,7 +68,9 @@ def _render_scope(tx: Tx, kind: Kind, api_key: str, scope: list[dict[str, Any]])
     return out
 
 
-def render(tx: Tx, kind: Kind, r: Row, token: str | None = None) -> dict[str, Any]:
+def render(
+    tx: Tx, kind: Kind, r: Row, token: str | None = None, preview_token: str | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "uid": r["uid"],
         "name": r["name"],
@@ -82,6 +87,8 @@ def render(tx: Tx, kind: Kind, r: Row, token: str | None = None) -> dict[str, An
         out["is_email_notification_enabled"] = bool(r["is_email_notification_enabled"])
     if token is not None:
         out["token"] = token
+    if preview_token is not None:
+        out["preview_token"] = preview_token
     return out
 
 
@@ -319,7 +326,51 @@ def create(tx: Tx, access: StackAccess, kind: Kind, data: dict[str, Any]) -> dic
         )
     module = _MODULE[kind]
     spine.record(tx, access, f"{module}.create", token_uid, {"name": name})
-    return render(tx, kind, _row(tx, kind, access.api_key, token_uid), token)
+    preview = None
+    if kind == "delivery" and data.get("preview_token") is True:
+        preview = _set_preview(tx, access, token_uid)
+    return render(tx, kind, _row(tx, kind, access.api_key, token_uid), token, preview)
+
+
+def _set_preview(tx: Tx, access: StackAccess, token_uid: str) -> str:
+    preview = secret("cs")
+    tx.run(
+        "UPDATE delivery_tokens SET preview_token_hash = ?, updated_by = ?, updated_at = ? "
+        "WHERE api_key = ? AND uid = ?",
+        digest(preview),
+        access.caller.actor,
+        now(),
+        access.api_key,
+        token_uid,
+    )
+    return preview
+
+
+def create_preview(tx: Tx, access: StackAccess, token_uid: str) -> dict[str, Any]:
+    """Give the delivery token a (new) preview token; an earlier one stops working. The answer
+    carries it in `preview_token`, the only time it is shown."""
+    require(access, "delivery_token", "update")
+    r = _row(tx, "delivery", access.api_key, token_uid)
+    preview = _set_preview(tx, access, token_uid)
+    spine.record(tx, access, "delivery_token.update", token_uid, {"name": r["name"]})
+    return render(tx, "delivery", _row(tx, "delivery", access.api_key, token_uid), None, preview)
+
+
+def delete_preview(tx: Tx, access: StackAccess, token_uid: str) -> None:
+    """Remove the delivery token's preview token (404 when it has none)."""
+    require(access, "delivery_token", "update")
+    r = _row(tx, "delivery", access.api_key, token_uid)
+    if r.get("preview_token_hash") is None:
+        raise not_found("Preview Token")
+    tx.run(
+        "UPDATE delivery_tokens SET preview_token_hash = NULL, updated_by = ?, updated_at = ? "
+        "WHERE api_key = ? AND uid = ?",
+        access.caller.actor,
+        now(),
+        access.api_key,
+        token_uid,
+    )
+    spine.record(tx, access, "delivery_token.update", token_uid, {"name": r["name"]})
 
 
 def update(tx: Tx, access: StackAccess, kind: Kind, token_uid: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """CMA routes for delivery and management tokens (catalogue §2.8): envelope `token` / `tokens`.
 
-The secret appears in `token` of the create answer only.
+The secret appears in `token` of the create answer only; a delivery token's preview token
+(live preview) in `preview_token` of the answer that makes it.
 """
 
 from __future__ import annotations
@@ -61,3 +62,17 @@ def _declare(kind: tokens.Kind, path: str) -> None:
 
 for _kind, _path in _PATHS.items():
     _declare(_kind, _path)
+
+
+@router.post("/v3/stacks/delivery_tokens/{uid}/preview_token")
+def preview_token_create(r: Req) -> Any:
+    with r.db.write() as tx:
+        token = tokens.create_preview(tx, r.access(tx), r.path["uid"])
+    return 201, {"notice": "Preview token generated successfully.", "token": token}
+
+
+@router.delete("/v3/stacks/delivery_tokens/{uid}/preview_token")
+def preview_token_delete(r: Req) -> Any:
+    with r.db.write() as tx:
+        tokens.delete_preview(tx, r.access(tx), r.path["uid"])
+    return {"notice": "Preview token deleted successfully."}

@@ -125,6 +125,11 @@ class _EntryParams(_Call):
 class Entry(_EntryParams):
     def __init__(self, stack: _Base, content_type_uid: str, uid: str) -> None:
         super().__init__(stack, f"content_types/{segment(content_type_uid)}/entries/{segment(uid)}")
+        self._content_type_uid, self._uid = content_type_uid, uid
+
+    def fetch(self) -> Any:
+        """The published entry; its draft when the stack's live preview names it."""
+        return self._stack._entry(self._content_type_uid, self._uid, self._request())
 
     def version(self, number: int) -> Self:
         return self._set("version", int(number))
@@ -135,7 +140,14 @@ class Query(_EntryParams):
 
     def __init__(self, stack: _Base, content_type_uid: str) -> None:
         super().__init__(stack, f"content_types/{segment(content_type_uid)}/entries")
+        self._content_type_uid = content_type_uid
         self.parameters: dict[str, Any] = {}
+
+    def find(self, params: dict[str, Any] | None = None) -> Any:
+        """The matching published entries (the one the stack's live preview names as its draft)."""
+        for k, v in (params or {}).items():
+            self._set(k, v)
+        return self._stack._entries(self._content_type_uid, self._request())
 
     def where(self, field: str, operation: QueryOperation, fields: Any = None) -> Self:
         """`where("rating", QueryOperation.IS_GREATER_THAN, 3)`; EQUALS takes the value itself."""
@@ -196,7 +208,7 @@ class Query(_EntryParams):
 
     def find_one(self) -> Any:
         self._set("limit", 1)
-        return self._stack._call(self._request())
+        return self._stack._entries(self._content_type_uid, self._request())
 
     def iter(self, page_size: int = 100) -> Iterator[Any] | AsyncIterator[Any]:
         """Every matching entry, page after page (`async for` on an AsyncStack)."""

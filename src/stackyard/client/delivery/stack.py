@@ -6,6 +6,17 @@ raises its `stackyard.errors` class (`NotFound` for 422/141, `RateLimited`, ...)
 back as data. 408, 429 and 5xx answers are retried (`max_retries`, default 5), waiting what
 `Retry-After` says. `host` may carry a scheme: `http://localhost:8080` works, while a bare
 `localhost:8743` means HTTPS, as in the official SDK.
+
+Live preview works as in the official SDK, answering the draft itself instead of merging it:
+
+    stack = Stack(api_key, token, "production", host=..., live_preview={"enable": True, "preview_token": "cs..."})
+    stack.live_preview_query(live_preview_query={"live_preview": hash, "content_type_uid": "article",
+                                                 "entry_uid": "blt1"})   # optional release_id, preview_timestamp
+    stack.content_type("article").entry("blt1").fetch()   # the draft
+    stack.content_type("article").query().find()          # published entries, that one as its draft
+
+(`management_token` in place of `preview_token` sends it in `authorization`.) The preview goes to
+the stack's own host: Stackyard serves live preview on the delivery host.
 """
 
 from __future__ import annotations
@@ -18,9 +29,16 @@ from urllib.parse import urlencode
 import httpx
 
 from .._http import AsyncTransport, Config, Request, SyncTransport
+from .._path import segment
 from .query import Asset, AssetQuery, ContentType, GlobalField
 
 DEFAULT_HOST = "cdn.contentstack.io"
+# What a query's preview of one entry keeps of the query's parameters.
+_ENTRY_PARAMS = {
+    "environment", "locale", "include_fallback", "include_branch", "include[]", "include_content_type",
+    "include_global_field_schema", "include_reference_content_type_uid", "include_metadata",
+    "include_embedded_items[]",
+}  # fmt: skip
 SYNC_TYPES = (
     "entry_published",
     "entry_unpublished",
@@ -43,6 +61,14 @@ def endpoint(host: str | None, version: str = "v3") -> str:
     host = host or os.environ.get("STACKYARD_URL") or DEFAULT_HOST
     root = host.rstrip("/") if "://" in host else "https://" + host.rstrip("/")
     return root + "/" if root.endswith("/" + version) else f"{root}/{version}/"
+
+
+def _with_draft(body: Any, draft: dict[str, Any]) -> Any:
+    """A query's answer with the previewed entry's draft in place of its published copy."""
+    entries = body.get("entries") if isinstance(body, dict) else None
+    if isinstance(entries, list):
+        body["entries"] = [draft if e.get("uid") == draft.get("uid") else e for e in entries]
+    return body
 
 
 class ImageTransform:
@@ -77,6 +103,7 @@ class _Base:
         max_retries: int,
         verify: Any,
         headers: dict[str, str] | None,
+        live_preview: dict[str, Any] | None = None,
     ) -> None:
         if not api_key or not delivery_token or not environment:
             raise PermissionError("api_key, delivery_token and environment are all required")
@@ -97,10 +124,41 @@ class _Base:
             max_retries=max_retries,
             verify=verify,
         )
+        self.live_preview: dict[str, Any] | None = dict(live_preview) if live_preview else None
 
     @property
     def endpoint(self) -> str:
         return self._config.base_url
+
+    def live_preview_query(self, live_preview_query: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Preview the entry `live_preview_query` names (`live_preview` hash, `content_type_uid`,
+        `entry_uid`, optional `release_id`, `preview_timestamp`); live preview must be enabled."""
+        query = live_preview_query if live_preview_query is not None else kwargs
+        if self.live_preview is None or not self.live_preview.get("enable"):
+            raise ValueError("live preview is not enabled: Stack(..., live_preview={'enable': True, ...})")
+        if not (self.live_preview.get("preview_token") or self.live_preview.get("management_token")):
+            raise ValueError("live preview needs a preview_token or a management_token")
+        self.live_preview.update(query)
+        self.live_preview.setdefault("live_preview", "init")
+        return self
+
+    def _preview_of(self, content_type_uid: str, entry_uid: str | None, req: Request) -> Request | None:
+        """`req` as the preview of the draft (None when live preview names no such entry)."""
+        lp = self.live_preview
+        if not lp or not lp.get("enable") or lp.get("content_type_uid") != content_type_uid:
+            return None
+        uid = lp.get("entry_uid")
+        if not uid or (entry_uid is not None and entry_uid != uid):
+            return None
+        headers = [("preview_token", str(lp["preview_token"]))] if lp.get("preview_token") else []
+        if lp.get("management_token"):
+            headers = [("authorization", str(lp["management_token"]))]
+        headers += [(k, str(lp[k])) for k in ("release_id", "preview_timestamp") if lp.get(k)]
+        path = req.path if entry_uid is not None else f"{req.path}/{segment(uid)}"
+        params = tuple((k, v) for k, v in req.params if entry_uid is not None or k in _ENTRY_PARAMS)
+        return Request(
+            "GET", path, params=(*params, ("live_preview", str(lp["live_preview"]))), headers=tuple(headers)
+        )
 
     def content_type(self, uid: str | None = None) -> ContentType:
         """A content type (fetch, entry, query), or all of them (find)."""
@@ -145,6 +203,12 @@ class _Base:
     def _call(self, req: Request) -> Any:
         raise NotImplementedError
 
+    def _entry(self, content_type_uid: str, uid: str, req: Request) -> Any:
+        raise NotImplementedError
+
+    def _entries(self, content_type_uid: str, req: Request) -> Any:
+        raise NotImplementedError
+
     def _pages(self, req: Request, key: str, page_size: int) -> Any:
         raise NotImplementedError
 
@@ -170,16 +234,25 @@ class Stack(_Base):
         verify: Any = True,
         headers: dict[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
+        live_preview: dict[str, Any] | None = None,
         **_ignored: Any,
     ) -> None:
         super().__init__(
             api_key, delivery_token, environment, host, branch=branch, version=version, timeout=timeout,
-            max_retries=max_retries, verify=verify, headers=headers,
+            max_retries=max_retries, verify=verify, headers=headers, live_preview=live_preview,
         )  # fmt: skip
         self._transport = SyncTransport(self._config, transport)
 
     def _call(self, req: Request) -> Any:
         return self._transport.send(req).json()
+
+    def _entry(self, content_type_uid: str, uid: str, req: Request) -> Any:
+        return self._call(self._preview_of(content_type_uid, uid, req) or req)
+
+    def _entries(self, content_type_uid: str, req: Request) -> Any:
+        body = self._call(req)
+        preview = self._preview_of(content_type_uid, None, req)
+        return _with_draft(body, self._call(preview)["entry"]) if preview is not None else body
 
     def _pages(self, req: Request, key: str, page_size: int) -> Iterator[Any]:
         return self._transport.paginate(req, key, page_size)
@@ -239,15 +312,24 @@ class AsyncStack(_Base):
         verify: Any = True,
         headers: dict[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        live_preview: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(
             api_key, delivery_token, environment, host, branch=branch, version=version, timeout=timeout,
-            max_retries=max_retries, verify=verify, headers=headers,
+            max_retries=max_retries, verify=verify, headers=headers, live_preview=live_preview,
         )  # fmt: skip
         self._transport = AsyncTransport(self._config, transport)
 
     async def _call(self, req: Request) -> Any:
         return (await self._transport.send(req)).json()
+
+    async def _entry(self, content_type_uid: str, uid: str, req: Request) -> Any:
+        return await self._call(self._preview_of(content_type_uid, uid, req) or req)
+
+    async def _entries(self, content_type_uid: str, req: Request) -> Any:
+        body = await self._call(req)
+        preview = self._preview_of(content_type_uid, None, req)
+        return _with_draft(body, (await self._call(preview))["entry"]) if preview is not None else body
 
     def _pages(self, req: Request, key: str, page_size: int) -> AsyncIterator[Any]:
         return self._transport.paginate(req, key, page_size)

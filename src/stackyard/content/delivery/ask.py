@@ -30,6 +30,8 @@ class Ask:
     include_reference_content_type_uid: bool = False
     include_metadata: bool = False
     include_branch: bool = False
+    include_embedded_items: bool = False  # `include_embedded_items[]=BASE`
+    base_url: str = ""  # where the URLs of embedded assets point ("" with relative_urls)
     include_depth: int = 3
     max_includes: int = 100
     limits: Limits = field(default_factory=Limits)
@@ -37,4 +39,11 @@ class Ask:
     @property
     def plain(self) -> bool:
         """Nothing asks for the documents to be changed: they can be sent as stored."""
-        return not (self.only or self.excepts or self.include or self.include_metadata or self.include_branch)
+        return not (
+            self.only
+            or self.excepts
+            or self.include
+            or self.include_metadata
+            or self.include_branch
+            or self.include_embedded_items
+        )

@@ -6,6 +6,11 @@ Entries come only from `published` rows of the scope's stack, branch and environ
 migration 0009). A locale is served from its own rows; with `include_fallback`, each entry not
 published in it comes from the first locale of its fallback chain where it is (§5 item 11).
 Every answer also names the cache tags of what it holds (`tags.py`).
+
+An entry fetched with `version=N` is served as version N only if that version was published to the
+environment in that locale (now or before, as the event spine records) and the entry is published
+there now; any other version is 422/141 with `errors.version`. With `include_embedded_items[]=BASE`
+the entries and assets embedded in rich text come along (`embedded.py`).
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ from typing import Any
 
 import orjson
 
+from stackyard.content.assets.delivery import _shown as shown_asset
+from stackyard.content.delivery import embedded
 from stackyard.content.delivery import tags as tagging
 from stackyard.content.delivery.ask import Ask
 from stackyard.content.delivery.scope import Scope
 from stackyard.content.delivery.shape import expand, project, project_references, trie
+from stackyard.content.entries.entries import render as render_entry
 from stackyard.content.model import content_types as model
 from stackyard.content.model import global_fields as gf_model
 from stackyard.errors import BadRequest, NotFound
@@ -30,7 +38,7 @@ Body = dict[str, Any]
 _TYPEAHEAD = re.compile(r"^[\w ]{1,100}$")
 
 
-def _load(value: Any) -> Any:
+def load(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
@@ -112,7 +120,7 @@ def global_field(tx: Tx, scope: Scope, uid: str, *, include_branch: bool) -> tup
 
 
 # -- entries --------------------------------------------------------------------------------
-class _Read:
+class Read:
     """One entry read: the scope, the locales it reads in (in order), schemas, tags collected."""
 
     def __init__(self, tx: Tx, scope: Scope, ct_uid: str, ask: Ask) -> None:
@@ -170,10 +178,35 @@ class _Read:
                     best[key] = (rank[r["locale"]], r["document"])
             for key, (_, doc) in best.items():
                 out[key] = doc
-        for ct, uid in out:
+        # Tagged whether found or not: publishing one that is missing now must purge this answer.
+        for ct, uid in sorted(wanted):
             self.tags.append(tagging.entry(self.scope.api_key, uid))
             self.tags.append(tagging.content_type(self.scope.api_key, ct))
         return out
+
+    def fetch_assets(self, uids: set[str]) -> dict[str, dict[str, Any]]:
+        """Published assets (as the delivery API shows them) in the read's locales, first found wins."""
+        wanted = sorted(uids)
+        s = self.scope
+        rank = {code: i for i, code in enumerate(self.chain)}
+        best: dict[str, tuple[int, Any]] = {}
+        for i in range(0, len(wanted), 500):
+            part = wanted[i : i + 500]
+            for r in self.tx.all(
+                "SELECT uid, locale, document FROM published WHERE api_key = ? AND branch = ? AND environment = ? "
+                f"AND kind = 'asset' AND uid IN ({', '.join('?' * len(part))}) "
+                f"AND locale IN ({', '.join('?' * len(self.chain))})",
+                s.api_key,
+                s.branch,
+                s.environment,
+                *part,
+                *self.chain,
+            ):
+                if r["uid"] not in best or rank[r["locale"]] < best[r["uid"]][0]:
+                    best[r["uid"]] = (rank[r["locale"]], r["document"])
+        for uid in wanted:  # found or not, as for entries
+            self.tags.append(tagging.asset(s.api_key, uid))
+        return {uid: shown_asset(doc, self.ask.base_url, False) for uid, (_, doc) in best.items()}
 
     def where(self, alias: str) -> Where:
         ask = self.ask
@@ -228,6 +261,8 @@ class _Read:
                 docs[i] = project(d, only=ask.only.get("BASE"), excepts=ask.excepts.get("BASE"))
                 if ask.include_branch:
                     docs[i]["_branch"] = self.scope.branch
+        if ask.include_embedded_items:
+            embedded.attach(docs, self.ct["schema"], self.fetch, self.fetch_assets)
 
     def add_content_type(self, body: Body) -> None:
         if self.ask.include_content_type:
@@ -246,7 +281,7 @@ class _Read:
 
 def entry(tx: Tx, scope: Scope, ct_uid: str, uid: str, ask: Ask) -> tuple[Body, list[str]]:
     """One published entry, in the asked locale or (with include_fallback) its fallback's."""
-    read = _Read(tx, scope, ct_uid, ask)
+    read = Read(tx, scope, ct_uid, ask)
     cond, params = read.base("p")
     rows = tx.all(
         f"SELECT p.locale, p.version, p.document FROM published p WHERE {cond} AND p.content_type_uid = ? "
@@ -261,16 +296,71 @@ def entry(tx: Tx, scope: Scope, ct_uid: str, uid: str, ask: Ask) -> tuple[Body, 
         raise not_found_entry()
     rank = {code: i for i, code in enumerate(read.chain)}
     row = min(rows, key=lambda r: rank[r["locale"]])
+    body: Body
     if ask.version is not None and int(row["version"]) != ask.version:
-        raise not_found_entry()  # only the published version is delivered
-    if ask.plain and isinstance(row["document"], str | bytes):
-        body: Body = {"entry": orjson.Fragment(row["document"])}
+        shaped = [_earlier(tx, scope, ct_uid, uid, row, ask.version)]
+        read.shape(shaped)
+        body = {"entry": shaped[0]}
+    elif ask.plain and isinstance(row["document"], str | bytes):
+        body = {"entry": orjson.Fragment(row["document"])}
     else:
-        shaped = [_load(row["document"])]
+        shaped = [load(row["document"])]
         read.shape(shaped)
         body = {"entry": shaped[0]}
     read.add_content_type(body)
     return body, read.tags
+
+
+def version_unavailable(version: int) -> NotFound:
+    return NotFound(
+        f"Version {version} of this entry is not available: only versions published to this "
+        "environment are delivered.",
+        error_code=141,
+        errors={"version": ["is not valid."]},
+    )
+
+
+def _earlier(tx: Tx, scope: Scope, ct_uid: str, uid: str, current: Any, version: int) -> dict[str, Any]:
+    """Version `version` of a published entry, as it was published to the scope's environment in
+    `current`'s locale (the event spine remembers every publish); 422/141 when it never was."""
+    published = tx.one(
+        "SELECT created_at, actor_uid FROM events WHERE api_key = ? AND object_uid = ? AND branch = ? "
+        "AND type = 'entry.publish' AND environment = ? AND locale = ? AND version = ? "
+        "ORDER BY seq DESC LIMIT 1",
+        scope.api_key,
+        uid,
+        scope.branch,
+        scope.environment,
+        current["locale"],
+        version,
+    )
+    source = load(current["document"]).get("locale")
+    base = tx.one(
+        "SELECT * FROM entries WHERE api_key = ? AND branch = ? AND uid = ? AND locale = ? AND content_type_uid = ?",
+        scope.api_key,
+        scope.branch,
+        uid,
+        source,
+        ct_uid,
+    )
+    saved = tx.one(
+        "SELECT * FROM entry_versions WHERE api_key = ? AND branch = ? AND uid = ? AND locale = ? AND version = ?",
+        scope.api_key,
+        scope.branch,
+        uid,
+        source,
+        version,
+    )
+    if published is None or base is None or saved is None:
+        raise version_unavailable(version)
+    doc = render_entry(base, version=saved)
+    doc["publish_details"] = {
+        "environment": scope.environment,
+        "locale": current["locale"],
+        "time": published["created_at"],
+        "user": published["actor_uid"],
+    }
+    return doc
 
 
 def _sorted_by(tx: Tx, select: str, args: list[Any], leaf: str, ask: Ask) -> list[Any]:
@@ -301,7 +391,7 @@ def _sorted_by(tx: Tx, select: str, args: list[Any], leaf: str, ask: Ask) -> lis
 
 def entries(tx: Tx, scope: Scope, ct_uid: str, ask: Ask) -> tuple[Body, list[str]]:
     """A page of the content type's published entries matching the query."""
-    read = _Read(tx, scope, ct_uid, ask)
+    read = Read(tx, scope, ct_uid, ask)
     cond, params = read.base("x")
     if len(read.chain) > 1:
         rank = " ".join(f"WHEN ? THEN {i}" for i in range(len(read.chain)))
@@ -339,7 +429,7 @@ def entries(tx: Tx, scope: Scope, ct_uid: str, ask: Ask) -> tuple[Body, list[str
     if ask.plain and rows and isinstance(rows[0]["document"], str | bytes):
         body["entries"] = [orjson.Fragment(r["document"]) for r in rows]
     else:
-        docs = [_load(r["document"]) for r in rows]
+        docs = [load(r["document"]) for r in rows]
         read.shape(docs)
         body["entries"] = docs
     if ask.count:
