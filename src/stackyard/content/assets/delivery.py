@@ -48,7 +48,8 @@ def _locale(tx: Tx, api_key: str, locale: str | None) -> str:
     return str(tx.scalar("SELECT master_locale FROM stacks WHERE api_key = ?", api_key))
 
 
-def _shown(document: Any, base: str, dimension: bool) -> dict[str, Any]:
+def shown(document: Any, base: str, dimension: bool) -> dict[str, Any]:
+    """A published asset document as delivery shows it: its URL absolute under `base`."""
     doc = dict(jload(document))
     url = doc.get("url")
     if isinstance(url, str) and url.startswith("/"):
@@ -76,7 +77,7 @@ def find(
     where = "api_key = ? AND branch = ? AND environment = ? AND kind = 'asset' AND locale = ?"
     params = (api_key, branch, env, _locale(tx, api_key, locale))
     rows, total = tx.page("published", where, params, "published_at DESC, uid", skip, limit, count=count)
-    return [_shown(r["document"], base, dimension) for r in rows], total
+    return [shown(r["document"], base, dimension) for r in rows], total
 
 
 def fetch(
@@ -101,4 +102,4 @@ def fetch(
     )
     if r is None:
         raise asset_missing()
-    return _shown(r["document"], base, dimension)
+    return shown(r["document"], base, dimension)

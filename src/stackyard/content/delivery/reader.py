@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from stackyard.content.assets.delivery import _shown as shown_asset
+from stackyard.content.assets.delivery import shown as shown_asset
 from stackyard.content.delivery import embedded
 from stackyard.content.delivery import tags as tagging
 from stackyard.content.delivery.ask import Ask
