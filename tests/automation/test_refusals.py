@@ -32,6 +32,12 @@ def test_no_host_runner_without_the_flag(auto: Auto, tmp_path: Path) -> None:
         )
         r = c.post("/api/v1/executions", json={"action": f"x.{name}"})
         assert r.status_code == 400 and "--allow-local-runners" in r.json()["faultstring"]
+        pack = tmp_path / "hostpack"
+        pack.mkdir()
+        (pack / "pack.yaml").write_text("name: hostpack\n")
+        r = c.post("/api/v1/packs/install", json={"packs": [str(pack)]})  # installing reads the host
+        assert r.status_code == 400 and "--allow-local-runners" in r.json()["faultstring"]
+        assert c.get("/api/v1/packs/hostpack").status_code == 404
         # native core actions still run
         assert (
             c.post(

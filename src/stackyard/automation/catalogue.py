@@ -283,6 +283,24 @@ CORE_ACTIONS["st2.kv.set"] = {
     "ref": "st2.kv.set",
     "pack": "st2",
 }
+# st2's `packs.install` (an Orquesta workflow there): here it copies a pack from a directory on the
+# server's host and registers it (`packs.install_local`); it reads the host, so it is a host runner's.
+CORE_ACTIONS["packs.install"] = {
+    **_action(
+        "install",
+        "python-script",
+        "Install a pack from a directory on the server's host and register its content.",
+        {
+            "packs": {"type": "array", "items": {"type": "string"}, "required": True},
+            "force": {"type": "boolean", "default": False},
+            "skip_dependencies": {"type": "boolean", "default": False},
+        },
+    ),
+    "id": _stable("5e1", "packs.install"),
+    "uid": "action:packs:install",
+    "ref": "packs.install",
+    "pack": "packs",
+}
 # Core actions this server runs itself (no program on the host), whatever their declared runner.
 NATIVE = {
     "st2.kv.set",
@@ -306,6 +324,7 @@ INSTANT = {
     "core.inject_trigger",
     "core.announcement",
     "core.sendmail",
+    "packs.install",
 }
 
 CORE_PACK = {

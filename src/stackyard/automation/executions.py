@@ -26,8 +26,8 @@ from stackyard.settings import Settings
 from stackyard.store.engine import Row, Tx, jdump, jload
 
 KIND = "automation.execution"
-# (tx, settings, org_uid, execution id, action ref, parameters) -> (status, result, stdout, stderr)
-RunNow = Callable[[Tx, Settings, str, str, str, dict[str, Any]], tuple[str, Any, str, str]]
+# (tx, settings, prepared execution) -> (status, result, stdout, stderr)
+RunNow = Callable[[Tx, Settings, dict[str, Any]], tuple[str, Any, str, str]]
 COMPLETED = bus.COMPLETED
 CANCELABLE = {"requested", "scheduled", "delayed", "running", "pausing", "paused", "resuming"}
 REFUSED_ACTIONS = {
@@ -146,16 +146,14 @@ def store(tx: Tx, settings: Settings, plan: dict[str, Any], run_now: RunNow | No
     """Write a prepared execution. An instant action is run by `run_now` first, so its row is
     written once, finished (`instant` is then true in the answer); others are stored `requested`
     for `schedule`."""
-    execution_id, org_uid, username, action, values = (
-        plan[k] for k in ("id", "org_uid", "username", "action", "values")
-    )
+    execution_id, org_uid, username, action = (plan[k] for k in ("id", "org_uid", "username", "action"))
     status, start, doc, origin, delay_ms = (plan[k] for k in ("status", "start", "doc", "origin", "delay_ms"))
     instant = run_now is not None and action["ref"] in catalogue.INSTANT and delay_ms <= 0
     end = None
     outputs: tuple[str, str] = ("", "")
     if instant:
         assert run_now is not None
-        status, result, out, err = run_now(tx, settings, org_uid, execution_id, action["ref"], values)
+        status, result, out, err = run_now(tx, settings, plan)
         end = iso()
         doc["log"] += [{"timestamp": start, "status": "running"}, {"timestamp": end, "status": status}]
         doc["result"] = result
