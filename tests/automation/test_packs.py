@@ -14,6 +14,7 @@ from st2common.runners.base_action import Action
 
 class Greet(Action):
     def run(self, who, times=1):
+        print("greeting", who)
         return {"greeting": " ".join(["hello " + who] * times)}
 """
 
@@ -47,6 +48,8 @@ def test_register_a_local_pack_and_run_its_actions(auto: Auto, st2venv: Path) ->
     assert json.loads(st2(auto, st2venv, "pack", "get", "hello", "-j").stdout)["version"] == "1.2.3"
     out = json.loads(st2(auto, st2venv, "run", "hello.greet", "who=you", "times=2", "-j").stdout)
     assert out["status"] == "succeeded" and out["result"]["result"] == {"greeting": "hello you hello you"}
+    with auto.http() as c:  # the result is not the action's output
+        assert c.get(f"/api/v1/executions/{out['id']}/output").text == "greeting you\n"
     out = json.loads(st2(auto, st2venv, "run", "hello.shout", "word=hey", "-j").stdout)
     assert out["status"] == "succeeded", out
     with auto.http() as c:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from stackyard.automation import bus, catalogue, executions, keys, packs
-from stackyard.automation.common import iso, oid
+from stackyard.automation import bus, catalogue, executions, keys, output, packs
 from stackyard.core import jobs
 from stackyard.errors import APIError
 from stackyard.identity import mail
@@ -29,25 +28,8 @@ def shell_result(stdout: str, stderr: str, code: int) -> dict[str, Any]:
 
 
 def _output(tx: Tx, row: Row, stdout: str, stderr: str) -> None:
-    for kind, data in (("stdout", stdout), ("stderr", stderr)):
-        if data:
-            tx.run(
-                "INSERT INTO st2_output (execution_id, output_type, data, created_at) VALUES (?, ?, ?, ?)",
-                row["id"],
-                kind,
-                data,
-                iso(),
-            )
-            event = {
-                "id": oid(),
-                "execution_id": row["id"],
-                "action_ref": row["doc"]["action"]["ref"],
-                "runner_ref": row["doc"]["action"]["runner_type"],
-                "timestamp": iso(),
-                "output_type": kind,
-                "data": data,
-            }
-            bus.publish_after(tx, row["org_uid"], "st2.execution.output__create", event, f"out:{event['id']}")
+    output.write(tx, row, "stdout", stdout)
+    output.write(tx, row, "stderr", stderr)
 
 
 def finish(tx: Tx, row: Row, status: str, result: Any, stdout: str = "", stderr: str = "") -> Row:
