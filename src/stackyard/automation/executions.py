@@ -234,7 +234,7 @@ def rendered(row: Mapping[str, Any]) -> dict[str, Any]:
 def publish(tx: Tx, row: Mapping[str, Any], name: str = "st2.execution__update") -> None:
     """Stream the execution's state once `tx` commits (rendered only when someone listens)."""
     key = f"st2x:{row['id']}:{name}:{row['status']}"
-    if bus.has_subscribers():
+    if bus.listening(tx):
         snapshot = {**row, "doc": jload(jdump(row["doc"]))} if isinstance(row["doc"], dict) else dict(row)
         bus.publish_after(tx, row["org_uid"], name, lambda: rendered(snapshot), key)
     elif name == "st2.execution__update" and row["status"] in COMPLETED:
