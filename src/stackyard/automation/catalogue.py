@@ -256,6 +256,18 @@ CORE_ACTIONS: dict[str, dict[str, Any]] = {
             entry_point="send_mail/send_mail",
         ),
         _action(
+            "ask",
+            "inquirer",
+            "Action for initiating an Inquiry (usually in a workflow); refused here: no inquiries yet.",
+            {
+                "schema": {"type": "object"},
+                "roles": {"type": "array", "default": []},
+                "users": {"type": "array", "default": []},
+                "route": {"type": "string", "default": ""},
+                "ttl": {"type": "integer", "default": 1440},
+            },
+        ),
+        _action(
             "announcement",
             "announcement",
             "Action that broadcasts the announcement to all stream consumers.",

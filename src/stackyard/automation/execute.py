@@ -91,7 +91,7 @@ def _run(db: Database, settings: Settings, row: Row, should_stop: Any) -> tuple[
     """Run an execution's action: (status, result, stdout, stderr). A host program's output is
     written line by line while it runs (`output.LiveOutput`), so it answers no stdout/stderr."""
     action = row["doc"]["action"]
-    values = row["doc"]["parameters"]
+    values = executions.values_of(settings, row["doc"])
     ref, runner = action["ref"], action["runner_type"]
     workdir = Path(settings.data_dir) / "runs" / row["id"]
     if ref == "core.pause":

@@ -8,7 +8,8 @@ cancelled. Running them is `execute.py`.
 Short native actions (`catalogue.INSTANT`: core.noop, core.echo...) run inside the transaction that
 creates them, so they are finished when the request answers and cost no job. Everything else is a
 durable job (`automation.execution`) taken by any process that runs jobs. Secret parameters are
-stored (the runner needs them) and masked as ******** in every answer and stream event.
+stored encrypted with the key-value store's key (`stored_values` / `values_of`: the runner needs
+them) and masked as ******** in every answer and stream event.
 """
 
 from __future__ import annotations
@@ -111,12 +112,13 @@ def prepare(
     execution_id = oid()
     start = iso()
     status = "delayed" if delay_ms > 0 else "requested"
+    stored = params.sealed(spec, values, lambda text: keys.encrypt(settings, text))
     doc: dict[str, Any] = {
         "action": dict(action),
         "runner": actions.runner(action["runner_type"]),
-        "parameters": values,
+        "parameters": stored,
         "context": ctx,
-        "liveaction": {"id": execution_id, "action": action["ref"], "parameters": values, "context": ctx},
+        "liveaction": {"id": execution_id, "action": action["ref"], "parameters": stored, "context": ctx},
         "log": [{"timestamp": start, "status": status}],
         "children": [],
     }
@@ -209,6 +211,11 @@ def schedule(tx: Tx, row: Row, delay_ms: int = 0) -> Row:
     )
     publish(tx, row, "st2.execution__create")
     return row
+
+
+def values_of(settings: Settings, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored execution's parameters as the runner gets them (secret ones decrypted)."""
+    return params.opened(doc.get("parameters") or {}, lambda token: keys.decrypt(settings, token))
 
 
 def rendered(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -371,7 +378,9 @@ def cancel(tx: Tx, p: Principal, execution_id: str) -> dict[str, Any]:
     return rendered(row)
 
 
-def rerun_request(tx: Tx, p: Principal, execution_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+def rerun_request(
+    tx: Tx, settings: Settings, p: Principal, execution_id: str, body: Mapping[str, Any]
+) -> dict[str, Any]:
     """What a re-run starts: the old execution's action and parameters, overridden by `body`."""
     p.require_admin()
     old = get(tx, p, execution_id)
@@ -383,9 +392,7 @@ def rerun_request(tx: Tx, p: Principal, execution_id: str, body: Mapping[str, An
         raise BadRequest("parameters must be an object.")
     spec = spec_of(action)
     previous = {
-        k: v
-        for k, v in (old["doc"].get("parameters") or {}).items()
-        if k in spec and not spec[k].get("immutable")
+        k: v for k, v in values_of(settings, old["doc"]).items() if k in spec and not spec[k].get("immutable")
     }
     delay = body.get("delay") or 0
     if not isinstance(delay, int) or delay < 0:
