@@ -104,7 +104,8 @@ def _people(url: str, db: Database, settings: Settings) -> dict[str, Person]:
 @pytest.fixture(scope="module", params=ENGINES)
 def auto(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Auto]:
     """One server per module and engine, with local runners and private outbound allowed (the
-    refusal tests start their own)."""
+    refusal tests start their own). A module with `JOBS_IN_SERVER = False` gets a server that runs
+    no jobs (its executions wait for a `stackyard worker`)."""
     data = tmp_path_factory.mktemp("auto")
     if request.param == "sqlite":
         db = Database(f"sqlite:///{data}/stackyard.db")
@@ -129,7 +130,8 @@ def auto(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     automation = Automation(db, settings)
     automation.start()
     runner = JobRunner.from_settings(db, settings, threads=8, poll_seconds=0.2)
-    runner.start()
+    if getattr(request.module, "JOBS_IN_SERVER", True):
+        runner.start()
     try:
         yield Auto(url=url, db=db, settings=settings, engine=request.param, people=_people(url, db, settings))
     finally:

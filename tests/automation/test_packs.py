@@ -14,6 +14,7 @@ from st2common.runners.base_action import Action
 
 class Greet(Action):
     def run(self, who, times=1):
+        print("greeting", who)
         return {"greeting": " ".join(["hello " + who] * times)}
 """
 
@@ -47,6 +48,8 @@ def test_register_a_local_pack_and_run_its_actions(auto: Auto, st2venv: Path) ->
     assert json.loads(st2(auto, st2venv, "pack", "get", "hello", "-j").stdout)["version"] == "1.2.3"
     out = json.loads(st2(auto, st2venv, "run", "hello.greet", "who=you", "times=2", "-j").stdout)
     assert out["status"] == "succeeded" and out["result"]["result"] == {"greeting": "hello you hello you"}
+    with auto.http() as c:  # the result is not the action's output
+        assert c.get(f"/api/v1/executions/{out['id']}/output").text == "greeting you\n"
     out = json.loads(st2(auto, st2venv, "run", "hello.shout", "word=hey", "-j").stdout)
     assert out["status"] == "succeeded", out
     with auto.http() as c:
@@ -103,3 +106,42 @@ def test_action_chain_runs_children(auto: Auto, st2venv: Path) -> None:
         assert children[0]["context"]["chain"]["name"] == "greet"
         top = c.get("/api/v1/executions", params={"parent": "null", "action": "core.echo"}).json()
         assert tasks[0]["execution_id"] not in [e["id"] for e in top]
+
+
+def test_pack_install_from_a_local_directory(auto: Auto, st2venv: Path, tmp_path: Path) -> None:
+    source = tmp_path / "src" / "greeter"
+    (source / "actions").mkdir(parents=True)
+    (source / "pack.yaml").write_text(
+        "name: greeter\ndescription: Installed.\nversion: 2.0.0\nauthor: Tests\n"
+    )
+    (source / "actions" / "hi.sh").write_text('#!/bin/sh\necho "hi from an installed pack $1"\n')
+    (source / "actions" / "hi.yaml").write_text(
+        "name: hi\nrunner_type: local-shell-script\nentry_point: hi.sh\nparameters:\n  who: {type: string}\n"
+    )
+    done = st2(auto, st2venv, "pack", "install", str(source))
+    assert "greeter" in done.stdout and "2.0.0" in done.stdout  # the installed pack, as `pack get` shows it
+    out = json.loads(st2(auto, st2venv, "run", "greeter.hi", "who=you", "-j").stdout)
+    assert out["status"] == "succeeded" and out["result"]["stdout"].startswith("hi from an installed pack")
+    # installing again (a file:// URL this time) replaces the installed copy
+    (source / "pack.yaml").write_text(
+        "name: greeter\ndescription: Installed.\nversion: 2.1.0\nauthor: Tests\n"
+    )
+    st2(auto, st2venv, "pack", "install", f"file://{source}", "-j")
+    assert json.loads(st2(auto, st2venv, "pack", "get", "greeter", "-j").stdout)["version"] == "2.1.0"
+    with auto.http("bob") as b:  # installed for alice's organization only
+        assert b.get("/api/v1/packs/greeter").status_code == 404
+        assert b.get("/api/v1/actions/greeter.hi").status_code == 404
+
+
+def test_pack_install_refuses_what_is_not_a_local_pack(auto: Auto, st2venv: Path, tmp_path: Path) -> None:
+    done = st2(auto, st2venv, "pack", "install", "aws", check=False)
+    assert done.returncode != 0
+    assert "not supported by this server" in done.stdout + done.stderr
+    done = st2(
+        auto, st2venv, "pack", "install", "https://github.com/StackStorm-Exchange/stackstorm-aws", check=False
+    )
+    assert done.returncode != 0 and "not supported by this server" in done.stdout + done.stderr
+    done = st2(auto, st2venv, "pack", "install", str(tmp_path), check=False)  # no pack.yaml there
+    assert done.returncode != 0 and "has no pack.yaml" in done.stdout + done.stderr
+    with auto.http("olga") as c:  # an observer installs nothing
+        assert c.post("/api/v1/packs/install", json={"packs": [str(tmp_path)]}).status_code == 403

@@ -4,6 +4,7 @@ logs and the stream."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from stackyard.automation import executions
+from stackyard.store.engine import jload
 from tests.automation.conftest import Auto, unique
 from tests.conftest import wait_for
 
@@ -32,6 +35,16 @@ def test_no_host_runner_without_the_flag(auto: Auto, tmp_path: Path) -> None:
         )
         r = c.post("/api/v1/executions", json={"action": f"x.{name}"})
         assert r.status_code == 400 and "--allow-local-runners" in r.json()["faultstring"]
+        pack = tmp_path / "hostpack"
+        pack.mkdir()
+        (pack / "pack.yaml").write_text("name: hostpack\n")
+        r = c.post("/api/v1/packs/install", json={"packs": [str(pack)]})  # installing reads the host
+        assert r.status_code == 400 and "--allow-local-runners" in r.json()["faultstring"]
+        assert c.get("/api/v1/packs/hostpack").status_code == 404
+        r = c.post("/api/v1/executions", json={"action": "core.ask", "parameters": {"schema": {}}})
+        assert r.status_code == 400 and "inquiries are not supported" in r.json()["faultstring"]
+        r = c.get("/api/v1/inquiries")
+        assert r.status_code == 501 and "not supported" in r.json()["faultstring"]
         # native core actions still run
         assert (
             c.post(
@@ -114,6 +127,14 @@ def test_secrets_stay_out_of_results_logs_and_stream(auto: Auto, caplog: pytest.
         assert r.json()["parameters"]["password"] == "********"
         assert secret not in c.get("/api/v1/executions").text
         assert secret not in c.get(f"/api/v1/executions/{r.json()['id']}").text
+        again = c.post(f"/api/v1/executions/{r.json()['id']}/re_run", json={}).json()
+    with auto.db.read() as tx:  # at rest it is encrypted with the key-value store's key
+        docs = [
+            jload(tx.scalar("SELECT doc FROM st2_executions WHERE id = ?", i))
+            for i in (r.json()["id"], again["id"])
+        ]
+    assert all(secret not in json.dumps(d) for d in docs)
+    assert [executions.values_of(auto.settings, d)["password"] for d in docs] == [secret, secret]
     t.join(10)
     assert seen and secret not in "\n".join(seen)
     assert secret not in caplog.text

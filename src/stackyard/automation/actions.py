@@ -96,7 +96,7 @@ def checked(body: Mapping[str, Any], action_id: str) -> dict[str, Any]:
         raise BadRequest("'name' is a required property (a string without dots).")
     if not isinstance(pack, str) or "." in pack:
         raise BadRequest("'pack' must be a string without dots.")
-    if pack in ("core", "st2"):
+    if pack in ("core", "st2", "packs"):
         raise BadRequest(f"The {pack} pack is built in; create actions in a pack of your own.")
     runner_type = body.get("runner_type")
     if runner_type not in catalogue.RUNNERS:

@@ -3,10 +3,9 @@ requests waiting for an execution to finish (`POST /executions` answers short ac
 
 Events are published after their transaction commits (`publish_after`), so a subscriber never sees
 a change that was rolled back. Each subscriber is an asyncio queue fed from any thread. Events are
-per organization; a subscriber hears only its own. This fan-out reaches the subscribers of the
-process where the change committed: executions run by the server's own job runner (the default)
-are streamed as they happen; those a separate `stackyard worker` runs reach the stream when the
-subscriber's process next reads them (not yet: see the README's automation notes).
+per organization; a subscriber hears only its own. The subscribers of other processes (an API
+process streaming what a `stackyard worker` runs) get them through `relay`: while one has
+subscribers, each event is also written to the stream log in the transaction it belongs to.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from stackyard.automation import relay
 from stackyard.store.engine import Tx
 
 COMPLETED = {"succeeded", "failed", "timeout", "canceled", "abandoned"}
@@ -80,7 +80,11 @@ def finished(execution_id: str, status: str) -> None:
 def publish_after(
     tx: Tx, org_uid: str, name: str, data: Callable[[], dict[str, Any]] | dict[str, Any], key: str
 ) -> None:
-    """Publish once `tx` commits (`data` may be a function, rendered then)."""
+    """Publish once `tx` commits (`data` may be a function, rendered then; or now, when another
+    process's subscribers need it written with the transaction)."""
+    if relay.wanted(tx):
+        data = data() if callable(data) else data
+        relay.append(tx, org_uid, name, data)
 
     def send() -> None:
         publish(org_uid, name, data() if callable(data) else data)
@@ -90,6 +94,11 @@ def publish_after(
 
 def has_subscribers() -> bool:
     return bool(_subs)
+
+
+def listening(tx: Tx) -> bool:
+    """Whether anyone streams: subscribers of this process, or of another (`relay`)."""
+    return bool(_subs) or relay.wanted(tx)
 
 
 def wait_finished(execution_id: str, timeout: float) -> str | None:

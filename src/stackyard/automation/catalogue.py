@@ -256,6 +256,18 @@ CORE_ACTIONS: dict[str, dict[str, Any]] = {
             entry_point="send_mail/send_mail",
         ),
         _action(
+            "ask",
+            "inquirer",
+            "Action for initiating an Inquiry (usually in a workflow); refused here: no inquiries yet.",
+            {
+                "schema": {"type": "object"},
+                "roles": {"type": "array", "default": []},
+                "users": {"type": "array", "default": []},
+                "route": {"type": "string", "default": ""},
+                "ttl": {"type": "integer", "default": 1440},
+            },
+        ),
+        _action(
             "announcement",
             "announcement",
             "Action that broadcasts the announcement to all stream consumers.",
@@ -283,6 +295,24 @@ CORE_ACTIONS["st2.kv.set"] = {
     "ref": "st2.kv.set",
     "pack": "st2",
 }
+# st2's `packs.install` (an Orquesta workflow there): here it copies a pack from a directory on the
+# server's host and registers it (`packs.install_local`); it reads the host, so it is a host runner's.
+CORE_ACTIONS["packs.install"] = {
+    **_action(
+        "install",
+        "python-script",
+        "Install a pack from a directory on the server's host and register its content.",
+        {
+            "packs": {"type": "array", "items": {"type": "string"}, "required": True},
+            "force": {"type": "boolean", "default": False},
+            "skip_dependencies": {"type": "boolean", "default": False},
+        },
+    ),
+    "id": _stable("5e1", "packs.install"),
+    "uid": "action:packs:install",
+    "ref": "packs.install",
+    "pack": "packs",
+}
 # Core actions this server runs itself (no program on the host), whatever their declared runner.
 NATIVE = {
     "st2.kv.set",
@@ -306,6 +336,7 @@ INSTANT = {
     "core.inject_trigger",
     "core.announcement",
     "core.sendmail",
+    "packs.install",
 }
 
 CORE_PACK = {

@@ -52,7 +52,7 @@ def run(
     by_name = {s["name"]: s for s in steps}
     org_uid, doc = row["org_uid"], row["doc"]
     username = doc["context"].get("user", "stackyard")
-    context: dict[str, Any] = dict(doc.get("parameters") or {})
+    context: dict[str, Any] = executions.values_of(settings, doc)
     tasks: list[dict[str, Any]] = []
     status = "succeeded"
     for _ in range(MAX_STEPS):

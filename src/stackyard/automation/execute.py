@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stackyard.automation import catalogue, chain, executions, host, packs
+from stackyard.automation import catalogue, chain, executions, host, output, packs
 from stackyard.automation.executions import KIND
 from stackyard.automation.instant import finish, shell_result
 from stackyard.core import jobs
@@ -74,7 +74,7 @@ def run_job(db: Database, job: Job) -> None:
         if row["doc"]["action"]["runner_type"] == "action-chain":
             status, result, out, err = chain.run(db, settings, row, should_stop)
         else:
-            status, result, out, err = _run(settings, row, should_stop)
+            status, result, out, err = _run(db, settings, row, should_stop)
     except Exception as e:  # an action's own failure is its execution's result, not a job failure
         status, result, out, err = "failed", {"error": f"{type(e).__name__}: {e}"}, "", ""
     with db.write() as tx:
@@ -87,9 +87,11 @@ def run_job(db: Database, job: Job) -> None:
         finish(tx, current, status, result, out, err)
 
 
-def _run(settings: Settings, row: Row, should_stop: Any) -> tuple[str, Any, str, str]:
+def _run(db: Database, settings: Settings, row: Row, should_stop: Any) -> tuple[str, Any, str, str]:
+    """Run an execution's action: (status, result, stdout, stderr). A host program's output is
+    written line by line while it runs (`output.LiveOutput`), so it answers no stdout/stderr."""
     action = row["doc"]["action"]
-    values = row["doc"]["parameters"]
+    values = executions.values_of(settings, row["doc"])
     ref, runner = action["ref"], action["runner_type"]
     workdir = Path(settings.data_dir) / "runs" / row["id"]
     if ref == "core.pause":
@@ -116,37 +118,44 @@ def _run(settings: Settings, row: Row, should_stop: Any) -> tuple[str, Any, str,
         "max_bytes": settings.automation_max_output_bytes,
         "should_stop": should_stop,
     }
+    with output.LiveOutput(db, row, python=runner == "python-script") as live:
+        common["on_line"] = live.line
+        outcome = _host(settings, row, runner, values, common)
+    if outcome is None:
+        return "failed", {"error": f"Runner {runner} is not supported by this server."}, "", ""
+    if outcome.canceled:
+        return "canceled", shell_result(outcome.stdout, outcome.stderr, outcome.return_code), "", ""
+    result = shell_result(outcome.stdout, outcome.stderr, outcome.return_code)
+    if outcome.timed_out:
+        result["error"] = f"Action failed to complete in {timeout:g} seconds"
+        return "timeout", result, "", ""
+    if runner == "python-script":
+        result = _python_result(outcome)
+    return ("succeeded" if outcome.return_code == 0 else "failed"), result, "", ""
+
+
+def _host(
+    settings: Settings, row: Row, runner: str, values: dict[str, Any], common: dict[str, Any]
+) -> host.Outcome | None:
     if runner == "local-shell-cmd":
-        outcome = host.run(["/bin/sh", "-c", str(values.get("cmd") or "")], **common)
-    elif runner == "local-shell-script":
+        return host.run(["/bin/sh", "-c", str(values.get("cmd") or "")], **common)
+    if runner == "local-shell-script":
         script = packs.entry_point(settings, row)
         args = [
             f"--{k}={v}"
             for k, v in values.items()
             if k not in catalogue.RUNNERS[runner]["runner_parameters"] and v is not None
         ]
-        outcome = host.run(["/bin/sh", str(script), *args], **common)
-    elif runner == "python-script":
+        return host.run(["/bin/sh", str(script), *args], **common)
+    if runner == "python-script":
         script = packs.entry_point(settings, row)
         spec = {k: v for k, v in values.items() if k not in catalogue.RUNNERS[runner]["runner_parameters"]}
         wrapper = str(Path(__file__).with_name("python_wrapper.py"))
-        outcome = host.run([sys.executable, wrapper, str(script)], stdin=json.dumps(spec).encode(), **common)
-    else:
-        return "failed", {"error": f"Runner {runner} is not supported by this server."}, "", ""
-    if outcome.canceled:
-        return (
-            "canceled",
-            shell_result(outcome.stdout, outcome.stderr, outcome.return_code),
-            outcome.stdout,
-            outcome.stderr,
+        env = {"PYTHONUNBUFFERED": "1", **common["env"]}  # its lines as it prints them
+        return host.run(
+            [sys.executable, wrapper, str(script)], stdin=json.dumps(spec).encode(), **{**common, "env": env}
         )
-    result = shell_result(outcome.stdout, outcome.stderr, outcome.return_code)
-    if outcome.timed_out:
-        result["error"] = f"Action failed to complete in {timeout:g} seconds"
-        return "timeout", result, outcome.stdout, outcome.stderr
-    if runner == "python-script":
-        result = _python_result(outcome)
-    return ("succeeded" if outcome.return_code == 0 else "failed"), result, outcome.stdout, outcome.stderr
+    return None
 
 
 def _python_result(outcome: host.Outcome) -> dict[str, Any]:

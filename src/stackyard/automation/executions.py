@@ -8,7 +8,8 @@ cancelled. Running them is `execute.py`.
 Short native actions (`catalogue.INSTANT`: core.noop, core.echo...) run inside the transaction that
 creates them, so they are finished when the request answers and cost no job. Everything else is a
 durable job (`automation.execution`) taken by any process that runs jobs. Secret parameters are
-stored (the runner needs them) and masked as ******** in every answer and stream event.
+stored encrypted with the key-value store's key (`stored_values` / `values_of`: the runner needs
+them) and masked as ******** in every answer and stream event.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from stackyard.settings import Settings
 from stackyard.store.engine import Row, Tx, jdump, jload
 
 KIND = "automation.execution"
-# (tx, settings, org_uid, execution id, action ref, parameters) -> (status, result, stdout, stderr)
-RunNow = Callable[[Tx, Settings, str, str, str, dict[str, Any]], tuple[str, Any, str, str]]
+# (tx, settings, prepared execution) -> (status, result, stdout, stderr)
+RunNow = Callable[[Tx, Settings, dict[str, Any]], tuple[str, Any, str, str]]
 COMPLETED = bus.COMPLETED
 CANCELABLE = {"requested", "scheduled", "delayed", "running", "pausing", "paused", "resuming"}
 REFUSED_ACTIONS = {
@@ -111,12 +112,13 @@ def prepare(
     execution_id = oid()
     start = iso()
     status = "delayed" if delay_ms > 0 else "requested"
+    stored = params.sealed(spec, values, lambda text: keys.encrypt(settings, text))
     doc: dict[str, Any] = {
         "action": dict(action),
         "runner": actions.runner(action["runner_type"]),
-        "parameters": values,
+        "parameters": stored,
         "context": ctx,
-        "liveaction": {"id": execution_id, "action": action["ref"], "parameters": values, "context": ctx},
+        "liveaction": {"id": execution_id, "action": action["ref"], "parameters": stored, "context": ctx},
         "log": [{"timestamp": start, "status": status}],
         "children": [],
     }
@@ -146,16 +148,14 @@ def store(tx: Tx, settings: Settings, plan: dict[str, Any], run_now: RunNow | No
     """Write a prepared execution. An instant action is run by `run_now` first, so its row is
     written once, finished (`instant` is then true in the answer); others are stored `requested`
     for `schedule`."""
-    execution_id, org_uid, username, action, values = (
-        plan[k] for k in ("id", "org_uid", "username", "action", "values")
-    )
+    execution_id, org_uid, username, action = (plan[k] for k in ("id", "org_uid", "username", "action"))
     status, start, doc, origin, delay_ms = (plan[k] for k in ("status", "start", "doc", "origin", "delay_ms"))
     instant = run_now is not None and action["ref"] in catalogue.INSTANT and delay_ms <= 0
     end = None
     outputs: tuple[str, str] = ("", "")
     if instant:
         assert run_now is not None
-        status, result, out, err = run_now(tx, settings, org_uid, execution_id, action["ref"], values)
+        status, result, out, err = run_now(tx, settings, plan)
         end = iso()
         doc["log"] += [{"timestamp": start, "status": "running"}, {"timestamp": end, "status": status}]
         doc["result"] = result
@@ -213,6 +213,11 @@ def schedule(tx: Tx, row: Row, delay_ms: int = 0) -> Row:
     return row
 
 
+def values_of(settings: Settings, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored execution's parameters as the runner gets them (secret ones decrypted)."""
+    return params.opened(doc.get("parameters") or {}, lambda token: keys.decrypt(settings, token))
+
+
 def rendered(row: Mapping[str, Any]) -> dict[str, Any]:
     """The st2 Execution object of a stored row (secrets masked; falsy fields left out)."""
     doc = row["doc"] if isinstance(row["doc"], dict) else jload(row["doc"])
@@ -236,7 +241,7 @@ def rendered(row: Mapping[str, Any]) -> dict[str, Any]:
 def publish(tx: Tx, row: Mapping[str, Any], name: str = "st2.execution__update") -> None:
     """Stream the execution's state once `tx` commits (rendered only when someone listens)."""
     key = f"st2x:{row['id']}:{name}:{row['status']}"
-    if bus.has_subscribers():
+    if bus.listening(tx):
         snapshot = {**row, "doc": jload(jdump(row["doc"]))} if isinstance(row["doc"], dict) else dict(row)
         bus.publish_after(tx, row["org_uid"], name, lambda: rendered(snapshot), key)
     elif name == "st2.execution__update" and row["status"] in COMPLETED:
@@ -373,7 +378,9 @@ def cancel(tx: Tx, p: Principal, execution_id: str) -> dict[str, Any]:
     return rendered(row)
 
 
-def rerun_request(tx: Tx, p: Principal, execution_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+def rerun_request(
+    tx: Tx, settings: Settings, p: Principal, execution_id: str, body: Mapping[str, Any]
+) -> dict[str, Any]:
     """What a re-run starts: the old execution's action and parameters, overridden by `body`."""
     p.require_admin()
     old = get(tx, p, execution_id)
@@ -385,9 +392,7 @@ def rerun_request(tx: Tx, p: Principal, execution_id: str, body: Mapping[str, An
         raise BadRequest("parameters must be an object.")
     spec = spec_of(action)
     previous = {
-        k: v
-        for k, v in (old["doc"].get("parameters") or {}).items()
-        if k in spec and not spec[k].get("immutable")
+        k: v for k, v in values_of(settings, old["doc"]).items() if k in spec and not spec[k].get("immutable")
     }
     delay = body.get("delay") or 0
     if not isinstance(delay, int) or delay < 0:

@@ -3,7 +3,8 @@
 Each run gets a process group of its own (`start_new_session`), a working directory of its own
 (removed afterwards), an environment with nothing of the server's but a fixed PATH, a timeout, and
 stdout/stderr capped at `max_bytes` each (what is past the cap is read and dropped, so the program
-never blocks on a full pipe). On timeout or cancel the whole group is killed (SIGKILL), so a
+never blocks on a full pipe). With `on_line`, each line is also handed over as it is read (within
+the cap), so the caller can stream a running program's output. On timeout or cancel the whole group is killed (SIGKILL), so a
 program cannot outlive its execution by forking.
 """
 
@@ -33,15 +34,23 @@ class Outcome:
     canceled: bool = False
 
 
-def _reader(stream: IO[bytes], out: bytearray, cap: int) -> threading.Thread:
+LineSink = Callable[[str, bytes], None]
+
+
+def _reader(
+    stream: IO[bytes], out: bytearray, cap: int, name: str, on_line: LineSink | None
+) -> threading.Thread:
     def pump() -> None:
         while True:
-            chunk = stream.read(65536)
+            chunk = stream.readline(65536) if on_line is not None else stream.read(65536)
             if not chunk:
                 break
             room = cap - len(out)
             if room > 0:
-                out.extend(chunk[:room])
+                kept = chunk[:room]
+                out.extend(kept)
+                if on_line is not None:
+                    on_line(name, kept)
 
     t = threading.Thread(target=pump, daemon=True)
     t.start()
@@ -58,6 +67,7 @@ def run(
     max_bytes: int = 1024 * 1024,
     stdin: bytes | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    on_line: LineSink | None = None,
 ) -> Outcome:
     workdir.mkdir(parents=True, exist_ok=True)
     environment = {"PATH": SAFE_PATH, "HOME": str(workdir), "LANG": "C.UTF-8", "PWD": cwd or str(workdir)}
@@ -78,7 +88,10 @@ def run(
         return Outcome("", f"could not start {argv[0]}: {e}", 127)
     out, err = bytearray(), bytearray()
     assert proc.stdout is not None and proc.stderr is not None
-    readers = [_reader(proc.stdout, out, max_bytes), _reader(proc.stderr, err, max_bytes)]
+    readers = [
+        _reader(proc.stdout, out, max_bytes, "stdout", on_line),
+        _reader(proc.stderr, err, max_bytes, "stderr", on_line),
+    ]
     if stdin is not None and proc.stdin is not None:
         try:
             proc.stdin.write(stdin)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from stackyard.automation import bus, catalogue, executions, keys
-from stackyard.automation.common import iso, oid
+from stackyard.automation import bus, catalogue, executions, keys, output, packs
 from stackyard.core import jobs
+from stackyard.errors import APIError
 from stackyard.identity import mail
 from stackyard.settings import Settings
 from stackyard.store.engine import Row, Tx
@@ -28,25 +28,8 @@ def shell_result(stdout: str, stderr: str, code: int) -> dict[str, Any]:
 
 
 def _output(tx: Tx, row: Row, stdout: str, stderr: str) -> None:
-    for kind, data in (("stdout", stdout), ("stderr", stderr)):
-        if data:
-            tx.run(
-                "INSERT INTO st2_output (execution_id, output_type, data, created_at) VALUES (?, ?, ?, ?)",
-                row["id"],
-                kind,
-                data,
-                iso(),
-            )
-            event = {
-                "id": oid(),
-                "execution_id": row["id"],
-                "action_ref": row["doc"]["action"]["ref"],
-                "runner_ref": row["doc"]["action"]["runner_type"],
-                "timestamp": iso(),
-                "output_type": kind,
-                "data": data,
-            }
-            bus.publish_after(tx, row["org_uid"], "st2.execution.output__create", event, f"out:{event['id']}")
+    output.write(tx, row, "stdout", stdout)
+    output.write(tx, row, "stderr", stderr)
 
 
 def finish(tx: Tx, row: Row, status: str, result: Any, stdout: str = "", stderr: str = "") -> Row:
@@ -84,11 +67,12 @@ def _action_trigger(tx: Tx, row: Row) -> None:
     )
 
 
-def instant_result(
-    tx: Tx, settings: Settings, org_uid: str, execution_id: str, ref: str, values: dict[str, Any]
-) -> tuple[str, Any, str, str]:
-    """Run a native instant action (catalogue.INSTANT) in the creating transaction: (status,
-    result, stdout, stderr). Its effects (a mail, a key, a trigger) commit with the execution."""
+def instant_result(tx: Tx, settings: Settings, plan: dict[str, Any]) -> tuple[str, Any, str, str]:
+    """Run a native instant action (catalogue.INSTANT) of a prepared execution in the creating
+    transaction: (status, result, stdout, stderr). Its effects (a mail, a key, a trigger, a pack)
+    commit with the execution."""
+    org_uid, execution_id, values = plan["org_uid"], plan["id"], plan["values"]
+    ref = plan["action"]["ref"]
     if ref == "core.noop":
         return "succeeded", shell_result("", "", 0), "", ""
     if ref == "core.echo":
@@ -122,6 +106,12 @@ def instant_result(
         }
         jobs.enqueue(tx, TRIGGER_KIND, job, org_uid=org_uid)
         return "succeeded", {"result": None}, "", ""
+    if ref == "packs.install":
+        try:
+            output = packs.install_local(tx, packs.acting(tx, org_uid, plan["username"]), settings, values)
+        except APIError as e:
+            return "failed", {"error": e.error_message, "output": None}, "", e.error_message + "\n"
+        return "succeeded", {"output": output}, output["message"] + "\n", ""
     return "failed", {"error": f"{ref} is not an instant action."}, "", ""
 
 

@@ -7,7 +7,8 @@ created, and used to validate, default and coerce the parameters of every run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stackyard.errors import BadRequest
@@ -162,3 +163,23 @@ def masked(spec: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]
     """`values` with every secret parameter shown as ********."""
     hidden = secrets_of(spec)
     return {k: ("********" if k in hidden and v not in (None, "") else v) for k, v in values.items()}
+
+
+SEALED = "__stackyard_sealed__"
+
+
+def sealed(spec: Mapping[str, Any], values: Mapping[str, Any], seal: Callable[[str], str]) -> dict[str, Any]:
+    """`values` as stored: each secret parameter's value encrypted by `seal` (see `opened`)."""
+    hidden = secrets_of(spec)
+    return {
+        k: ({SEALED: seal(json.dumps(v))} if k in hidden and v not in (None, "") else v)
+        for k, v in values.items()
+    }
+
+
+def opened(values: Mapping[str, Any], unseal: Callable[[str], str]) -> dict[str, Any]:
+    """Stored `values` with their secret parameters decrypted by `unseal`, for the runner."""
+    return {
+        k: (json.loads(unseal(v[SEALED])) if isinstance(v, dict) and set(v) == {SEALED} else v)
+        for k, v in values.items()
+    }

@@ -27,6 +27,10 @@ that are committed, so everything up to it can be read (positions follow commit 
 
 `wait_async` is the same for an event loop: the notifying thread resolves the loop's future with
 `call_soon_threadsafe`, so no thread is parked per waiting coroutine.
+
+Another log with the same shape (a growing position, NOTIFY on commit) can use the same sources:
+`channel` and `clock` (the query of its newest position) name it, and `local_commits=False` leaves
+this process's commits to the caller (`automation.relay` streams st2 events across processes so).
 """
 
 from __future__ import annotations
@@ -60,14 +64,21 @@ class Wakeup:
         check_seconds: float = 10.0,
         retry_seconds: float = 1.0,
         cross_process: bool = True,
+        channel: str = events.CHANNEL,
+        clock: str = "SELECT gseq FROM event_clock WHERE id = 1",
+        local_commits: bool = True,
     ) -> None:
-        """`cross_process`: also wake on commits of other processes (LISTEN, or the SQLite change check)."""
+        """`cross_process`: also wake on commits of other processes (LISTEN, or the SQLite change check).
+        `channel`, `clock`, `local_commits`: which log (the spine's by default; see the module docstring)."""
         if change_check_ms < 1 or check_seconds <= 0 or retry_seconds <= 0:
             raise ValueError("change_check_ms must be at least 1, check and retry seconds positive")
         self.db = db
         self.change_check_ms = change_check_ms
         self.check_seconds = check_seconds
         self.retry_seconds = retry_seconds
+        self.channel = channel
+        self.clock = clock
+        self.local_commits = local_commits
         self._cross = cross_process and not (db.dialect == "sqlite" and db.path == ":memory:")
         self._cond = threading.Condition()
         self._latest = 0
@@ -103,8 +114,9 @@ class Wakeup:
         if self._thread is not None or self._stopping.is_set() or self.notify in events.committed_listeners:
             raise RuntimeError("a wakeup starts once")
         with self.db.read() as tx:
-            self.notify(events.last_position(tx))
-        events.committed_listeners.append(self.notify)
+            self.notify(int(tx.scalar(self.clock) or 0))
+        if self.local_commits:
+            events.committed_listeners.append(self.notify)
         if not self._cross:
             return
         if self.db.dialect == "postgresql":
@@ -210,7 +222,7 @@ class Wakeup:
                     self.db.url, autocommit=True, connect_timeout=10, application_name="stackyard-wakeup"
                 ) as conn:
                     self.stats["connects"] += 1
-                    conn.execute(f"LISTEN {events.CHANNEL}")
+                    conn.execute(f"LISTEN {self.channel}")
                     self._read_clock_pg(conn)  # what committed before we listened
                     self._ready.set()
                     while not self._stopping.is_set():
@@ -233,12 +245,12 @@ class Wakeup:
             try:
                 self.notify(int(n.payload))
             except ValueError:
-                log.warning("ignoring a notification on %s with payload %r", events.CHANNEL, n.payload)
+                log.warning("ignoring a notification on %s with payload %r", self.channel, n.payload)
 
     def _read_clock_pg(self, conn: Any) -> None:
         self.stats["clock_reads"] += 1
-        row = conn.execute("SELECT gseq FROM event_clock WHERE id = 1").fetchone()
-        self.notify(int(row[0]) if row else 0)
+        row = conn.execute(self.clock).fetchone()
+        self.notify(int(row[0] or 0) if row else 0)
         # Notifications that came in with that answer wait in psycopg's backlog, not on the socket.
         self._take_notifies(conn)
 
@@ -263,9 +275,9 @@ class Wakeup:
                     self.stats["checks"] += 1
                     if current != version:
                         self.stats["clock_reads"] += 1
-                        row = conn.execute("SELECT gseq FROM event_clock WHERE id = 1").fetchone()
+                        row = conn.execute(self.clock).fetchone()
                         version = current
-                        self.notify(int(row[0]) if row else 0)
+                        self.notify(int(row[0] or 0) if row else 0)
                     if self._stopping.wait(interval):
                         return
             except sqlite3.Error as e:

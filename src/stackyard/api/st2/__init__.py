@@ -24,7 +24,6 @@ for _res in (
     "rbac/roles",
     "rbac/role_assignments",
     "service_registry/groups",
-    "packs/install",
     "packs/uninstall",
     "packs/index/search",
     "packs/views/files",

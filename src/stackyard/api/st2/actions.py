@@ -8,7 +8,8 @@ from starlette.responses import Response
 
 from stackyard.api.routing import Req, Router
 from stackyard.api.st2.common import API, counted, no_content, obj, one, page, principal, route
-from stackyard.automation import actions, packs
+from stackyard.automation import actions, launch, packs
+from stackyard.errors import BadRequest
 
 router = Router(api="st2")
 
@@ -39,8 +40,6 @@ def update_runner(r: Req) -> dict[str, Any]:
         principal(r, tx).require_admin()
     found = actions.runner_by_name_or_id(r.path["name"])
     if obj(r).get("enabled", True) is not True:
-        from stackyard.errors import BadRequest
-
         raise BadRequest("Built-in runner types cannot be disabled on this server.")
     return found
 
@@ -98,3 +97,27 @@ def register_packs(r: Req) -> dict[str, Any]:
     data = obj(r)
     with r.db.write() as tx:
         return packs.register(tx, principal(r, tx), r.settings, data.get("packs"))
+
+
+@route(router, "POST", API + "/packs/install")
+def install_packs(r: Req) -> tuple[int, dict[str, Any]]:
+    """`st2 pack install /path/to/pack`: an execution of packs.install, finished when this answers
+    (the CLI follows it on the stream, then reads `result.output.packs_list`). An install that
+    fails answers 400 with its reason and leaves nothing registered (the CLI prints a failed
+    install's execution poorly)."""
+    data = obj(r)
+    sources = data.get("packs")
+    if not isinstance(sources, list) or not sources:
+        raise BadRequest("packs must be a non-empty list of pack directories on the server.")
+    for source in sources:
+        packs.local_source(source)
+    given = {"packs": sources, "force": data.get("force") is True}
+    with r.db.read() as tx:
+        p = principal(r, tx)
+    p.require_admin()
+    with r.db.write() as tx:
+        action = actions.get(tx, p, "packs.install")
+        row = launch.start(tx, r.settings, p.org_uid, p.username, action, given)
+        if row["status"] != "succeeded":
+            raise BadRequest(str(row["doc"]["result"].get("error") or "The pack could not be installed."))
+    return 202, {"execution_id": row["id"]}

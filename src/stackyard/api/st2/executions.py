@@ -98,7 +98,7 @@ def rerun(r: Req) -> tuple[int, dict[str, Any]]:
     data = obj(r)
     with r.db.write() as tx:
         p = principal(r, tx)
-        ask = executions.rerun_request(tx, p, r.path["id"], data)
+        ask = executions.rerun_request(tx, r.settings, p, r.path["id"], data)
         row = launch.start(
             tx,
             r.settings,

@@ -3,7 +3,10 @@
 Frames are `event: <name>` + `data: <one JSON line>`; `events` (comma list of fnmatch globs) picks
 the names, `action_refs` and `execution_ids` narrow executions, and the stream ends after an
 `end_event` whose execution is `end_execution_id` and completed. A lone newline is sent as a
-heartbeat every HEARTBEAT_SECONDS.
+heartbeat every HEARTBEAT_SECONDS. Events committed by other processes (a `stackyard worker`
+running the execution) come through this process's `relay.Reader`, started by the first stream;
+a stream waiting for `end_execution_id` also looks at that execution every END_CHECK_SECONDS, so
+it ends even if its last update came before the other process saw this one listening.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from starlette.responses import StreamingResponse
 
 from stackyard.api.routing import Req, Router
 from stackyard.api.st2.common import principal, route
-from stackyard.automation import bus, executions
+from stackyard.automation import bus, executions, relay
 
 router = Router(api="st2")
 HEARTBEAT_SECONDS = 25.0
+END_CHECK_SECONDS = 2.0
 DEFAULT_EVENTS = ["st2.announcement__*", "st2.execution__*", "st2.liveaction__*"]
 
 
@@ -60,25 +64,41 @@ def stream(r: Req) -> StreamingResponse:
                 return False
         return True
 
+    def frame(name: str, data: dict[str, Any]) -> bytes:
+        return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
     async def frames() -> AsyncIterator[bytes]:
         sub = bus.Subscriber(p.org_uid, asyncio.get_running_loop(), accept=accept)
         bus.subscribe(sub)
         try:
+            await asyncio.to_thread(relay.ensure_reader, r.db, r.settings, bus.publish, bus.has_subscribers)
             yield b"\n"
-            if end_id and end_event == "st2.execution__update":
+            ending = bool(end_id and end_event == "st2.execution__update")
+            if ending:
                 # The execution may have finished before this stream opened (`st2 execution tail`
                 # looks at it first): then its last update is sent at once, and the stream ends.
-                done = await asyncio.to_thread(_finished, r, p, end_id)
+                done = await asyncio.to_thread(_finished, r, p, str(end_id))
                 if done is not None:
-                    yield f"event: {end_event}\ndata: {json.dumps(done, separators=(',', ':'))}\n\n".encode()
+                    yield frame(str(end_event), done)
                     return
+            quiet = 0.0
             while True:
+                step = END_CHECK_SECONDS if ending else HEARTBEAT_SECONDS
                 try:
-                    name, data = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
+                    name, data = await asyncio.wait_for(sub.queue.get(), step)
                 except TimeoutError:
-                    yield b"\n"
+                    quiet += step
+                    if ending:
+                        done = await asyncio.to_thread(_finished, r, p, str(end_id))
+                        if done is not None:
+                            yield frame(str(end_event), done)
+                            return
+                    if quiet >= HEARTBEAT_SECONDS:
+                        yield b"\n"
+                        quiet = 0.0
                     continue
-                yield f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+                quiet = 0.0
+                yield frame(name, data)
                 if (
                     end_event
                     and name == end_event
