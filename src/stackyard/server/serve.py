@@ -37,6 +37,8 @@ def configure_logging() -> None:
     # httpx logs every request's full URL at INFO, query string (and any token in it) included:
     # the outbound client's calls (origin fetches, webhooks) must not put those in the log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # libvips reports each finished thread pool and each operation's notes at INFO: not news.
+    logging.getLogger("pyvips").setLevel(logging.WARNING)
 
 
 def run(settings: Settings) -> None:

@@ -100,7 +100,7 @@ def probe(path: Path, limits: Limits) -> Header:
         head = Header(found[0], found[1], found[2], jpeg=True)
     else:
         try:
-            image = pyvips.Image.new_from_file(str(path), access="sequential", fail=True)
+            image = pyvips.Image.new_from_file(str(path), access="sequential", fail_on="warning")
         except pyvips.Error:
             raise _refuse("the file is not an image this server can read.") from None
         orientation = int(image.get("orientation")) if image.get_typeof("orientation") != 0 else 1
