@@ -252,7 +252,7 @@ def publish(tx: Tx, row: Mapping[str, Any], name: str = "st2.execution__update")
 def load(tx: Tx, execution_id: str, org_uid: str | None = None, lock: bool = False) -> Row | None:
     where = "id = ?" + (" AND org_uid = ?" if org_uid else "")
     args = [execution_id] + ([org_uid] if org_uid else [])
-    suffix = " FOR UPDATE" if lock and tx.dialect == "postgresql" else ""
+    suffix = tx.for_update if lock else ""
     row = tx.one(
         f"SELECT id, org_uid, status, start_timestamp, end_timestamp, job_id, doc FROM st2_executions WHERE {where}{suffix}",
         *args,

@@ -374,8 +374,7 @@ def fence(tx: Tx, job: Job) -> None:
     """Raise `LeaseLost` unless this lease still holds the job, for the rest of `tx`: on PostgreSQL
     the row stays locked until `tx` ends (a takeover's claim skips it); SQLite has one writer."""
     where, params = _held([job])
-    lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
-    if tx.one(f"SELECT id FROM jobs WHERE {where}{lock}", *params) is None:
+    if tx.one(f"SELECT id FROM jobs WHERE {where}{tx.for_update}", *params) is None:
         raise LeaseLost(f"job {job.id} is no longer held by {job.lease_owner} (attempt {job.attempts})")
 
 

@@ -57,8 +57,7 @@ def login(db: Database, data: dict[str, Any], settings: Settings) -> Attempt:
         if seen is None:
             return Attempt(error=_bad_credentials(settings.max_failed_logins))
         with db.write() as tx:
-            lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
-            row = tx.one("SELECT * FROM users WHERE uid = ?" + lock, seen["uid"])
+            row = tx.one("SELECT * FROM users WHERE uid = ?" + tx.for_update, seen["uid"])
             if row is None:
                 return Attempt(error=_bad_credentials(settings.max_failed_logins))
             if any(row[k] != seen[k] for k in _CREDENTIALS):

@@ -142,6 +142,13 @@ class Tx:
         self._before: dict[str, Callable[[Tx], object]] = {}
         self._after: dict[str, Callable[[], None]] = {}
 
+    @property
+    def for_update(self) -> str:
+        """`" FOR UPDATE"` on PostgreSQL, to end a SELECT of rows this transaction goes on to change
+        (a concurrent writer of them waits for its commit); `""` on SQLite, whose one writer holds
+        the whole database already."""
+        return " FOR UPDATE" if self.dialect == "postgresql" else ""
+
     def before_commit(self, key: str, fn: Callable[[Tx], object]) -> None:
         """Run `fn(tx)` at the end of this transaction, inside it; once per `key`."""
         self._before.setdefault(key, fn)

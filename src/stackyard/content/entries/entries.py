@@ -85,8 +85,8 @@ def row(
     tx: Tx, access: StackAccess, ct: Target, entry_uid: str, locale: str, *, lock: bool = False
 ) -> Row | None:
     sql = "SELECT * FROM entries WHERE api_key = ? AND branch = ? AND content_type_uid = ? AND uid = ? AND locale = ?"
-    if lock and tx.dialect == "postgresql":
-        sql += " FOR UPDATE"
+    if lock:
+        sql += tx.for_update
     return tx.one(sql, access.api_key, access.branch, ct.uid, entry_uid, locale)
 
 
@@ -99,7 +99,7 @@ def rows(tx: Tx, access: StackAccess, ct: Target, entry_uid: str, *, lock: bool 
     if lock and tx.dialect == "postgresql":
         # Lock the entry's rows, then read again: the locking read's snapshot predates a copy that a
         # writer we waited for may have just committed (a new locale), and the second read sees it.
-        tx.all(sql + " FOR UPDATE", *params)
+        tx.all(sql + tx.for_update, *params)
     found = [r for r in tx.all(sql, *params) if r["content_type_uid"] == ct.uid]
     if not found:
         raise not_found()

@@ -395,10 +395,9 @@ def _delete_entries(tx: Tx, access: StackAccess, uid: str) -> int:
     key, branch = access.api_key, access.branch
     # Lock the entries before the spine locks the stack row at commit: entry updates take the same
     # two locks in that order, so a forced delete racing an update cannot deadlock on PostgreSQL.
-    lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
     rows = tx.all(
         "SELECT uid, locale, version, title FROM entries WHERE api_key = ? AND branch = ? AND content_type_uid = ? "
-        "ORDER BY uid, locale" + lock,
+        "ORDER BY uid, locale" + tx.for_update,
         key,
         branch,
         uid,

@@ -249,8 +249,9 @@ def run(db: Database, job: Job) -> None:
     while True:
         with db.write() as tx:
             jobs.fence(tx, job)
-            lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
-            row = tx.one(f"SELECT * FROM bulk_jobs WHERE api_key = ? AND uid = ?{lock}", api_key, job_uid)
+            row = tx.one(
+                f"SELECT * FROM bulk_jobs WHERE api_key = ? AND uid = ?{tx.for_update}", api_key, job_uid
+            )
             if row is None or row["status"] == COMPLETED:
                 return
             request = jload(row["request"])

@@ -163,8 +163,7 @@ def run(db: Database, job: Job) -> None:
 
 
 def _locked(tx: Tx, api_key: str, item: str) -> Row | None:
-    lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
-    return tx.one("SELECT * FROM publish_queue WHERE api_key = ? AND uid = ?" + lock, api_key, item)
+    return tx.one("SELECT * FROM publish_queue WHERE api_key = ? AND uid = ?" + tx.for_update, api_key, item)
 
 
 def _finish(tx: Tx, api_key: str, item: str, status: str, details: dict[str, Any]) -> None:

@@ -37,8 +37,8 @@ def not_found() -> NotFound:
 
 def row(tx: Tx, access: StackAccess, release_uid: str, *, lock: bool = False) -> Row:
     sql = "SELECT * FROM releases WHERE api_key = ? AND branch = ? AND uid = ?"
-    if lock and tx.dialect == "postgresql":
-        sql += " FOR UPDATE"
+    if lock:
+        sql += tx.for_update
     r = tx.one(sql, access.api_key, access.branch, release_uid)
     if r is None:
         raise not_found()
