@@ -68,6 +68,35 @@ def test_tokens_and_a_management_token_client(live: Live, sdk: Client, api_key: 
     assert [t["uid"] for t in stack.delivery_token().find().json()["tokens"]] == [dt["uid"]]
     assert stack.delivery_token(dt["uid"]).update({"token": {"name": "Web"}}).json()["token"]["name"] == "Web"
     assert "notice" in stack.delivery_token(dt["uid"]).delete().json()
+
+
+def test_a_delivery_tokens_preview_token_opens_live_preview_until_deleted(
+    live: Live, sdk: Client, api_key: str
+) -> None:
+    stack = sdk.stack(api_key)
+    stack.environments().create({"environment": {"name": "production"}})
+    scope = [
+        {"module": "environment", "environments": ["production"], "acl": {"read": True}},
+        {"module": "branch", "branches": ["main"], "acl": {"read": True}},
+    ]
+    dt = stack.delivery_token().create({"token": {"name": "Site", "scope": scope}}).json()["token"]
+    field = {"uid": "title", "data_type": "text", "display_name": "Title", "mandatory": True}
+    stack.content_types().create({"content_type": {"title": "Note", "uid": "note", "schema": [field]}})
+    entry = stack.content_types("note").entry().create({"entry": {"title": "Only a draft"}}).json()["entry"]
+    # given a preview token made through the SDK
+    preview = stack.delivery_token(dt["uid"]).create_preview_token().json()["token"]["preview_token"]
+    assert preview
+    headers = {"api_key": api_key, "access_token": dt["token"], "environment": "production"}
+    path = f"/v3/content_types/note/entries/{entry['uid']}"
+    with live.client(**headers) as cda:
+        # then the unpublished draft is readable in live preview with it
+        r = cda.get(path, params={"live_preview": "h"}, headers={"preview_token": preview})
+        assert r.status_code == 200, r.text
+        assert r.json()["entry"]["title"] == "Only a draft"
+        # and once deleted, the same preview is refused
+        assert "notice" in stack.delivery_token(dt["uid"]).delete_preview_token().json()
+        r = cda.get(path, params={"live_preview": "h"}, headers={"preview_token": preview})
+        assert r.status_code == 401, r.text
     # a management token reading environments works as a credential of its own client
     mscope = [{"module": "environment", "acl": {"read": True, "write": False}}]
     mt = stack.management_token().create({"token": {"name": "CI", "scope": mscope}}).json()["token"]
