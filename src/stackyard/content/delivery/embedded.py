@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import orjson
+from stackyard.store.engine import jload
 
 Item = tuple[str, str, str]  # ("entry", content type uid, uid) or ("asset", "", uid)
 FetchEntries = Callable[[set[tuple[str, str]]], dict[tuple[str, str], Any]]
@@ -134,8 +134,7 @@ def attach(docs: list[dict[str, Any]], schema: Any, entries: FetchEntries, asset
                 if kind == "entry":
                     got = got_entries.get((ct, uid))
                     if got is not None:
-                        loaded = orjson.loads(got) if isinstance(got, str | bytes) else got
-                        shown.append({**loaded, "_content_type_uid": ct})
+                        shown.append({**jload(got), "_content_type_uid": ct})
                 elif uid in got_assets:
                     shown.append({**got_assets[uid], "_content_type_uid": ASSETS})
             out[path] = shown

@@ -27,7 +27,7 @@ from stackyard.access.caller import Caller
 from stackyard.access.policy import require
 from stackyard.access.resolve import authenticate, stack_access
 from stackyard.content.delivery.ask import Ask
-from stackyard.content.delivery.reader import Body, Read, load, not_found_entry
+from stackyard.content.delivery.reader import Body, Read, not_found_entry
 from stackyard.content.delivery.scope import Scope, resolve
 from stackyard.content.entries.entries import render
 from stackyard.errors import NotFound, Unauthorized, invalid
@@ -228,7 +228,7 @@ def entry(tx: Tx, s: Scope, ct_uid: str, uid: str, ask: Ask, draft: Draft) -> tu
     )
     doc.pop("publish_details", None)
     if published is not None:
-        doc["publish_details"] = load(published["document"]).get("publish_details")
+        doc["publish_details"] = jload(published["document"]).get("publish_details")
     shaped = [doc]
     read.shape(shaped)
     body: Body = {"entry": shaped[0]}

@@ -31,15 +31,11 @@ from stackyard.content.model import content_types as model
 from stackyard.content.model import global_fields as gf_model
 from stackyard.errors import BadRequest, NotFound
 from stackyard.stacks import locales
-from stackyard.store.engine import Tx
+from stackyard.store.engine import Tx, jload
 from stackyard.store.query import Where, compile_query, leaf_sql, order_by, prepare
 
 Body = dict[str, Any]
 _TYPEAHEAD = re.compile(r"^[\w ]{1,100}$")
-
-
-def load(value: Any) -> Any:
-    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def not_found_entry() -> NotFound:
@@ -304,7 +300,7 @@ def entry(tx: Tx, scope: Scope, ct_uid: str, uid: str, ask: Ask) -> tuple[Body, 
     elif ask.plain and isinstance(row["document"], str | bytes):
         body = {"entry": orjson.Fragment(row["document"])}
     else:
-        shaped = [load(row["document"])]
+        shaped = [jload(row["document"])]
         read.shape(shaped)
         body = {"entry": shaped[0]}
     read.add_content_type(body)
@@ -334,7 +330,7 @@ def _earlier(tx: Tx, scope: Scope, ct_uid: str, uid: str, current: Any, version:
         current["locale"],
         version,
     )
-    source = load(current["document"]).get("locale")
+    source = jload(current["document"]).get("locale")
     base = tx.one(
         "SELECT * FROM entries WHERE api_key = ? AND branch = ? AND uid = ? AND locale = ? AND content_type_uid = ?",
         scope.api_key,
@@ -429,7 +425,7 @@ def entries(tx: Tx, scope: Scope, ct_uid: str, ask: Ask) -> tuple[Body, list[str
     if ask.plain and rows and isinstance(rows[0]["document"], str | bytes):
         body["entries"] = [orjson.Fragment(r["document"]) for r in rows]
     else:
-        docs = [load(r["document"]) for r in rows]
+        docs = [jload(r["document"]) for r in rows]
         read.shape(docs)
         body["entries"] = docs
     if ask.count:

@@ -25,12 +25,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import orjson
-
 from stackyard.content.delivery import sync_tokens
 from stackyard.content.delivery.scope import Scope
 from stackyard.errors import UnprocessableEntity
-from stackyard.store.engine import Database, Tx
+from stackyard.store.engine import Database, Tx, jload
 
 PAGE = 100
 TYPES = (
@@ -88,7 +86,7 @@ def _position(tx: Tx, scope: Scope) -> int:
 
 
 def _data(doc: Any) -> dict[str, Any]:
-    d = orjson.loads(doc) if isinstance(doc, str | bytes) else dict(doc)
+    d = dict(jload(doc))
     d.pop("ACL", None)
     d.pop("_in_progress", None)
     return d
