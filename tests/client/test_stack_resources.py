@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from stackyard.client.management import Client
@@ -56,14 +58,19 @@ def test_roles(sdk: Client, api_key: str) -> None:
     assert roles(uid).delete().json() == {"notice": "The role deleted successfully."}
 
 
-def test_tokens_and_a_management_token_client(live: Live, sdk: Client, api_key: str) -> None:
-    stack = sdk.stack(api_key)
+def _site_token(stack: Any) -> dict[str, Any]:
+    """A delivery token named Site for a new environment `production` (answered with its secret)."""
     stack.environments().create({"environment": {"name": "production"}})
     scope = [
         {"module": "environment", "environments": ["production"], "acl": {"read": True}},
         {"module": "branch", "branches": ["main"], "acl": {"read": True}},
     ]
-    dt = stack.delivery_token().create({"token": {"name": "Site", "scope": scope}}).json()["token"]
+    return dict(stack.delivery_token().create({"token": {"name": "Site", "scope": scope}}).json()["token"])
+
+
+def test_tokens_and_a_management_token_client(live: Live, sdk: Client, api_key: str) -> None:
+    stack = sdk.stack(api_key)
+    dt = _site_token(stack)
     assert dt["token"]  # the secret, shown once
     assert [t["uid"] for t in stack.delivery_token().find().json()["tokens"]] == [dt["uid"]]
     assert stack.delivery_token(dt["uid"]).update({"token": {"name": "Web"}}).json()["token"]["name"] == "Web"
@@ -74,12 +81,7 @@ def test_a_delivery_tokens_preview_token_opens_live_preview_until_deleted(
     live: Live, sdk: Client, api_key: str
 ) -> None:
     stack = sdk.stack(api_key)
-    stack.environments().create({"environment": {"name": "production"}})
-    scope = [
-        {"module": "environment", "environments": ["production"], "acl": {"read": True}},
-        {"module": "branch", "branches": ["main"], "acl": {"read": True}},
-    ]
-    dt = stack.delivery_token().create({"token": {"name": "Site", "scope": scope}}).json()["token"]
+    dt = _site_token(stack)
     field = {"uid": "title", "data_type": "text", "display_name": "Title", "mandatory": True}
     stack.content_types().create({"content_type": {"title": "Note", "uid": "note", "schema": [field]}})
     entry = stack.content_types("note").entry().create({"entry": {"title": "Only a draft"}}).json()["entry"]
