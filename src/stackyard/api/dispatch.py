@@ -183,6 +183,20 @@ class IndexedRoutes(BaseRoute):
             return Match.PARTIAL, {**partial, "stackyard.allow": allowed}
         return Match.NONE, {}
 
+    def resolve(self, scope: Scope) -> tuple[Any, dict[str, Any]] | None:
+        """The ASGI app and path parameters of the route that fully matches `scope`, if one does:
+        the route `matches` would find, without building the child scopes it answers."""
+        path = get_route_path(scope)
+        method = scope["method"]
+        for route in self._candidates(path):
+            found = route.path_regex.match(path)
+            if found is not None and method in (route.methods or ()):
+                params = found.groupdict()
+                for key, value in params.items():
+                    params[key] = route.param_convertors[key].convert(value)
+                return route.app, params
+        return None
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         allowed = scope.get("stackyard.allow")
         if allowed is not None:
@@ -234,6 +248,20 @@ class APIRoutes(BaseRoute):
                 partial = match, {**child, "stackyard.table": table}
         return partial or (Match.NONE, {})
 
+    def resolve(self, scope: Scope) -> tuple[Any, dict[str, Any]] | None:
+        """The app and path parameters of the route `matches` would call for a full match, if
+        there is one (a pending API answers through `handle`, so it resolves to None)."""
+        api = api_of(scope)
+        if api in self.pending:
+            return None
+        for name in (api, _FALLBACK.get(api)):
+            table = self.tables.get(name) if name else None
+            if table is not None:
+                found = table.resolve(scope)
+                if found is not None:
+                    return found
+        return None
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         api = scope.get("stackyard.pending")
         if api is None:
@@ -280,14 +308,14 @@ class Dispatch:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            match, child = self.routes.matches(scope)
-            if match is Match.FULL:
-                scope.update(child)
-                await self._handle(scope, receive, send)
+            found = self.routes.resolve(scope)
+            if found is not None:
+                app, scope["path_params"] = found
+                await self._handle(app, scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
-    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _handle(self, app: Any, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def sending(message: Any) -> None:
@@ -296,7 +324,7 @@ class Dispatch:
             await send(message)
 
         try:
-            await self.routes.handle(scope, receive, sending)
+            await app(scope, receive, sending)
         except Exception:
             log.exception("unhandled error")
             if started:

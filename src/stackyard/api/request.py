@@ -33,7 +33,8 @@ class RequestHeaders(Headers):
     `Headers`, the first of repeated headers is the one a single lookup answers."""
 
     def __init__(self, scope: Any) -> None:
-        super().__init__(scope=scope)
+        # What `Headers(scope=scope)` does, without its argument checks.
+        self._list = scope["headers"] = list(scope["headers"])
         first: dict[str, str] = {}
         for k, v in reversed(self._list):
             first[k.decode("latin-1")] = v.decode("latin-1")
@@ -54,10 +55,17 @@ class RequestQuery(QueryParams):
     repeated name, as `QueryParams` answers) instead of `Mapping.get`'s way round `__getitem__`."""
 
     def __init__(self, raw: bytes) -> None:
-        if raw:
+        if raw and (b"%" in raw or b"+" in raw):
             super().__init__(raw)
-        else:
-            super().__init__()
+            return
+        # Nothing to unquote: the pairs `parse_qsl(..., keep_blank_values=True)` would give.
+        pairs = []
+        for part in raw.decode("latin-1").split("&") if raw else ():
+            if part:
+                name, _, value = part.partition("=")
+                pairs.append((name, value))
+        self._list = pairs
+        self._dict = dict(pairs)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._dict.get(key, default)

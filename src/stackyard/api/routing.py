@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from pathlib import Path
@@ -63,10 +63,38 @@ __all__ = ["MAX_SKIP", "Endpoint", "Handler", "JSONResponse", "Req", "Router", "
 
 
 class JSONResponse(Response):
+    """A JSON answer (`json_out.dumps`), built and sent with less work than Starlette's own: the
+    raw headers are made once, in one pass, and the two messages are sent as they are."""
+
     media_type = "application/json"
+
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: Any = None,
+    ) -> None:
+        self.status_code = status_code
+        self.background = background
+        body = self.body = self.render(content)
+        raw = [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON_TYPE)]
+        if headers:
+            raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.raw_headers = raw
 
     def render(self, content: Any) -> bytes:
         return dumps(content)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body})
+        if self.background is not None:
+            await self.background()
+
+
+_JSON_TYPE = b"application/json"
 
 
 class Router:

@@ -9,6 +9,7 @@ by message: nothing here collects a body, so streaming responses stay streaming.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -28,9 +29,11 @@ def write_access_line(line: str) -> None:
 
     When the only destination is a plain stream handler that prints the message as it is (what
     `serve` sets up), the line goes to its stream directly: a LogRecord, its formatting and the
-    handler chain cost about as much as rendering a short answer. Any other setup (an operator's
-    handlers, filters, pytest's capture) gets a record, without the stack walk `info()` makes to
-    find the calling file and line, which no access line shows.
+    handler chain cost about as much as rendering a short answer. On the event loop, the stream is
+    flushed once the loop has run what is ready (one write for all the lines of requests finished
+    together, not one each). Any other setup (an operator's handlers, filters, pytest's capture)
+    gets a record, without the stack walk `info()` makes to find the calling file and line, which
+    no access line shows.
     """
     handlers = access_log.handlers
     if len(handlers) == 1 and not access_log.propagate and not access_log.filters:
@@ -44,9 +47,29 @@ def write_access_line(line: str) -> None:
         ):
             with h.lock:  # type: ignore[union-attr]
                 h.stream.write(line + "\n")
-                h.stream.flush()
+            _flush_soon(h)
             return
     access_log.handle(access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, line, (), None))
+
+
+_flushing: set[logging.Handler] = set()
+
+
+def _flush_soon(h: logging.Handler) -> None:
+    """Flush `h` after the callbacks the event loop has ready now; at once off the loop."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        h.flush()
+        return
+    if h not in _flushing:
+        _flushing.add(h)
+        loop.call_soon(_flush_now, h)
+
+
+def _flush_now(h: logging.Handler) -> None:
+    _flushing.discard(h)
+    h.flush()
 
 
 # Path segments that carry a secret (activation, reset and ownership tokens) never reach the log.
