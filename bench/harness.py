@@ -225,6 +225,8 @@ def drive(
                 "raw",
                 "--subprocesses",
                 "--nonblocking",
+                "--rate",
+                os.environ.get("BENCH_PROFILE_RATE", "100"),
                 *(["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else []),
                 "-o",
                 str(RESULTS / f"{profile}.txt"),

@@ -23,7 +23,7 @@ from stackyard.core import cache, events, spine
 from stackyard.core.event_types import EVENT_TYPES
 from stackyard.errors import PreconditionFailed, Unauthorized
 from stackyard.identity import organizations, users
-from stackyard.stacks import stacks
+from stackyard.stacks import locales, stacks
 from stackyard.store.engine import Database, Tx
 from tests.access.helpers import management_token, member, role_uid
 from tests.conftest import Live, User, free_port
@@ -75,6 +75,8 @@ def test_every_event_type_has_exactly_one_rule() -> None:
         ("stack.delete", {("stack", "blt_stack")}),
         ("management_token.update", {("token", "blt_stack", "blt_object")}),
         ("delivery_token.delete", {("token", "blt_stack", "blt_object")}),
+        ("locale.create", {("locales", "blt_stack", "main")}),
+        ("locale.delete", {("locales", "blt_stack", "main")}),
         ("entry.update", set()),
         ("environment.delete", set()),
     ],
@@ -90,7 +92,9 @@ def test_what_a_rule_drops_is_what_values_are_tagged_with() -> None:
     assert cache.affected(_event("management_token.delete")) <= set(
         cache.token_tags("blt_stack", "blt_object")
     )
-    for tags in (cache.schema_tags("k", "main"), cache.access_tags("k"), cache.token_tags("k", "t")):
+    assert cache.affected(_event("locale.update")) <= set(cache.locale_tags("blt_stack", "main"))
+    every = (cache.schema_tags("k", "main"), cache.access_tags("k"), cache.token_tags("k", "t"))
+    for tags in (*every, cache.locale_tags("k", "main")):
         assert cache.affected({**_event("stack.delete"), "api_key": "k"}) <= set(tags)
 
 
@@ -444,6 +448,28 @@ def test_token_changes_reach_another_handle_at_once(
         scope()
 
 
+def test_locale_changes_reach_another_handle_at_once(
+    live: Live, cma: httpx.Client, owner: User, api_key: str, other: Database
+) -> None:
+    # given the second handle has the stack's locales cached
+    def has(code: str) -> bool:
+        def read(tx: Tx) -> bool:
+            stack_access(tx, authenticate(tx, {"authtoken": owner.authtoken}), api_key)
+            return locales.exists(tx, api_key, code)
+
+        return bool(_through(other, read))
+
+    hits = cache.of(other).hits
+    assert has("en-us") and has("en-us") and not has("fr-fr")
+    assert cache.of(other).hits > hits
+    # when a locale is added through the first handle, then the second sees it at once
+    assert cma.post("/v3/locales", json={"locale": {"code": "fr-fr"}}).status_code == 201
+    assert has("fr-fr")
+    # and once it is deleted, it is gone there too
+    assert cma.delete("/v3/locales/fr-fr").status_code == 200
+    assert not has("fr-fr") and has("en-us")
+
+
 def test_organization_roles_are_never_cached(
     live: Live, cma: httpx.Client, owner: User, api_key: str, other: Database
 ) -> None:
@@ -505,16 +531,19 @@ def test_fetching_an_entry_runs_fewer_statements(
         assert len(uncached) == 6
         assert any("FROM content_types" in s for s in uncached)
         assert any("FROM member_roles" in s for s in uncached)
-        # when it is on, after a first fetch: session, stack (with the event clock), locale, entry
+        # when it is on, after a first fetch: session, stack (with the event clock), entry
         cache.configure(live.db, max_entries=cache.DEFAULT_ENTRIES)
         run(c)
         cached = run(c)
-        assert len(cached) == 4, cached
-        assert not any("content_types" in s or "member_roles" in s or "FROM events" in s for s in cached)
+        assert len(cached) == 3, cached
+        assert not any(
+            "content_types" in s or "member_roles" in s or "FROM locales" in s or "FROM events" in s
+            for s in cached
+        )
         assert run(c) == cached
-    # the owner's fetch went from five statements to four
+    # the owner's fetch went from five statements to three
     with live.client(authtoken=cma.headers["authtoken"], api_key=api_key) as c:
-        assert len(run(c)) == 4
+        assert len(run(c)) == 3
 
 
 LISTS = [

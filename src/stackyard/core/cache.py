@@ -5,6 +5,7 @@
 | `("schema", api_key, branch, uid)` | a content type, global fields inlined (`content_types.load`) | content_type.*, global_field.* (same branch) |
 | `("member_roles", api_key, user_uid)` | the roles a user holds in a stack (`resolve.stack_access`) | role.*, membership and ownership events |
 | `("delivery_token" or "management_token", sha256)` | a token's uid, stack, scope, expiry (`resolve.authenticate`) | that token's events |
+| `("locales", api_key, branch)` | the codes of a stack's locales (`locales.exists`) | locale.* (same branch) |
 | any of the above | | stack.create, stack.delete |
 
 **Never stale.** Every change to a cached value is written together with its event, and events
@@ -74,6 +75,10 @@ def _token(e: Mapping[str, Any]) -> set[Tag]:
     return {("token", e["api_key"], e["object_uid"])}
 
 
+def _locales(e: Mapping[str, Any]) -> set[Tag]:
+    return {("locales", e["api_key"], e["branch"])}
+
+
 def _stack(e: Mapping[str, Any]) -> set[Tag]:
     return {("stack", e["api_key"])}
 
@@ -102,9 +107,9 @@ RULES: dict[str, Rule] = {
     **_each("global_field", _CRUD, _schemas),
     **_each("delivery_token", _CRUD, _token),
     **_each("management_token", _CRUD, _token),
-    # Token scopes name environments by uid and locales are read per request: nothing cached.
+    # Token scopes name environments by uid: nothing cached.
     **_each("environment", _CRUD, _nothing),
-    **_each("locale", _CRUD, _nothing),
+    **_each("locale", _CRUD, _locales),
     # Extensions are referenced from schemas by uid, never inlined.
     **_each("extension", _CRUD, _nothing),
     **_each("label", _CRUD, _nothing),
@@ -155,6 +160,10 @@ def schema_tags(api_key: str, branch: str) -> tuple[Tag, ...]:
 
 def access_tags(api_key: str) -> tuple[Tag, ...]:
     return (("access", api_key), ("stack", api_key))
+
+
+def locale_tags(api_key: str, branch: str) -> tuple[Tag, ...]:
+    return (("locales", api_key, branch), ("stack", api_key))
 
 
 def token_tags(api_key: str, token_uid: str) -> tuple[Tag, ...]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from stackyard.access.caller import StackAccess
 from stackyard.access.policy import require, visible
-from stackyard.core import spine
+from stackyard.core import cache, spine
 from stackyard.errors import Conflict, UnprocessableEntity, invalid, not_found
 from stackyard.ids import now, uid
 from stackyard.store.engine import Row, Tx
@@ -104,12 +104,17 @@ def chain(tx: Tx, api_key: str, code: str, branch: str = "main") -> list[str]:
 
 
 def exists(tx: Tx, api_key: str, code: str, branch: str = "main") -> bool:
-    return (
-        tx.one(
-            "SELECT 1 AS x FROM locales WHERE api_key = ? AND branch = ? AND code = ?", api_key, branch, code
-        )
-        is not None
-    )
+    return code in codes(tx, api_key, branch)
+
+
+def codes(tx: Tx, api_key: str, branch: str = "main") -> frozenset[str]:
+    """The codes of the stack's locales in `branch`; read transactions share them (`core.cache`)."""
+
+    def load() -> frozenset[str]:
+        found = tx.all("SELECT code FROM locales WHERE api_key = ? AND branch = ?", api_key, branch)
+        return frozenset(r["code"] for r in found)
+
+    return cache.cached(tx, ("locales", api_key, branch), load, lambda _: cache.locale_tags(api_key, branch))
 
 
 def find(tx: Tx, access: StackAccess) -> list[dict[str, Any]]:
