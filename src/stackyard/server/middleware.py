@@ -76,7 +76,8 @@ class RequestContext:
         self.app = app
         self.max_body = max_body_bytes
         self.log_requests = log_requests
-        self._answer_now = getattr(app, "answer_now", None)
+        self.answers_now = bool(getattr(app, "answers_now", False))  # `answer_now` can say more than None
+        self._answer_now = app.answer_now if self.answers_now else None
 
     def _identify(self, scope: Scope) -> tuple[str, str, bytes | None]:
         """The request's id and API (left in `scope["state"]`), and its declared body length."""

@@ -21,8 +21,9 @@ timeout, without an answer.
 
 Answers that need no ASGI cycle are written here too. When a GET or HEAD with no body has its head
 complete, and the connection has no earlier request still being answered, the app's `answer_now`
-(`RequestContext.answer_now`, for delivery response-cache hits) may give the whole answer at once;
-it is written with uvicorn's default headers, as uvicorn would, and nothing reaches ASGI. Every
+(`RequestContext.answer_now`, for delivery response-cache hits; offered when its `answers_now` is
+true) may give the whole answer at once; it is written with uvicorn's default headers, as uvicorn
+would, and nothing reaches ASGI. Every
 other request (and this one, when `answer_now` says None) goes on to uvicorn's cycle unchanged.
 An ASGI cycle costs more than a cached answer: a task, the scope's messages, the header checks.
 """
@@ -175,8 +176,9 @@ if HAVE_HTTPTOOLS:
             self._refusal: APIError | None = None
             self._answered = False
             self._dropped = 0
-            self._answer_now: Callable[[dict[str, Any]], Reply | None] | None = getattr(
-                self.app, "answer_now", None
+            app = self.app
+            self._answer_now: Callable[[dict[str, Any]], Reply | None] | None = (
+                app.answer_now if getattr(app, "answers_now", False) else None
             )
             self._now = False  # the current message was answered by `answer_now`
             self._idle_after_now = False  # a direct answer left the connection idle: arm keep-alive

@@ -108,9 +108,11 @@ class _Front(_Switch):
     """The switch of the delivery tests' server, offering the current app's `answer_now` to the
     HTTP protocol as `serve` does (`server.protocol`: cached reads answered without ASGI)."""
 
+    answers_now = True
+
     def answer_now(self, scope: dict[str, Any]) -> Any:
         app = self.app
-        return None if app is None else app.answer_now(scope)
+        return app.answer_now(scope) if app is not None and app.answers_now else None
 
 
 @pytest.fixture(scope="session")

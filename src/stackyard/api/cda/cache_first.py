@@ -94,6 +94,7 @@ class CacheFirst:
         self.enabled = enabled
         self.cache = response_cache.of(db)
         self.local = db.dialect == "sqlite"
+        self.answers_now = enabled and self.local  # `answer_now` can say more than None
         self._running: asyncio.Future[None] | None = None  # the catch-up in flight
         self._queued: asyncio.Future[None] | None = None  # the one to start after it
 
