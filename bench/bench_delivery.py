@@ -25,6 +25,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,29 @@ def stackyard(url: str, data_dir: str, settings: dict[str, str], log: str) -> It
     with process(env, [sys.executable, "-c", SERVE], log, data_dir) as proc:
         base = f"http://127.0.0.1:{port}"
         wait_healthy(base, proc)
+        wait_listening(port, int(settings.get("workers", "1")))
         yield Server(url=base, port=port, process=proc)
+
+
+def wait_listening(port: int, sockets: int, timeout: float = 60) -> None:
+    """Wait until `sockets` sockets listen on `port`: with `--workers` each worker listens on a
+    socket of its own once it has started (`server/listen.py`), and /healthz answers as soon as
+    the first one does; connections made before the others listen all land on that one."""
+    if sockets <= 1:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listening = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError), open(table) as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        listening += 1
+        if listening >= sockets or not Path("/proc/net/tcp").exists():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"only some of the {sockets} workers listen on port {port}")
 
 
 @contextlib.contextmanager

@@ -172,12 +172,13 @@ class _Switch:
         await self.app(scope, receive, send)
 
 
-def _serve(app: Any) -> tuple[Any, threading.Thread, str]:
+def _serve(app: Any, **options: Any) -> tuple[Any, threading.Thread, str]:
+    """uvicorn in a thread; `options` go to `uvicorn.Config` (say, the protocol `serve` uses)."""
     import uvicorn
 
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off", **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

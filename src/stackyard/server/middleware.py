@@ -5,14 +5,17 @@ shape of the request's API) before routing, unread. Each route then applies its 
 reads (`max_body_bytes`, or `max_upload_bytes` for streaming routes; see `api.body`), which covers
 chunked bodies too, as they are read and before the handler starts. Responses pass through message
 by message: nothing here collects a body, so streaming responses stay streaming.
+
+`answer_now` is the same for the answers the HTTP protocol writes itself (cached delivery reads,
+`api.cda.cache_first`): the same request id header and the same access line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
-import secrets
 import time
 from typing import Any
 
@@ -79,6 +82,7 @@ _SECRET_PATH = re.compile(r"(/(?:activate|accept_ownership|reset_password)/)[^/?
 _SANE_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,64}")
 
 Scope = dict[str, Any]
+Reply = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
 
 
 def redact_path(path: str) -> str:
@@ -95,11 +99,11 @@ class RequestContext:
         self.app = app
         self.max_body = max_body_bytes
         self.log_requests = log_requests
+        self.answers_now = bool(getattr(app, "answers_now", False))  # `answer_now` can say more than None
+        self._answer_now = app.answer_now if self.answers_now else None
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def _identify(self, scope: Scope) -> tuple[str, str, bytes | None]:
+        """The request's id and API (left in `scope["state"]`), and its declared body length."""
         incoming = declared = None
         for k, v in scope["headers"]:
             if k == b"x-request-id":
@@ -108,10 +112,38 @@ class RequestContext:
                 declared = v
         request_id = incoming.decode("latin-1") if incoming is not None else ""
         if not _SANE_ID.fullmatch(request_id):
-            request_id = secrets.token_hex(8)
+            # unique, not secret: the Mersenne Twister (reseeded in each forked process) costs no
+            # system call, where `secrets` asks the kernel for every request
+            request_id = f"{random.getrandbits(64):016x}"
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["api"] = api = classify_scope(scope)
+        return request_id, api, declared
+
+    def answer_now(self, scope: Scope) -> Reply | None:
+        """The whole answer to a bodiless request, when the app below can give it without the ASGI
+        cycle (`CacheFirst.answer_now`), with the request id added and the access line written;
+        None when the request must go through `__call__`."""
+        if self._answer_now is None:
+            return None
+        start = time.perf_counter()
+        request_id, api, declared = self._identify(scope)
+        if declared is not None:
+            return None
+        found = self._answer_now(scope)
+        if found is None:
+            return None
+        status, headers, body = found
+        headers = [h for h in headers if h[0] != b"x-request-id"]
+        headers.append((b"x-request-id", request_id.encode()))
+        self._log(scope, request_id, api, status, start)
+        return status, headers, body
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id, api, declared = self._identify(scope)
         start = time.perf_counter()
         status_holder = [0]
         rid = request_id.encode()
@@ -128,13 +160,16 @@ class RequestContext:
             await self._reject(send_with_id, api, request_id)
         else:
             await self.app(scope, receive, send_with_id)
+        self._log(scope, request_id, api, status_holder[0], start)
+
+    def _log(self, scope: Scope, request_id: str, api: str, status: int, start: float) -> None:
         if self.log_requests and access_log.isEnabledFor(logging.INFO):
             line = {
                 "request_id": request_id,
                 "method": scope["method"],
                 "path": redact_path(scope["path"]),
                 "api": api,
-                "status": status_holder[0],
+                "status": status,
                 "ms": round((time.perf_counter() - start) * 1000, 2),
                 "remote": (scope.get("client") or ("",))[0],
             }

@@ -18,6 +18,14 @@ request id and `Connection: close`. The connection then drops whatever the clien
 `LINGER_SECONDS` (up to `LINGER_BYTES`) before closing, so a client still sending its head reads
 the answer rather than a reset. A connection that sends nothing at all is closed after the same
 timeout, without an answer.
+
+Answers that need no ASGI cycle are written here too. When a GET or HEAD with no body has its head
+complete, and the connection has no earlier request still being answered, the app's `answer_now`
+(`RequestContext.answer_now`, for delivery response-cache hits; offered when its `answers_now` is
+true) may give the whole answer at once; it is written with uvicorn's default headers, as uvicorn
+would, and nothing reaches ASGI. Every
+other request (and this one, when `answer_now` says None) goes on to uvicorn's cycle unchanged.
+An ASGI cycle costs more than a cached answer: a task, the scope's messages, the header checks.
 """
 
 from __future__ import annotations
@@ -25,12 +33,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from stackyard.api.dispatch import api_of_path
 from stackyard.api.errors import render
 from stackyard.errors import APIError, BadRequest
+from stackyard.server.middleware import Reply
 from stackyard.settings import Settings
 
 log = logging.getLogger("stackyard.server")
@@ -165,6 +176,12 @@ if HAVE_HTTPTOOLS:
             self._refusal: APIError | None = None
             self._answered = False
             self._dropped = 0
+            app = self.app
+            self._answer_now: Callable[[dict[str, Any]], Reply | None] | None = (
+                app.answer_now if getattr(app, "answers_now", False) else None
+            )
+            self._now = False  # the current message was answered by `answer_now`
+            self._idle_after_now = False  # a direct answer left the connection idle: arm keep-alive
 
         # -- connection ---------------------------------------------------------------------
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -196,6 +213,9 @@ if HAVE_HTTPTOOLS:
                     return
             if data:
                 self._feed(data)
+            if self._idle_after_now:
+                self._idle_after_now = False
+                self._keep_alive_if_idle()
 
         def _feed(self, data: bytes) -> None:
             try:
@@ -241,6 +261,8 @@ if HAVE_HTTPTOOLS:
         def on_headers_complete(self) -> None:
             self._in_head = False
             self._head_bytes = 0
+            if self._answer_now is not None and self._answered_now():
+                return
             self._last_body = self.loop.time()
             self._arm(self.limits.receive_timeout, self._body_timed_out)
             super().on_headers_complete()
@@ -252,7 +274,74 @@ if HAVE_HTTPTOOLS:
         def on_message_complete(self) -> None:
             self._disarm()
             self._started = False
+            if self._now:
+                self._now = False
+                return
             super().on_message_complete()
+
+        # -- answers without ASGI ------------------------------------------------------------
+        def _answered_now(self) -> bool:
+            """Answer the request whose head just completed through `answer_now`, if it can be."""
+            cycle = self.cycle
+            if (cycle is not None and not cycle.response_complete) or self.pipeline:
+                return False  # answers leave in order: this one waits for the earlier one
+            if not self.url.startswith(b"/v3/"):
+                return False
+            parser = self.parser
+            method = parser.get_method()
+            if method not in (b"GET", b"HEAD") or parser.should_upgrade():
+                return False
+            for name, _ in self.headers:
+                if name == b"content-length" or name == b"transfer-encoding":
+                    return False
+            scope: Any = self.scope
+            try:
+                parsed = httptools.parse_url(self.url)
+            except httptools.HttpParserError:
+                return False  # uvicorn's path says what is wrong with it
+            path = parsed.path.decode("ascii")
+            if "%" in path:
+                path = urllib.parse.unquote(path)
+            http_version = parser.get_http_version()
+            scope["method"] = method.decode("ascii")
+            if http_version != "1.1":
+                scope["http_version"] = http_version
+            scope["path"] = self.root_path + path
+            scope["raw_path"] = self.root_path.encode("ascii") + parsed.path
+            scope["query_string"] = parsed.query or b""
+            assert self._answer_now is not None
+            found = self._answer_now(scope)
+            if found is None:
+                return False
+            status, headers, body = found
+            keep_alive = http_version != "1.0" and parser.should_keep_alive()
+            lines = [STATUS_LINE[status]]
+            lines += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
+            lines += [name + b": " + value + b"\r\n" for name, value in headers]
+            if not keep_alive:
+                lines.append(b"connection: close\r\n")
+            lines += [b"\r\n", body]
+            self.transport.write(b"".join(lines))
+            self.server_state.total_requests += 1
+            self._now = True
+            self._disarm()
+            if keep_alive:
+                self._idle_after_now = True
+            else:
+                self.transport.close()
+            return True
+
+        def _keep_alive_if_idle(self) -> None:
+            """After direct answers, what uvicorn does when a cycle ends: wait `timeout_keep_alive`
+            for the next request (unless one is under way, in its head or in a cycle)."""
+            cycle = self.cycle
+            if self._started or (cycle is not None and not cycle.response_complete) or self.pipeline:
+                return
+            if self.transport.is_closing() or self.timeout_keep_alive_task is not None:
+                return
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
 
         # -- timeouts -----------------------------------------------------------------------
         def _arm(self, delay: float, callback: Any) -> None:

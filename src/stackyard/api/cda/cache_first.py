@@ -5,6 +5,12 @@ The key is the path, the query string (parameters sorted by name, stably: repeat
 and the credential headers (`api_key`, `access_token`, `environment`, `branch`). Requests that
 ask for something the key does not hold (variants, live preview) bypass the cache. `If-None-Match`
 with the answer's ETag gets 304.
+
+On SQLite, where the event clock is read in place, `answer_now` gives a hit without the ASGI layer:
+the HTTP protocol (`server.protocol`) asks it, through `RequestContext.answer_now`, as soon as a
+GET's head is complete, and writes the answer itself. Both paths build the answer with `reply`, so
+a hit is the same bytes either way; a miss, or anything `answer_now` cannot settle at once, goes
+on to the ASGI path unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from stackyard.store.engine import Database
 _CREDENTIALS = (b"api_key", b"access_token", b"environment", b"branch")
 _BYPASS = (b"x-cs-variant-uid", b"preview_token", b"authorization", b"authtoken", b"live_preview")
 _HIT = (b"x-cache", b"HIT")
+Reply = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
 
 
 # Paths whose answers change with every event, not with what a tag names.
@@ -68,6 +75,16 @@ def key_of(scope: dict[str, Any]) -> tuple[str, ...] | None:
     )
 
 
+def reply(hit: response_cache.Answer, scope: dict[str, Any]) -> Reply:
+    """The answer to a request the cache holds: 304 when its `If-None-Match` names the ETag."""
+    inm = scope["state"].get("cda_if_none_match")
+    if inm is not None and not_modified(inm.decode("latin-1"), hit.etag):
+        return 304, [*(h for h in hit.headers if h[0] != b"content-type"), _HIT], b""
+    body = hit.body
+    headers = [*hit.headers, _HIT, (b"content-length", str(len(body)).encode())]
+    return hit.status, headers, b"" if scope["method"] == "HEAD" else body
+
+
 class CacheFirst:
     """ASGI layer in front of the routes; inside `RequestContext` (request id, access log)."""
 
@@ -77,6 +94,7 @@ class CacheFirst:
         self.enabled = enabled
         self.cache = response_cache.of(db)
         self.local = db.dialect == "sqlite"
+        self.answers_now = enabled and self.local  # `answer_now` can say more than None
         self._running: asyncio.Future[None] | None = None  # the catch-up in flight
         self._queued: asyncio.Future[None] | None = None  # the one to start after it
 
@@ -103,16 +121,33 @@ class CacheFirst:
                 self._running = asyncio.ensure_future(self._catch_up())
                 self._running.add_done_callback(lambda f: _settle(queued, f))
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    def _key(self, scope: dict[str, Any]) -> tuple[str, ...] | None:
         if (
             not self.enabled
             or scope["type"] != "http"
             or scope["method"] not in ("GET", "HEAD")
             or scope.get("state", {}).get("api") != "cda"
         ):
-            await self.app(scope, receive, send)
-            return
-        key = key_of(scope)
+            return None
+        return key_of(scope)
+
+    def answer_now(self, scope: dict[str, Any]) -> Reply | None:
+        """The cached answer to `scope` if the cache holds one and can tell at once (SQLite); None
+        sends the request on to the ASGI path, which counts the miss and answers any trouble."""
+        if not self.local:
+            return None
+        key = self._key(scope)
+        if key is None:
+            return None
+        try:
+            self.cache.catch_up(self.db)
+        except Exception:
+            return None
+        hit = self.cache.get(key, count_miss=False)
+        return None if hit is None else reply(hit, scope)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        key = self._key(scope)
         if key is None:
             await self.app(scope, receive, send)
             return
@@ -132,13 +167,6 @@ class CacheFirst:
             finally:
                 CACHE_KEY.reset(token)
             return
-        inm = scope["state"].get("cda_if_none_match")
-        if inm is not None and not_modified(inm.decode("latin-1"), hit.etag):
-            headers = [h for h in hit.headers if h[0] != b"content-type"]
-            await send({"type": "http.response.start", "status": 304, "headers": [*headers, _HIT]})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        body = hit.body
-        headers = [*hit.headers, _HIT, (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": hit.status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        status, headers, body = reply(hit, scope)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

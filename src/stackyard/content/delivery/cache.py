@@ -11,13 +11,22 @@ the event spine, bounded in bytes (`delivery_cache_bytes`).
 
 **Never stale.** Each answer carries the tags of what is in it (`tags.py`); each event purges the
 tags `invalidation.purged` names. Before every lookup the cache learns the event clock: on SQLite
-from `PRAGMA data_version` of a connection of its own (a few microseconds; it changes whenever any
-other connection commits) and `event_clock` only when that moved; on PostgreSQL by reading
+from the database's commit mark (below) and `event_clock` only when that moved; on PostgreSQL by reading
 `event_clock` (one primary-key read, on a connection of the cache's own). When the clock moved, the events in between are read and
 their tags purged before the lookup answers. So once a publish is acknowledged (its commit came
 first), every process's next lookup sees its event: one process, `--workers`, or several servers
 on one PostgreSQL alike. An answer built from a snapshot at position P is stored only when no event
 after P purged one of its tags (the last `RECENT` purges are remembered for that check).
+
+**The commit mark (SQLite).** In WAL mode every commit, by any connection of any process, rewrites
+the header of the WAL index (the `-shm` file every connection shares, sqlite.org/walformat.html)
+before the commit returns: its change counter (`iChange`), the last frame, the salts. So the first
+48 bytes of that file, read with one `pread` (a quarter of a microsecond, no lock), differ after
+every commit; a torn read while a commit writes them differs too, which only costs a clock read.
+The cache's own connection keeps the file open and current (SQLite removes or resets it only when
+no connection has it open). Where there is no such file (no WAL), `PRAGMA data_version` of that
+connection serves instead: it changes whenever another connection commits, but it takes the WAL's
+read locks, and with `--workers` the processes queue on them at every lookup.
 
 Keys hold the credentials (api_key, access token, environment, branch), so one token's answers
 never reach another; a token or environment change purges the whole stack.
@@ -25,6 +34,7 @@ never reach another; a token or environment change purges the whole stack.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections import OrderedDict, deque
@@ -79,19 +89,29 @@ class ResponseCache:
         self._floor = 0  # purges at or before this position are no longer remembered
         self.stats = Stats()
         self._probe: sqlite3.Connection | None = None
-        self._probe_version: int | None = None
+        self._wal_index: int | None = None  # file descriptor of the WAL index (`-shm`)
+        self._probe_version: bytes | int | None = None
         self._probe_lock = threading.Lock()
         self._pg: Any = None
 
     # -- the clock --------------------------------------------------------------------------------
-    def _sqlite_clock(self, db: Database) -> tuple[int | None, int]:
-        """(clock, data_version) via a private connection; clock None: nothing committed since the
+    def _sqlite_clock(self, db: Database) -> tuple[int | None, bytes | int]:
+        """(clock, commit mark) via a private connection; clock None: nothing committed since the
         cache last caught up."""
         with self._probe_lock:
             if self._probe is None:
-                self._probe = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
-                self._probe.execute("PRAGMA busy_timeout=5000")
-            version = int(self._probe.execute("PRAGMA data_version").fetchone()[0])
+                self._probe = probe = sqlite3.connect(db.path, isolation_level=None, check_same_thread=False)
+                probe.execute("PRAGMA busy_timeout=5000")
+                probe.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a read opens the WAL index
+                if probe.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                    try:
+                        self._wal_index = os.open(db.path + "-shm", os.O_RDONLY)
+                    except OSError:
+                        self._wal_index = None
+            if self._wal_index is not None:
+                version: bytes | int = os.pread(self._wal_index, 48, 0)
+            else:
+                version = int(self._probe.execute("PRAGMA data_version").fetchone()[0])
             if version == self._probe_version and self.position is not None:
                 return None, version
             row = self._probe.execute("SELECT gseq FROM event_clock WHERE id = 1").fetchone()
@@ -169,11 +189,12 @@ class ResponseCache:
             self.position = max(clock, int(rows[-1]["gseq"]))
 
     # -- entries ----------------------------------------------------------------------------------
-    def get(self, key: Key) -> Answer | None:
+    def get(self, key: Key, *, count_miss: bool = True) -> Answer | None:
+        """The answer kept for `key`; `count_miss=False` for a look that another will follow on a miss."""
         with self._lock:
             answer = self._entries.get(key)
             if answer is None:
-                self.stats.misses += 1
+                self.stats.misses += count_miss
                 return None
             self._entries.move_to_end(key)
             self.stats.hits += 1
@@ -243,6 +264,9 @@ class ResponseCache:
 
     def close(self) -> None:
         with self._probe_lock:
+            if self._wal_index is not None:
+                os.close(self._wal_index)
+                self._wal_index = None
             if self._probe is not None:
                 self._probe.close()
                 self._probe = None
