@@ -161,10 +161,18 @@ def start_server(settings: Settings, db: Database) -> tuple[Any, threading.Threa
 
 
 class _Switch:
-    """An ASGI app that forwards to whichever app the current test set: one socket for the whole run."""
+    """An ASGI app that forwards to whichever app the current test set: one socket for the whole run.
+    It offers the current app's `answer_now` to the HTTP protocol, as `serve` does (answers given
+    without the ASGI cycle, `server.protocol`)."""
+
+    answers_now = True
 
     def __init__(self) -> None:
         self.app: Any = None
+
+    def answer_now(self, scope: dict[str, Any]) -> Any:
+        app = self.app
+        return app.answer_now(scope) if app is not None and getattr(app, "answers_now", False) else None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self.app is None:
@@ -173,10 +181,13 @@ class _Switch:
 
 
 def _serve(app: Any, **options: Any) -> tuple[Any, threading.Thread, str]:
-    """uvicorn in a thread; `options` go to `uvicorn.Config` (say, the protocol `serve` uses)."""
+    """uvicorn in a thread with the HTTP protocol `serve` uses; `options` go to `uvicorn.Config`."""
     import uvicorn
 
+    from stackyard.server.protocol import http_protocol
+
     port = free_port()
+    options = {"http": http_protocol(), "proxy_headers": False, **options}
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off", **options
     )

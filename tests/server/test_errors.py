@@ -303,7 +303,8 @@ def test_json_that_would_break_a_handler_or_the_database_is_a_400(
         # the same in the `query` parameter
         entries = "/v3/content_types/nums/entries"
         for query in (
-            '{"title": ' + "[" * 10_000 + "]" * 10_000 + "}",
+            # (deep enough to break a parser, short enough for the server's URL limit)
+            '{"title": ' + "[" * 2_000 + "]" * 2_000 + "}",
             '{"n": 1' + "0" * 400 + "}",
             '{"title": "\\ud800"}',
         ):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from stackyard.api.dispatch import Reply
 from stackyard.store.engine import Database
 
 # The fast-path key of the request being answered by the route, when it may be remembered.
@@ -112,6 +113,17 @@ class AssetFirst:
         self.db = db
         self.memory = memory(db, capacity)
         self.local = db.reads_are_local
+
+    @property
+    def answers_now(self) -> bool:
+        return bool(getattr(self.app, "answers_now", False))
+
+    def answer_now(self, scope: dict[str, Any]) -> Reply | None:
+        """The app's `answer_now` for anything but a public asset URL (those take `__call__`)."""
+        if key_of(scope) is not None:
+            return None
+        answer: Reply | None = self.app.answer_now(scope)
+        return answer
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         key = key_of(scope) if scope["type"] == "http" else None

@@ -37,6 +37,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +47,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from stackyard.api.body import read_within, spool
-from stackyard.api.dispatch import APIS, APIRoutes, IndexedRoutes, api_of_path, planned_endpoint
+from stackyard.api.dispatch import APIS, APIRoutes, IndexedRoutes, Reply, api_of_path, planned_endpoint
 from stackyard.api.errors import error_response
 from stackyard.api.json_out import dumps
 from stackyard.api.request import MAX_SKIP, Req, RequestHeaders, RequestQuery
@@ -250,25 +251,97 @@ class Endpoint:
         response = await self.answer(scope, receive)
         await response(scope, receive, send)
 
+    def _req(self, scope: Scope) -> Req:
+        state = scope.get("state")
+        client = scope.get("client")
+        return Req(
+            app=self.app_state,
+            method=scope["method"],
+            path=scope.get("path_params") or {},
+            query=RequestQuery(scope.get("query_string", b"")),
+            headers=RequestHeaders(scope),
+            body=b"",
+            request_id=state.get("request_id", "") if state else "",
+            remote_addr=client[0] if client else "",
+        )
+
+    def answer_now(self, scope: Scope) -> Reply | None:
+        """The whole answer to a bodiless GET or HEAD, when this route's handler runs on the event
+        loop (`inline`) and its answer is light JSON or an error: what `answer` would send, without
+        the ASGI cycle. Otherwise None, and the request goes on to `answer`, taking along what was
+        done here (the handler's result, its error, or that it needs a thread), so nothing runs
+        twice."""
+        if not self.inline or scope["method"] not in ("GET", "HEAD"):
+            return None
+        req = self._req(scope)
+        response: Response
+        try:
+            req.refuse_early()
+            _refuse_nul(req, scope.get("query_string", b""))
+            with reads_only():
+                result = self.handler(req)
+            if not _whole(result):
+                scope["state"][_PREPARED] = _Prepared(req, scope["path"], result=result)
+                return None
+            response = _render(result, req)
+        except NeedsThread:
+            scope["state"][_PREPARED] = _Prepared(req, scope["path"], thread=True)
+            return None
+        except APIError as err:
+            if isinstance(err, RateLimited) and self.settings.rate_limit_hold_seconds > 0:
+                scope["state"][_PREPARED] = _Prepared(
+                    req, scope["path"], error=err
+                )  # the hold is a wait: ASGI's
+                return None
+            response = error_response(err, req.request_id, req.response_headers, api=self.api)
+        except Exception as exc:
+            response = self._failed(exc, req, scope["path"])
+        return (
+            response.status_code,
+            response.raw_headers,
+            b"" if scope["method"] == "HEAD" else bytes(response.body),
+        )
+
+    def _failed(self, exc: Exception, req: Req, path: str) -> Response:
+        """The answer to a handler's unexpected exception: a conflict's, or a logged 500."""
+        conflict = as_conflict(exc)
+        if conflict is not None:
+            return error_response(conflict, req.request_id, req.response_headers, api=self.api)
+        log.exception("unhandled error in %s %s (request %s)", req.method, path, req.request_id)
+        return error_response(ServerError(), req.request_id, api=self.api)
+
+    async def _finish(self, prepared: _Prepared, request_id: str) -> Any:
+        """`answer` for a request whose handler `answer_now` already ran (or found needing a thread)."""
+        req = prepared.req
+        req.request_id = request_id
+        try:
+            if prepared.thread:
+                return await in_thread(lambda r: _render(self.handler(r), r), req)
+            if prepared.error is not None:
+                raise prepared.error
+            result = prepared.result
+            if isinstance(result, Response):
+                return _render(result, req)
+            return await in_thread(lambda r: _render(result, r), req)
+        except APIError as err:
+            if isinstance(err, RateLimited) and self.settings.rate_limit_hold_seconds > 0:
+                await asyncio.sleep(self.settings.rate_limit_hold_seconds)
+            return error_response(err, request_id, req.response_headers, api=self.api)
+        except Exception as exc:
+            return self._failed(exc, req, prepared.path)
+
     async def answer(self, scope: Scope, receive: Receive) -> Any:
         """The response to the request in `scope` (an ASGI callable)."""
         settings = self.settings
         api = self.api
         state = scope.get("state")
         request_id = state.get("request_id", "") if state else ""
-        client = scope.get("client")
+        prepared = state.pop(_PREPARED, None) if state else None
+        if prepared is not None:
+            return await self._finish(prepared, request_id)
         method = scope["method"]
-        headers = RequestHeaders(scope)
-        req = Req(
-            app=self.app_state,
-            method=method,
-            path=scope.get("path_params") or {},
-            query=RequestQuery(scope.get("query_string", b"")),
-            headers=headers,
-            body=b"",
-            request_id=request_id,
-            remote_addr=client[0] if client else "",
-        )
+        req = self._req(scope)
+        headers = req.headers
         try:
             req.refuse_early()
             _refuse_nul(req, scope.get("query_string", b""))
@@ -298,14 +371,36 @@ class Endpoint:
             gone = BadRequest("The client disconnected before the whole body arrived.")
             return error_response(gone, request_id, api=api)
         except Exception as exc:
-            conflict = as_conflict(exc)
-            if conflict is not None:
-                return error_response(conflict, request_id, req.response_headers, api=api)
-            log.exception("unhandled error in %s %s (request %s)", method, scope["path"], request_id)
-            return error_response(ServerError(), request_id, api=api)
+            return self._failed(exc, req, scope["path"])
         finally:
             if req._upload is not None:
                 req._upload.close()
+
+
+# Where `Endpoint.answer_now` leaves, in the scope's state, what `Endpoint.answer` takes over.
+_PREPARED = "stackyard.prepared"
+
+
+def prepared(scope: Scope) -> bool:
+    """Has `answer_now` already run this request's handler (its result waits for `answer`)?"""
+    return _PREPARED in scope.get("state", ())
+
+
+def _whole(result: Any) -> bool:
+    """Can `answer_now` send this result as it is: light JSON, or a response whose body is all
+    there (not streamed, no background work)?"""
+    if isinstance(result, Response):
+        return type(result) in (Response, JSONResponse) and result.background is None
+    return _light(result)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    req: Req
+    path: str
+    result: Any = None
+    error: APIError | None = None
+    thread: bool = False  # the handler wants to write: run it on a thread
 
 
 def endpoint(app_state: AppState, handler: Handler, *, api: str = "cma", stream: bool = False) -> Endpoint:

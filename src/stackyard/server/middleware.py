@@ -19,7 +19,7 @@ import re
 import time
 from typing import Any
 
-from stackyard.api.dispatch import classify_scope
+from stackyard.api.dispatch import Reply, classify_scope
 from stackyard.api.errors import render
 from stackyard.api.json_out import dumps
 from stackyard.errors import PayloadTooLarge
@@ -82,7 +82,6 @@ _SECRET_PATH = re.compile(r"(/(?:activate|accept_ownership|reset_password)/)[^/?
 _SANE_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,64}")
 
 Scope = dict[str, Any]
-Reply = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
 
 
 def redact_path(path: str) -> str:

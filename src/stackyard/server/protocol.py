@@ -19,13 +19,14 @@ request id and `Connection: close`. The connection then drops whatever the clien
 the answer rather than a reset. A connection that sends nothing at all is closed after the same
 timeout, without an answer.
 
-Answers that need no ASGI cycle are written here too. When a GET or HEAD with no body has its head
-complete, and the connection has no earlier request still being answered, the app's `answer_now`
-(`RequestContext.answer_now`, for delivery response-cache hits; offered when its `answers_now` is
-true) may give the whole answer at once; it is written with uvicorn's default headers, as uvicorn
-would, and nothing reaches ASGI. Every
-other request (and this one, when `answer_now` says None) goes on to uvicorn's cycle unchanged.
-An ASGI cycle costs more than a cached answer: a task, the scope's messages, the header checks.
+Answers that need no ASGI cycle are written here too. When a GET or HEAD with no body under `/v3/`
+has its head complete, and the connection has no earlier request still being answered, the app's
+`answer_now` (`RequestContext.answer_now`; offered when its `answers_now` is true) may give the
+whole answer at once: a delivery response-cache hit (`CacheFirst.answer_now`), or the answer of a
+route whose handler runs on the event loop (SQLite reads, `routing.Endpoint.answer_now`). It is
+written with uvicorn's default headers, as uvicorn would, and nothing reaches ASGI. Every other
+request (and this one, when `answer_now` says None) goes on to uvicorn's cycle unchanged. An ASGI
+cycle costs about as much as a short read: a task, the scope's messages, the header checks.
 """
 
 from __future__ import annotations
@@ -38,10 +39,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from stackyard.api.dispatch import api_of_path
+from stackyard.api.dispatch import Reply, api_of_path
 from stackyard.api.errors import render
 from stackyard.errors import APIError, BadRequest
-from stackyard.server.middleware import Reply
 from stackyard.settings import Settings
 
 log = logging.getLogger("stackyard.server")

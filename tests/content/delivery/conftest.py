@@ -13,9 +13,8 @@ import httpx
 import pytest
 
 from stackyard.settings import Settings
-from stackyard.store.engine import Database
 from tests.cli.conftest import cli, config_dir  # noqa: F401  (the CLI tests' fixtures)
-from tests.conftest import Live, _serve, _Switch
+from tests.conftest import Live
 from tests.content.model.test_content_types import ct, text
 
 AUTHOR = ct(
@@ -102,41 +101,6 @@ class Site:
 def settings(settings: Settings) -> Settings:
     """The suite's settings, without rate limits: these tests publish hundreds of entries a second."""
     return settings.replace(rate_limit_enabled=False)
-
-
-class _Front(_Switch):
-    """The switch of the delivery tests' server, offering the current app's `answer_now` to the
-    HTTP protocol as `serve` does (`server.protocol`: cached reads answered without ASGI)."""
-
-    answers_now = True
-
-    def answer_now(self, scope: dict[str, Any]) -> Any:
-        app = self.app
-        return app.answer_now(scope) if app is not None and app.answers_now else None
-
-
-@pytest.fixture(scope="session")
-def _delivery_server() -> Iterator[tuple[_Front, str]]:
-    from stackyard.server.protocol import http_protocol
-
-    front = _Front()
-    server, thread, url = _serve(front, http=http_protocol(), proxy_headers=False)
-    yield front, url
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def live(db: Database, settings: Settings, _delivery_server: tuple[_Front, str]) -> Iterator[Live]:
-    """The suite's `live`, over the HTTP protocol `serve` runs, so cached reads take its path."""
-    from stackyard.server.app import create_app
-
-    front, url = _delivery_server
-    front.app = create_app(settings, db)
-    try:
-        yield Live(url=url, db=db, settings=settings)
-    finally:
-        front.app = None
 
 
 @pytest.fixture

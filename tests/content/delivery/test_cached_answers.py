@@ -16,7 +16,8 @@ from urllib.parse import urlparse
 import httpx
 
 from stackyard.server.app import create_app
-from tests.content.delivery.conftest import Site, _Front
+from tests.conftest import _Switch
+from tests.content.delivery.conftest import Site
 from tests.server.test_access_log import stream  # noqa: F401  (the access logger on a stream)
 
 E = "/v3/content_types/article/entries"
@@ -196,10 +197,10 @@ def test_a_hit_reaches_only_its_own_credentials(site: Site) -> None:
 
 def test_a_hit_writes_its_access_line(
     site: Site,
-    _delivery_server: tuple[_Front, str],
+    _shared_server: tuple[_Switch, str],
     stream: io.StringIO,  # noqa: F811
 ) -> None:
-    front, _ = _delivery_server
+    front, _ = _shared_server
     front.app = create_app(site.live.settings.replace(access_log=True), site.live.db)
     uid = _entry(site, "Logged")
     with site.cda() as c:

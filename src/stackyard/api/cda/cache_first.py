@@ -18,14 +18,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from stackyard.api import routing
 from stackyard.api.cda.common import CACHE_KEY, not_modified
+from stackyard.api.dispatch import Reply
 from stackyard.content.delivery import cache as response_cache
 from stackyard.store.engine import Database
 
 _CREDENTIALS = (b"api_key", b"access_token", b"environment", b"branch")
 _BYPASS = (b"x-cs-variant-uid", b"preview_token", b"authorization", b"authtoken", b"live_preview")
 _HIT = (b"x-cache", b"HIT")
-Reply = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
+# Set in the scope's state when `answer_now` counted the miss the ASGI path then answers.
+_MISS_COUNTED = "stackyard.cda_miss_counted"
 
 
 # Paths whose answers change with every event, not with what a tag names.
@@ -94,7 +97,9 @@ class CacheFirst:
         self.enabled = enabled
         self.cache = response_cache.of(db)
         self.local = db.dialect == "sqlite"
-        self.answers_now = enabled and self.local  # `answer_now` can say more than None
+        # `answer_now` can say more than None: hits on SQLite, and what the routes answer at once
+        self.answers_now = (enabled and self.local) or bool(getattr(app, "answers_now", False))
+        self._inner_now = app.answer_now if getattr(app, "answers_now", False) else None
         self._running: asyncio.Future[None] | None = None  # the catch-up in flight
         self._queued: asyncio.Future[None] | None = None  # the one to start after it
 
@@ -132,22 +137,32 @@ class CacheFirst:
         return key_of(scope)
 
     def answer_now(self, scope: dict[str, Any]) -> Reply | None:
-        """The cached answer to `scope` if the cache holds one and can tell at once (SQLite); None
-        sends the request on to the ASGI path, which counts the miss and answers any trouble."""
-        if not self.local:
-            return None
+        """The cached answer to `scope` if the cache holds one and can tell at once (SQLite), else
+        the routes' own `answer_now` (a miss is stored as on the ASGI path); None sends the request
+        on to the ASGI path, which answers any trouble."""
         key = self._key(scope)
         if key is None:
+            return self._inner_now(scope) if self._inner_now is not None else None
+        if not self.local:
             return None
         try:
             self.cache.catch_up(self.db)
         except Exception:
             return None
-        hit = self.cache.get(key, count_miss=False)
-        return None if hit is None else reply(hit, scope)
+        hit = self.cache.get(key, count_miss=self._inner_now is not None)
+        if hit is not None:
+            return reply(hit, scope)
+        if self._inner_now is None:
+            return None
+        scope["state"][_MISS_COUNTED] = True
+        token = CACHE_KEY.set(key)
+        try:
+            return self._inner_now(scope)
+        finally:
+            CACHE_KEY.reset(token)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        key = self._key(scope)
+        key = None if routing.prepared(scope) else self._key(scope)
         if key is None:
             await self.app(scope, receive, send)
             return
@@ -159,7 +174,7 @@ class CacheFirst:
             except Exception:  # the database is in trouble: the routes will say so
                 await self.app(scope, receive, send)
                 return
-        hit = self.cache.get(key)
+        hit = self.cache.get(key, count_miss=not scope["state"].pop(_MISS_COUNTED, False))
         if hit is None:
             token = CACHE_KEY.set(key)
             try:

@@ -1,0 +1,159 @@
+"""GETs whose handler runs on the event loop (SQLite) are answered by the HTTP protocol itself,
+without the ASGI cycle (`Endpoint.answer_now`): the same answer either way, and a handler that
+cannot be answered at once (a heavy page, a write, a rate-limit hold) runs only as often as
+before, finished on the ASGI path."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from stackyard.api import routing
+from stackyard.api.routing import Req, Router
+from stackyard.errors import not_found
+from stackyard.settings import Settings
+from stackyard.store.engine import Database
+from tests.conftest import Live, _Switch, make_user
+
+router = Router()
+calls: dict[str, list[str]] = {}
+
+
+def _called(name: str) -> None:
+    calls.setdefault(name, []).append(threading.current_thread().name)
+
+
+@router.get("/v3/now/light")
+def light(r: Req) -> Any:
+    _called("light")
+    with r.db.read() as tx:
+        return {"n": tx.scalar("SELECT COUNT(*) AS n FROM users"), "q": r.param("q")}
+
+
+@router.get("/v3/now/heavy")
+def heavy(r: Req) -> Any:
+    _called("heavy")
+    return {"items": [{"i": i, "nums": list(range(50))} for i in range(200)]}
+
+
+@router.get("/v3/now/missing")
+def missing(r: Req) -> Any:
+    _called("missing")
+    raise not_found("thing")
+
+
+@router.get("/v3/now/writes")
+def writes(r: Req) -> Any:
+    _called("writes")
+    with r.db.write() as tx:
+        tx.run("UPDATE users SET updated_at = updated_at WHERE 1 = 0")
+    return {"wrote": True}
+
+
+@pytest.fixture
+def server(
+    db: Database, settings: Settings, _shared_server: tuple[_Switch, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, list[str]]]:
+    """The shared server on an app with the routes above; answers its URL and the paths that went
+    through the ASGI path (`Endpoint.answer`)."""
+    from stackyard.server.app import create_app
+
+    calls.clear()
+    through_asgi: list[str] = []
+    real = routing.Endpoint.answer
+
+    async def answer(self: routing.Endpoint, scope: Any, receive: Any) -> Any:
+        through_asgi.append(scope["path"])
+        return await real(self, scope, receive)
+
+    monkeypatch.setattr(routing.Endpoint, "answer", answer)
+    switch, url = _shared_server
+    switch.app = create_app(settings, db, extra_routers=[router])
+    try:
+        yield url, through_asgi
+    finally:
+        switch.app = None
+
+
+def _comparable(r: httpx.Response) -> tuple[int, bytes, list[tuple[str, str]]]:
+    skip = {"date", "x-request-id"}
+    return r.status_code, r.content, sorted((k, v) for k, v in r.headers.items() if k not in skip)
+
+
+def test_a_light_get_is_answered_at_once_with_the_asgi_paths_answer(
+    db: Database, server: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, through_asgi = server
+    with httpx.Client(base_url=url) as c:
+        # when a light GET, its HEAD and a GET whose handler refuses are asked
+        now = c.get("/v3/now/light", params={"q": "a b"})
+        head = c.head("/v3/now/light", params={"q": "a b"})
+        refused = c.get("/v3/now/missing", headers={"x-request-id": "mine-1"})
+        # and the same again with the protocol's way turned off
+        monkeypatch.setattr(routing.Endpoint, "answer_now", lambda self, scope: None)
+        asgi = c.get("/v3/now/light", params={"q": "a b"})
+        asgi_refused = c.get("/v3/now/missing", headers={"x-request-id": "mine-1"})
+    # then each handler ran once per request, and the answers are the same either way
+    assert now.status_code == 200 and now.json()["q"] == "a b"
+    assert _comparable(now) == _comparable(asgi)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(now.content))
+    assert refused.status_code == 422 and refused.headers["x-request-id"] == "mine-1"
+    assert _comparable(refused) == _comparable(asgi_refused)
+    assert len(calls["light"]) == 3 and len(calls["missing"]) == 2
+    # and only with the protocol's way off did they take the ASGI path (on SQLite, where GETs run
+    # on the loop; PostgreSQL's run on threads, always through ASGI)
+    if db.dialect == "sqlite":
+        assert through_asgi == ["/v3/now/light", "/v3/now/missing"]
+    else:
+        assert len(through_asgi) == 5
+
+
+def test_what_cannot_be_answered_at_once_still_runs_once(db: Database, server: tuple[str, list[str]]) -> None:
+    url, through_asgi = server
+    with httpx.Client(base_url=url) as c:
+        # when a heavy page and a GET that writes are asked
+        page = c.get("/v3/now/heavy")
+        wrote = c.get("/v3/now/writes")
+    # then both answer in full, through the ASGI path
+    assert page.status_code == 200 and len(page.json()["items"]) == 200
+    assert wrote.status_code == 200 and wrote.json() == {"wrote": True}
+    assert through_asgi == ["/v3/now/heavy", "/v3/now/writes"]
+    # the heavy page's handler ran once, and the writing one was not started on the loop again
+    # (its first try stopped at the write; it then ran on a worker thread)
+    assert len(calls["heavy"]) == 1
+    assert calls["writes"][-1].startswith("stackyard-handler")
+    assert len(calls["writes"]) == (2 if db.dialect == "sqlite" else 1)
+
+
+def test_a_rate_limited_get_still_waits_before_its_refusal(
+    db: Database, settings: Settings, _shared_server: tuple[_Switch, str]
+) -> None:
+    from stackyard.server.app import create_app
+
+    # given an app whose reads are limited to one at a time, with a hold before each refusal
+    limited = settings.replace(rate_limit_reads=1, rate_limit_burst_seconds=1.0, rate_limit_hold_seconds=0.3)
+    switch, url = _shared_server
+    switch.app = create_app(limited, db)
+    try:
+        user = make_user(Live(url=url, db=db, settings=limited), "limited@example.com")
+        with httpx.Client(base_url=url, headers={"authtoken": user.authtoken}) as c:
+            stack = c.post("/v3/stacks", json={"stack": {"name": "S", "master_locale": "en-us"}})
+            assert stack.status_code == 201, stack.text
+            c.headers["api_key"] = stack.json()["stack"]["api_key"]
+            # when reads come faster than the limit
+            answers = []
+            for _ in range(4):
+                started = time.monotonic()
+                answers.append((c.get("/v3/environments"), time.monotonic() - started))
+    finally:
+        switch.app = None
+    # then the refusals are 429s, each held back as on the ASGI path
+    refused = [(r, took) for r, took in answers if r.status_code == 429]
+    assert refused, [r.status_code for r, _ in answers]
+    assert all(took >= 0.3 for _, took in refused)
