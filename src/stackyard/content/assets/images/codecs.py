@@ -21,6 +21,7 @@ metadata (EXIF, ICC) in the output.
 from __future__ import annotations
 
 import io
+import mmap
 
 import pyvips
 from PIL import Image as PILImage
@@ -52,7 +53,9 @@ def jpeg(path: str, width: int, height: int, shrink: int) -> pyvips.Image | None
 
     Pillow decodes straight into memory libvips then reads (`core.map_buffer`, as `frombuffer`
     maps it): no copy, where `tobytes` repacked the pixels at 1.1 ms a 750x500 image, and
-    dropping the 4th band before the resize cost 0.8 ms more than after it."""
+    dropping the 4th band before the resize cost 0.8 ms more than after it. Its decoder is given
+    the whole file at once, memory-mapped (what `ImageFile.load` does for raw pixels only): 0.3 ms
+    less than `load`'s 36 reads of 64 KB, each joined to the last one's rest, on a 2.3 MB file."""
     w, h = -(-width // shrink), -(-height // shrink)
     if w * h * 4 > MAX_BYTES:
         return None
@@ -67,9 +70,20 @@ def jpeg(path: str, width: int, height: int, shrink: int) -> pyvips.Image | None
             stride = _STRIDE[im.mode]  # Pillow keeps RGB as 4 bytes a pixel, the 4th unused
             data = bytearray(w * h * stride)
             target = PILImage.core.map_buffer(data, (w, h), "raw", 0, (im.mode, 0, 1))
-            im.im = target
-            im.load()
-            if im.im is not target:  # Pillow made memory of its own after all
+            ((name, extents, offset, args),) = im.tile
+            decoder = PILImage._getdecoder(im.mode, name, args, im.decoderconfig)
+            with (
+                open(path, "rb") as f,
+                mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped,
+                memoryview(mapped) as whole,
+                whole[offset:] as scan,
+            ):
+                try:
+                    decoder.setimage(target, extents)
+                    consumed, status = decoder.decode(scan)
+                finally:
+                    decoder.cleanup()
+            if consumed >= 0 or status < 0:  # truncated (it wanted more bytes) or corrupt
                 return None
     except Exception:  # truncated, corrupt, unsupported: libvips decodes it (or refuses it) instead
         return None
