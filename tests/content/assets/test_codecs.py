@@ -103,3 +103,22 @@ def test_edits_and_large_outputs_of_a_pillow_decoded_jpeg_look_as_libvips_alone_
     shown = _transform(big, {"width": "2400", "format": "webp"})
     assert (shown.width, shown.height, shown.bands) == (2400, 1800, 3)
     assert (shown - pyvips.Image.new_from_file(str(big))).abs().avg() < 3
+
+
+def test_a_jpeg_of_many_megabytes_decodes_whole_and_a_cut_one_goes_to_libvips(tmp_path: Path) -> None:
+    # Pillow's decoder reads the mapped file 1 MB at a time: the image spans several of them
+    noise = pyvips.Image.gaussnoise(1800, 1200, sigma=40, mean=128)
+    grainy = (
+        (_photo(1800, 1200) + noise.bandjoin([noise, noise]) - 128).cast("uchar").copy(interpretation="srgb")
+    )
+    whole = grainy.write_to_buffer(".jpg", Q=98)
+    assert len(whole) > 3 * 1024 * 1024
+    path = tmp_path / "grain.jpg"
+    path.write_bytes(whole)
+    decoded = codecs.jpeg(str(path), 1800, 1200, 2)
+    assert decoded is not None and (decoded.width, decoded.height) == (900, 600)
+    assert (decoded[:3] - pyvips.Image.new_from_file(str(path), shrink=2)).abs().avg() < 1
+    path.write_bytes(whole[: len(whole) * 3 // 4])  # cut in its last megabyte
+    assert codecs.jpeg(str(path), 1800, 1200, 2) is None
+    shown = _transform(path, {"width": "300", "format": "webp"})
+    assert (shown.width, shown.height) == (300, 200)
