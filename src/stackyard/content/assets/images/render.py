@@ -418,11 +418,13 @@ def _encode(image: pyvips.Image, plan: Plan, fmt: str, seconds_left: float, padd
         return img
 
     try:
-        body = codecs.encode(watched(image), fmt, quality, padded)
+        body = codecs.encode(watched(image), fmt, quality, padded, deadline)
         if body is None:  # computed nothing: libvips encodes (and computes) it
             if padded:
                 image = image.extract_band(0, n=3)
             body = watched(image).write_to_buffer(suffix, **options)
+    except TimeoutError:  # between two strips of a padded image
+        raise TimedOut("The image transform took longer than this server allows.") from None
     except pyvips.Error as e:
         if killed["flag"]:
             raise TimedOut("The image transform took longer than this server allows.") from None
