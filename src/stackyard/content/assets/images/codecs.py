@@ -34,7 +34,7 @@ MAX_BYTES = 16 * 1024 * 1024  # the shrunk JPEG in memory (4 bytes a pixel for c
 MAX_PIXELS = 4_000_000  # outputs larger than this are encoded by libvips, from its own buffers
 _STRIDE = {"L": 1, "RGB": 4}
 _CHUNK = 1024 * 1024  # bytes of the mapped file handed to Pillow's decoder at a time
-_STRIP_BYTES = 32 * 1024  # pixels `_computed` asks of libvips at a time
+_STRIP_BYTES = 32 * 1024  # bytes of pixels `pixels` computes at a time
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
 
@@ -115,7 +115,7 @@ def _feed(decoder: Any, path: str, offset: int) -> bool:
                 dropped = behind
 
 
-def _computed(image: pyvips.Image, deadline: float) -> bytes:
+def pixels(image: pyvips.Image, deadline: float) -> bytes:
     """The pixels of `image` computed in this thread, a strip of rows at a time (`Region.fetch`),
     TimeoutError between two strips once `deadline` has passed.
 
@@ -142,7 +142,7 @@ def encode(
     nothing done to it but orientation, crop and resize; TimeoutError if computing it runs past
     `deadline` (`time.monotonic`).
 
-    A padded image is computed in this thread (`_computed`) and handed over without a copy: its 4
+    A padded image is computed in this thread (`pixels`) and handed over without a copy: its 4
     bytes a pixel are Pillow's own layout of RGB (mode "RGBX", which `frombuffer` maps), where 3
     bands were repacked (0.14 ms at 400x267) after an `extract_band` of their own (0.1 ms); WebP
     and JPEG take RGBX as they take RGB. Anything else is computed by libvips' own threads."""
@@ -153,7 +153,7 @@ def encode(
         return None
     if not padded and image.interpretation not in ("srgb", "rgb", "b-w", "multiband"):
         return None
-    data = _computed(image, deadline) if padded else image.write_to_memory()
+    data = pixels(image, deadline) if padded else image.write_to_memory()
     picture = PILImage.frombuffer(mode, (image.width, image.height), data, "raw", mode, 0, 1)
     out = io.BytesIO()
     if fmt in ("webp", "webply"):
