@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -40,6 +41,13 @@ os.environ.setdefault("VIPS_CONCURRENCY", "1")  # one libvips worker per transfo
 from harness import common_args, drive, process_tree_cpu, serve, server_settings, write_results
 
 WIDTH = 400
+# Pillow's encoder settings, the same work as Stackyard's: WebP at quality 80 with libwebp's method 4
+# (as `images.codecs` encodes it); AVIF at quality 50 and each library's fastest effort (libavif
+# speed 10 here, libvips/libheif effort 0 in `render`).
+PILLOW_SAVE: dict[str, dict[str, Any]] = {
+    "webp": {"format": "WEBP", "quality": 80, "method": 4},
+    "avif": {"format": "AVIF", "quality": 50, "speed": 10},
+}
 
 
 def photo(
@@ -81,7 +89,7 @@ def _pillow_best(path: Path, fmt: str) -> bytes:
         im.draft("RGB", (WIDTH, height))
         im.thumbnail((WIDTH, height))
         out = io.BytesIO()
-        im.save(out, "WEBP" if fmt == "webp" else "AVIF", quality=80 if fmt == "webp" else 50, speed=10)
+        im.save(out, **PILLOW_SAVE[fmt])
         return out.getvalue()
 
 
@@ -92,7 +100,7 @@ def _pillow_naive(path: Path, fmt: str) -> bytes:
         im.load()
         small = im.resize((WIDTH, round(im.height * WIDTH / im.width)), Image.Resampling.LANCZOS)
         out = io.BytesIO()
-        small.save(out, "WEBP" if fmt == "webp" else "AVIF", quality=80 if fmt == "webp" else 50, speed=10)
+        small.save(out, **PILLOW_SAVE[fmt])
         return out.getvalue()
 
 
@@ -139,6 +147,53 @@ def compare(path: Path, fmt: str, images: int, seconds: float, threads: int = 2)
         }
         for way in WAYS
     }
+
+
+def stages(path: Path, images: int) -> dict[str, float]:
+    """CPU ms of each stage of one 400-wide WebP (medians of `images` samples, the two ways in
+    turns): Stackyard's steps as `render.transform` takes them for this JPEG, and Pillow's best.
+    The resize's run is timed on its own (`codecs.pixels`), then the encode of its pixels."""
+    import pyvips
+    from PIL import Image
+
+    from stackyard.content.assets.images import codecs, render
+
+    limits = render.Limits(144_000_000, 50 * 1024 * 1024, 8192, 60.0)
+    samples: dict[str, list[float]] = {}
+    mark = 0.0
+
+    def took(name: str) -> None:
+        nonlocal mark
+        now = time.process_time()
+        samples.setdefault(name, []).append((now - mark) * 1000)
+        mark = now
+
+    for _ in range(images):
+        mark = time.process_time()
+        head = render.probe(path, limits)
+        took("stackyard: header (Pillow)")
+        height = round(head.height * WIDTH / head.width)
+        big = codecs.jpeg(str(path), head.width, head.height, 4)
+        assert big is not None
+        took("stackyard: decode at 1/4 (Pillow, into libvips memory)")
+        small = big.resize(WIDTH / big.width, vscale=height / big.height, kernel="lanczos3")
+        took("stackyard: resize, building it (libvips)")
+        pixels = codecs.pixels(small, math.inf)
+        took("stackyard: resize, running it (lanczos3, 4 bands, in strips)")
+        done = pyvips.Image.new_from_memory(pixels, WIDTH, height, 4, "uchar")
+        mark = time.process_time()
+        codecs.encode(done, "webp", 80, padded=True)
+        took("stackyard: WebP encode (Pillow, RGBX, no copy)")
+        with Image.open(path) as im:
+            im.draft("RGB", (WIDTH, height))
+            took("pillow best: open + draft")
+            im.load()
+            took("pillow best: decode at 1/4")
+            im.thumbnail((WIDTH, height))
+            took("pillow best: thumbnail (bicubic)")
+            im.save(io.BytesIO(), **PILLOW_SAVE["webp"])
+            took("pillow best: WebP encode")
+    return {name: round(statistics.median(values), 2) for name, values in samples.items()}
 
 
 MEMORY_PROBE = """
@@ -302,6 +357,10 @@ def main() -> None:
             for way, figures in compare(jpeg, fmt, args.images, args.seconds).items():
                 results[f"{fmt}_{way}"] = figures
                 print(fmt, way, figures, flush=True)
+        if not args.http_only:
+            results["webp_stages_cpu_ms"] = stages(jpeg, args.images)
+            for name, ms in results["webp_stages_cpu_ms"].items():
+                print(f"  {name:56s} {ms:6.2f} ms", flush=True)
         if not args.skip_memory and not args.http_only:
             big_jpeg, big_png = Path(tmp) / "big.jpg", Path(tmp) / "big.png"
             photo(big_jpeg, 12000, 12000, quality=70)  # under the 50 MB input limit

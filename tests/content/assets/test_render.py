@@ -82,6 +82,14 @@ def test_a_transform_past_its_time_limit_is_stopped(tmp_path: Path) -> None:
     slow = render.Limits(50_000_000, 10_000_000, 8192, timeout_seconds=0.0)
     with pytest.raises(render.TimedOut):
         render.transform(path, params.parse({"blur": "200", "format": "png"}), "image/png", slow)
+    # a JPEG Pillow decodes and encodes, only resized in between (computed in strips): stopped too
+    photo = tmp_path / "p.jpg"
+    pyvips.Image.gaussnoise(2000, 2000).cast("uchar").colourspace("srgb").write_to_file(str(photo))
+    for fmt in ("webp", "jpg"):
+        with pytest.raises(render.TimedOut):
+            render.transform(photo, params.parse({"width": "400", "format": fmt}), "image/jpeg", slow)
+    shown = render.transform(photo, params.parse({"width": "400", "format": "webp"}), "image/jpeg", LIMITS)
+    assert (shown.width, shown.height) == (400, 400)
 
 
 def test_each_plan_is_computed_once_and_disk_variants_are_bounded(tmp_path: Path) -> None:

@@ -205,13 +205,16 @@ def transform(
     final = target or (cw, ch)
     if max(final) > limits.max_output_side:
         raise _refuse(f"the output would be {final[0]}x{final[1]}, over {limits.max_output_side} on a side.")
-    image = _load(path, head, plan, box, target, fmt)
-    image = _after_resize(image, plan, fmt, overlay)
+    image, padded = _load(path, head, plan, box, target, fmt)
+    if padded and _edits(plan):  # Pillow's unused 4th byte would be taken for alpha
+        image, padded = image.extract_band(0, n=3), False
+    if not padded:
+        image = _after_resize(image, plan, fmt, overlay)
     if max(image.width, image.height) > limits.max_output_side:
         raise _refuse(
             f"the output would be {image.width}x{image.height}, over {limits.max_output_side} on a side."
         )
-    return _encode(image, plan, fmt, limits.timeout_seconds - (time.monotonic() - started))
+    return _encode(image, plan, fmt, limits.timeout_seconds - (time.monotonic() - started), padded)
 
 
 def _load(
@@ -221,16 +224,18 @@ def _load(
     box: tuple[int, int, int, int] | None,
     target: tuple[int, int] | None,
     fmt: str,
-) -> pyvips.Image:
-    """The source, oriented, cropped and resized. JPEG decodes at the largest 1/2, 1/4 or 1/8 shrink
-    that still has enough pixels (measured faster than `thumbnail` for JPEG); other formats with a
-    plain resize go through `thumbnail` (WebP, HEIF and AVIF shrink on load there)."""
+) -> tuple[pyvips.Image, bool]:
+    """The source, oriented, cropped and resized, and whether it is padded: decoded by Pillow in 4
+    bands, the 4th unused (`codecs.jpeg`), dropped by the caller only where a step needs it gone.
+    JPEG decodes at the largest 1/2, 1/4 or 1/8 shrink that still has enough pixels (measured
+    faster than `thumbnail` for JPEG); other formats with a plain resize go through `thumbnail`
+    (WebP, HEIF and AVIF shrink on load there)."""
     swap = plan.orient in (5, 6, 7, 8)
     jpeg = head.jpeg
     if box is None and target is not None and not plan.kernel and not jpeg:
         tw, th = (target[1], target[0]) if swap else target
         image = pyvips.Image.thumbnail(str(path), tw, height=th, size="force")
-        return _orient(image, plan.orient)
+        return _orient(image, plan.orient), False
     ow, oh = head.oriented
     if swap:
         ow, oh = oh, ow
@@ -266,9 +271,7 @@ def _load(
     if target is not None and (image.width, image.height) != target:
         kernel = plan.kernel or "lanczos3"
         image = image.resize(target[0] / image.width, vscale=target[1] / image.height, kernel=kernel)
-    if padded:  # dropped once the image is small
-        image = image.extract_band(0, n=3)
-    return image
+    return image, padded
 
 
 def _bg(plan: Plan, fmt: str, image: pyvips.Image) -> list[float]:
@@ -292,6 +295,12 @@ def _extend(
 ) -> pyvips.Image:
     image = _with_alpha(image)
     return image.embed(left, top, width, height, extend="background", background=bg)
+
+
+def _edits(plan: Plan) -> bool:
+    """Whether `_after_resize` has a step to take besides flattening an alpha channel."""
+    colour = plan.saturation or plan.brightness or plan.contrast
+    return bool(plan.pad or plan.canvas or colour or plan.blur or plan.sharpen or plan.overlay)
 
 
 def _after_resize(
@@ -379,7 +388,9 @@ def _overlay(image: pyvips.Image, path: Path, plan: Plan) -> pyvips.Image:
     return base.composite2(layer, "over", x=x, y=y)
 
 
-def _encode(image: pyvips.Image, plan: Plan, fmt: str, seconds_left: float) -> Output:
+def _encode(image: pyvips.Image, plan: Plan, fmt: str, seconds_left: float, padded: bool) -> Output:
+    """`image` in `fmt`, by Pillow where `codecs.encode` takes it, else by libvips (a padded image
+    without its 4th band then), killed inside libvips past the time limit."""
     quality = plan.quality or DEFAULT_QUALITY.get(fmt, 80)
     options: dict[str, Any] = {"keep": "none"}
     suffix = {"jpg": ".jpg", "pjpg": ".jpg", "png": ".png", "gif": ".gif", "avif": ".avif"}.get(fmt, ".webp")
@@ -401,10 +412,19 @@ def _encode(image: pyvips.Image, plan: Plan, fmt: str, seconds_left: float) -> O
             killed["flag"] = True
             img.set_kill(True)
 
-    image.set_progress(True)
-    image.signal_connect("eval", watch)
+    def watched(img: pyvips.Image) -> pyvips.Image:
+        img.set_progress(True)
+        img.signal_connect("eval", watch)
+        return img
+
     try:
-        body = codecs.encode(image, fmt, quality) or image.write_to_buffer(suffix, **options)
+        body = codecs.encode(watched(image), fmt, quality, padded, deadline)
+        if body is None:  # computed nothing: libvips encodes (and computes) it
+            if padded:
+                image = image.extract_band(0, n=3)
+            body = watched(image).write_to_buffer(suffix, **options)
+    except TimeoutError:  # between two strips of a padded image
+        raise TimedOut("The image transform took longer than this server allows.") from None
     except pyvips.Error as e:
         if killed["flag"]:
             raise TimedOut("The image transform took longer than this server allows.") from None
