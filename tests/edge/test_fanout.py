@@ -159,13 +159,25 @@ def test_a_node_away_longer_than_its_ttl_rejoins_empty(nodes: Nodes) -> None:
     assert nodes.get(b).text == "v2"
 
 
+def block(plane: DataPlane, release: threading.Event) -> None:
+    """Block the node's loop until `release` is set; answers once it is blocked."""
+    blocked = threading.Event()
+
+    def hold() -> None:
+        blocked.set()
+        release.wait()
+
+    assert plane.loop is not None
+    plane.loop.call_soon_threadsafe(hold)
+    assert blocked.wait(10)
+
+
 def test_a_sender_that_waits_is_answered_when_the_last_node_confirms(nodes: Nodes) -> None:
     a, b = nodes.start(), nodes.start()
     nodes.get(a), nodes.get(b)
     # Given node b busy when the purge arrives
     release = threading.Event()
-    assert b.loop is not None
-    b.loop.call_soon_threadsafe(release.wait)
+    block(b, release)
     nodes.version["n"] = 2
     message = purges.tag_purge([nodes.site_id], ["t1"])
     # When the sender waits a little: it is answered what is confirmed by then
@@ -188,8 +200,7 @@ def test_a_wait_on_a_node_that_dies_ends_once_its_heartbeat_lapses(nodes: Nodes)
     nodes.start()
     b = nodes.start()
     release = threading.Event()
-    assert b.loop is not None
-    b.loop.call_soon_threadsafe(release.wait)  # b answers nothing, heartbeats included: as if dead
+    block(b, release)  # b answers nothing, heartbeats included: as if dead
     try:
         t = time.monotonic()
         assert nodes.hub.publish_purge(purges.tag_purge([nodes.site_id], ["t1"]), wait=20.0) == 1.0

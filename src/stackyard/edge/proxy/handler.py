@@ -352,7 +352,11 @@ class Handler:
         method = "GET" if req.method == "HEAD" else req.method
         try:
             fetched = await fetch(
-                plane.client_for(origin), method, url_for(origin, req.target), headers, req.body
+                plane.client_for(origin),
+                method,
+                url_for(origin, req.target, policy.pull_scheme(config, req.proto)),
+                headers,
+                req.body,
             )
         except OutboundError as e:
             log.warning("edge: origin fetch for site %s failed: %s", site.label, e)
