@@ -9,8 +9,9 @@ apt-get when missing; skipped with a message when that is impossible):
 - cached hits of 1.4 KB and 40 KB bodies: req/s, p50, p99 with `--clients` connections (wrk from
   Debian's package when installed, else `loadgen.py` in two processes);
 - misses through to the origin (`Cache-Control: no-store`);
-- purge to fresh: a purge sent through Redis until every node confirmed it (progress 1.0), idle
-  and under a hit load, and a read right after each confirmation (any stale read is counted);
+- purge to fresh: a purge sent through Redis until the sender learns that every node confirmed it
+  (progress 1.0: it waits in Redis for the last confirmation, `publish_purge(wait=...)`), idle and
+  under a hit load, and a read right after each confirmation (any stale read is counted);
 - a tag purge of 10,000 cached objects (the node's apply step, in this process);
 - publish to edge-fresh: an entry.publish committed on the spine until the edge serves the new
   version (the purge-on-publish consumer, woken by the commit, in this process with one node);
