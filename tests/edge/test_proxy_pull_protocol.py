@@ -21,7 +21,7 @@ from stackyard.settings import Settings
 from stackyard.store.engine import Database
 from tests.conftest import free_port
 from tests.edge import certs
-from tests.edge.conftest import DOMAIN, account
+from tests.edge.conftest import DOMAIN, account, configure
 from tests.edge.origin import Origin
 
 
@@ -59,12 +59,7 @@ class Edge:
     plane: DataPlane
 
     def configure(self, **blocks: object) -> None:
-        with self.db.write() as tx:
-            root = sites.scopes(tx, self.caller, self.stack_id, self.site_id)[0]["id"]
-            configuration.update(
-                tx, self.caller, self.stack_id, self.site_id, root, {"configuration": blocks}
-            )
-        self.plane.reload_now()
+        configure(self.db, self.caller, self.stack_id, self.site_id, self.plane, blocks)
 
     def get(self) -> str:
         with httpx.Client(base_url=f"http://127.0.0.1:{self.plane.port}", headers={"host": DOMAIN}) as c:
