@@ -76,14 +76,19 @@ class Edge:
             return purges.request(tx, self.caller, self.stack_id, {"items": list(items)})
 
     def configure(self, **blocks: Any) -> None:
-        from stackyard.edge import configuration
+        configure(self.db, self.caller, self.stack_id, self.site_id, self.plane, blocks)
 
-        with self.db.write() as tx:
-            root = sites.scopes(tx, self.caller, self.stack_id, self.site_id)[0]["id"]
-            configuration.update(
-                tx, self.caller, self.stack_id, self.site_id, root, {"configuration": blocks}
-            )
-        self.plane.reload_now()
+
+def configure(
+    db: Database, caller: EdgeCaller, stack_id: str, site_id: str, plane: DataPlane, blocks: dict[str, Any]
+) -> None:
+    """Set configuration blocks on the site's root scope; answers once `plane` uses them."""
+    from stackyard.edge import configuration
+
+    with db.write() as tx:
+        root = sites.scopes(tx, caller, stack_id, site_id)[0]["id"]
+        configuration.update(tx, caller, stack_id, site_id, root, {"configuration": blocks})
+    plane.reload_now()
 
 
 @pytest.fixture(scope="module")

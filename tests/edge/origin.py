@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections import Counter
@@ -21,7 +22,8 @@ class Seen:
 
 
 class Origin:
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        """Listening on 127.0.0.1 (`port`); with `tls`, HTTPS only."""
         self.routes: dict[str, Route] = {}
         self.seen: list[Seen] = []
         self.delay = 0.0
@@ -57,6 +59,8 @@ class Origin:
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

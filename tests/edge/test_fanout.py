@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -156,3 +157,53 @@ def test_a_node_away_longer_than_its_ttl_rejoins_empty(nodes: Nodes) -> None:
     wait_for(lambda: b.node_id in nodes.hub.live_nodes() and b.trusted, what="b to rejoin")
     assert nodes.progress(purge_id) == 1.0
     assert nodes.get(b).text == "v2"
+
+
+def block(plane: DataPlane, release: threading.Event) -> None:
+    """Block the node's loop until `release` is set; answers once it is blocked."""
+    blocked = threading.Event()
+
+    def hold() -> None:
+        blocked.set()
+        release.wait()
+
+    assert plane.loop is not None
+    plane.loop.call_soon_threadsafe(hold)
+    assert blocked.wait(10)
+
+
+def test_a_sender_that_waits_is_answered_when_the_last_node_confirms(nodes: Nodes) -> None:
+    a, b = nodes.start(), nodes.start()
+    nodes.get(a), nodes.get(b)
+    # Given node b busy when the purge arrives
+    release = threading.Event()
+    block(b, release)
+    nodes.version["n"] = 2
+    message = purges.tag_purge([nodes.site_id], ["t1"])
+    # When the sender waits a little: it is answered what is confirmed by then
+    t = time.monotonic()
+    assert nodes.hub.publish_purge(message, wait=0.3) == 0.5
+    assert time.monotonic() - t >= 0.3
+    # When it waits longer, b being released meanwhile: answered once b confirmed, not at the timeout
+    threading.Timer(0.2, release.set).start()
+    t = time.monotonic()
+    assert nodes.hub.wait_purge(message["id"], 20.0) == 1.0
+    assert time.monotonic() - t < 5.0
+    assert nodes.get(a).text == "v2" and nodes.get(b).text == "v2"
+    # And a purge every node applies at once is answered 1.0, as is a wait on it afterwards
+    again = purges.tag_purge([nodes.site_id], ["t1"])
+    assert nodes.hub.publish_purge(again, wait=5.0) == 1.0
+    assert nodes.hub.wait_purge(again["id"], 5.0) == 1.0 and nodes.hub.progress(again["id"]) == 1.0
+
+
+def test_a_wait_on_a_node_that_dies_ends_once_its_heartbeat_lapses(nodes: Nodes) -> None:
+    nodes.start()
+    b = nodes.start()
+    release = threading.Event()
+    block(b, release)  # b answers nothing, heartbeats included: as if dead
+    try:
+        t = time.monotonic()
+        assert nodes.hub.publish_purge(purges.tag_purge([nodes.site_id], ["t1"]), wait=20.0) == 1.0
+        assert time.monotonic() - t < 10.0  # the heartbeat (1.5 s) lapsed: only a counts
+    finally:
+        release.set()

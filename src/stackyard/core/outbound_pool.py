@@ -334,9 +334,11 @@ class Pool:
                 c.transport.close()
 
     def close(self) -> None:
-        """Close every idle connection (call it on the pool's loop)."""
+        """Close every idle connection (call it on the pool's loop). Aborted: nothing is in flight
+        on them, and a TLS connection closed politely would wait for the peer's close_notify on a
+        loop that is about to stop (its callbacks then fail on the closed loop)."""
         for conns in self._idle.values():
             for c in conns:
                 if c.transport is not None:
-                    c.transport.close()
+                    c.transport.abort()
         self._idle.clear()

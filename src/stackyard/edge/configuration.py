@@ -15,6 +15,10 @@ Honoured (checked here, applied by `edge.proxy.policy`); entries of a list may c
 - `bypassCache[]`       `bypassCache: true`: matching paths are fetched from the origin every time.
 - `gzipOriginPull`      `{"enabled": true}`: ask the origin for gzip (the edge compresses for
                         clients either way).
+- `originPullProtocol`  `{"protocol": "HTTP" | "HTTPS" | "MATCH"}`: reach the origin over HTTP (its
+                        `port`), HTTPS (its `securePort`) or the protocol the client used; without
+                        it (or `UNKNOWN`), HTTPS only for an origin on port 443. `enableSNI` is kept
+                        (the edge always sends SNI for a name, never for an address).
 
 Any other block is kept as given and returned, but has no effect.
 """
@@ -31,7 +35,15 @@ from stackyard.edge.sites import scope_row
 from stackyard.errors import invalid
 from stackyard.store.engine import Tx, jdump, jload
 
-HONOURED = ("cacheControl", "originPullPolicy", "staticHeader", "bypassCache", "gzipOriginPull")
+HONOURED = (
+    "cacheControl",
+    "originPullPolicy",
+    "staticHeader",
+    "bypassCache",
+    "gzipOriginPull",
+    "originPullProtocol",
+)
+PULL_PROTOCOLS = ("UNKNOWN", "HTTP", "HTTPS", "MATCH")
 EXPIRE_POLICIES = ("INCOMING_TTL", "SPECIFY_CDN_TTL", "NEVER_EXPIRE", "DO_NOT_CACHE")
 MAX_BLOCK_ENTRIES = 100
 _BOOLS = ("enabled", "override", "honorNoStore", "honorPrivate", "honorNoCache", "bypassCache")
@@ -69,6 +81,19 @@ def _entry(block: str, i: int, value: object) -> dict[str, Any]:
     return out
 
 
+def _pull_protocol(value: object) -> dict[str, Any]:
+    where = "configuration.originPullProtocol"
+    if not isinstance(value, dict):
+        raise invalid({where: ['must be {"protocol": "HTTP" | "HTTPS" | "MATCH"}.']})
+    out = dict(value)
+    if out.get("protocol", "UNKNOWN") not in PULL_PROTOCOLS:
+        raise invalid({f"{where}.protocol": [f"must be one of {', '.join(PULL_PROTOCOLS)}."]})
+    if not isinstance(out.get("enableSNI", False), bool):
+        raise invalid({f"{where}.enableSNI": ["must be true or false."]})
+    out.setdefault("id", str(uuid.uuid4()))
+    return out
+
+
 def checked(data: dict[str, Any]) -> dict[str, Any]:
     """The blocks of an update, the honoured ones validated."""
     out: dict[str, Any] = {}
@@ -77,6 +102,8 @@ def checked(data: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, dict) or not isinstance(value.get("enabled", True), bool):
                 raise invalid({"configuration.gzipOriginPull": ['must be {"enabled": true|false}.']})
             out[block] = value
+        elif block == "originPullProtocol":
+            out[block] = _pull_protocol(value)
         elif block in HONOURED:
             if not isinstance(value, list) or len(value) > MAX_BLOCK_ENTRIES:
                 raise invalid(

@@ -1,6 +1,7 @@
 """How purges and configuration changes reach every data-plane node, and how nodes confirm them.
 
     hub().publish_purge({"id": ..., "sites": [...], "items": [...]})
+    hub().publish_purge(message, wait=1.0)   # and wait up to 1 s for every node: answers the progress
     hub().progress(purge_id)        # 0.0 .. 1.0: the share of live nodes that applied it
     hub().config_changed()          # nodes reload their sites
 
@@ -17,6 +18,11 @@
   purge's acknowledgements. Progress is the share of those nodes still live that acknowledged, so
   it reaches 1.0 only when every live node applied it (a node that died stops counting, and one
   that joined or rejoined since the purge was sent counts as done: it started empty);
+- whoever counts the progress to 1.0 (a node's acknowledgement, or a reader) leaves a mark in the
+  purge's `:done` list, so a sender that waits (`publish_purge(message, wait=...)`) blocks on it
+  in Redis (BLMOVE of the list onto itself: the mark stays for every waiter) and is answered the
+  moment the last node confirms, without polling; it counts again every third of `node_ttl`, for
+  the nodes whose heartbeat lapsed meanwhile;
 - a node that was away (its heartbeat lapsed, or its subscription broke) may have missed purges: it
   serves nothing from its cache until it is subscribed again, and then drops what it had cached.
 """
@@ -35,8 +41,8 @@ from typing import Any, Protocol
 log = logging.getLogger("stackyard.edge")
 
 PREFIX = "stackyard:edge"
-# Sending a purge and reading its progress are one round trip each (a script run by Redis): the
-# purge-to-fresh time is these plus the nodes' apply and acknowledgement.
+# Sending a purge is one script run by Redis, so no node joins or beats in between; sent with a
+# wait, the same round trip also counts the progress and blocks on the `:done` mark (see above).
 _PUBLISH = """
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
 redis.call('SADD', KEYS[2], '', unpack(live))
@@ -45,8 +51,15 @@ redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return #live
 """
+# The progress of a purge: (done, live) among its expected nodes; ARGV[3], when not empty, is a
+# node acknowledging it first. Complete, it marks `:done` (once) for the waiters. Complete stays
+# complete: a node leaves the count by dying and comes back into it as done (joined since).
 _PROGRESS = """
 local now = tonumber(ARGV[1])
+if ARGV[3] ~= '' then
+  redis.call('SADD', KEYS[3], ARGV[3])
+  redis.call('EXPIRE', KEYS[3], ARGV[2])
+end
 local at = tonumber(redis.call('GET', KEYS[4]) or '0')
 local live, done = 0, 0
 for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -60,6 +73,10 @@ for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
       if joined and tonumber(joined) > at then done = done + 1 end
     end
   end
+end
+if done == live and redis.call('EXISTS', KEYS[6]) == 0 then
+  redis.call('RPUSH', KEYS[6], '1')
+  redis.call('EXPIRE', KEYS[6], ARGV[2])
 end
 return {done, live}
 """
@@ -91,7 +108,9 @@ class Hub:
     def unregister(self, node: Node, *, crashed: bool = False) -> None:
         raise NotImplementedError
 
-    def publish_purge(self, message: dict[str, Any]) -> None:
+    def publish_purge(self, message: dict[str, Any], *, wait: float = 0.0) -> float:
+        """Send a purge to every node; with `wait`, wait up to that many seconds for every live
+        node to confirm it. Answers its progress then (without `wait`, as it stands on return)."""
         raise NotImplementedError
 
     def progress(self, purge_id: str) -> float:
@@ -136,7 +155,7 @@ class LocalHub(Hub):
         with self._lock:
             return list(self._nodes)
 
-    def publish_purge(self, message: dict[str, Any]) -> None:
+    def publish_purge(self, message: dict[str, Any], *, wait: float = 0.0) -> float:
         nodes = self.local_nodes()
         purge_id = str(message["id"])
         with self._lock:
@@ -155,6 +174,7 @@ class LocalHub(Hub):
                 continue
             with self._lock:
                 self._acks.setdefault(purge_id, set()).add(node.node_id)
+        return self.progress(purge_id)
 
     def progress(self, purge_id: str) -> float:
         live = {n.node_id for n in self.local_nodes()}
@@ -181,8 +201,6 @@ class RedisHub(Hub):
         self.joined_key = f"{prefix}:joined"
         self.purge_key = f"{prefix}:purge:"
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-        self._publish = self._redis.register_script(_PUBLISH)
-        self._progress = self._redis.register_script(_PROGRESS)
         self._tasks: dict[str, tuple[asyncio.Task[None], asyncio.AbstractEventLoop, Node]] = {}
         self._lock = threading.Lock()
 
@@ -191,29 +209,57 @@ class RedisHub(Hub):
         """Nodes whose heartbeat has not lapsed (a sorted set scored by each one's deadline)."""
         return {_text(m) for m in self._redis.zrangebyscore(self.nodes_key, time.time(), "+inf")}
 
-    def publish_purge(self, message: dict[str, Any]) -> None:
+    def publish_purge(self, message: dict[str, Any], *, wait: float = 0.0) -> float:
         """Remember the live nodes as the purge's expected ones ("" marks a purge sent to none),
-        its time, and send it: one script, so no node joins or beats in between."""
-        key = f"{self.purge_key}{message['id']}"
-        self._publish(
-            keys=[self.nodes_key, key + ":expected", key + ":at"],
-            args=[
-                repr(time.time()),
-                KEEP_SECONDS,
-                self.purge_channel,
-                json.dumps(message, separators=(",", ":")),
-            ],
+        its time, and send it. With `wait`, the same round trip counts its progress and blocks in
+        Redis until the last node's confirmation marks it done (see the module's docstring)."""
+        purge_id = str(message["id"])
+        key = f"{self.purge_key}{purge_id}"
+        pipe = self._redis.pipeline(transaction=False)
+        # EVAL, not EVALSHA: Redis caches the script by its digest all the same, and a pipeline
+        # of scripts registered with redis-py would first ask whether they exist (a round trip).
+        pipe.eval(
+            _PUBLISH,
+            3,
+            self.nodes_key,
+            key + ":expected",
+            key + ":at",
+            repr(time.time()),
+            KEEP_SECONDS,
+            self.purge_channel,
+            json.dumps(message, separators=(",", ":")),
         )
+        return self._wait(pipe, purge_id, time.monotonic() + wait)
 
     def progress(self, purge_id: str) -> float:
         """Acknowledged by each expected node still live, or (re)joined since the purge was sent
         (it started with an empty cache)."""
+        return self.wait_purge(purge_id, 0.0)
+
+    def wait_purge(self, purge_id: str, timeout: float) -> float:
+        """Wait up to `timeout` seconds for every live node to confirm the purge; its progress then."""
+        return self._wait(self._redis.pipeline(transaction=False), purge_id, time.monotonic() + timeout)
+
+    def progress_call(self, purge_id: str, node: str = "") -> tuple[object, ...]:
+        """The command counting a purge's progress (`_PROGRESS`), acknowledging it first for `node`."""
         key = f"{self.purge_key}{purge_id}"
-        done, live = self._progress(
-            keys=[key + ":expected", self.nodes_key, key + ":acks", key + ":at", self.joined_key],
-            args=[repr(time.time())],
-        )
-        return 1.0 if not live else int(done) / int(live)
+        keys = (key + ":expected", self.nodes_key, key + ":acks", key + ":at", self.joined_key, key + ":done")
+        return ("EVAL", _PROGRESS, len(keys), *keys, repr(time.time()), KEEP_SECONDS, node)
+
+    def _wait(self, pipe: Any, purge_id: str, deadline: float) -> float:
+        """Count the progress and, while time is left, block on the purge's `:done` mark (a whole
+        number of milliseconds: Redis reads a shorter timeout as 0, which would block for ever)."""
+        done_key = f"{self.purge_key}{purge_id}:done"
+        while True:
+            pipe.execute_command(*self.progress_call(purge_id))
+            block = min(self.node_ttl / 3, 1.0, deadline - time.monotonic())
+            if block < 0.001:
+                return _share(pipe.execute()[-1])
+            pipe.blmove(done_key, done_key, round(block, 3), "LEFT", "LEFT")
+            counted, mark = pipe.execute()[-2:]
+            if mark is not None or _share(counted) >= 1.0:
+                return 1.0
+            pipe = self._redis.pipeline(transaction=False)
 
     def config_changed(self) -> None:
         try:
@@ -282,9 +328,7 @@ class RedisHub(Hub):
             elif channel == purge_channel:
                 message = json.loads(data)
                 node.purge(message)
-                key = f"{self.purge_key}{message['id']}:acks"
-                link.send("SADD", key, node.node_id)
-                link.send("EXPIRE", key, KEEP_SECONDS)
+                link.send(*self.progress_call(str(message["id"]), node.node_id))
 
         while True:
             link: Any = None
@@ -325,6 +369,11 @@ def _running_in(loop: asyncio.AbstractEventLoop) -> bool:
         return asyncio.get_running_loop() is loop
     except RuntimeError:
         return False
+
+
+def _share(counted: Any) -> float:
+    done, live = counted
+    return 1.0 if not int(live) else int(done) / int(live)
 
 
 def _text(value: Any) -> str:

@@ -127,7 +127,11 @@ def request(tx: Tx, caller: EdgeCaller, stack: str, data: dict[str, Any]) -> str
         {"id": purge_id, "stack_id": stack_id, "items": len(items)},
     )
     message = {"id": purge_id, "sites": sites, "items": items}
-    tx.after_commit(f"edge.purge.{purge_id}", lambda: fanout.hub().publish_purge(message))
+
+    def send() -> None:
+        fanout.hub().publish_purge(message)
+
+    tx.after_commit(f"edge.purge.{purge_id}", send)
     return purge_id
 
 

@@ -160,8 +160,26 @@ class Handler:
         self.tag_header = plane.settings.edge_tag_header.lower()
 
     # -- the fast path -------------------------------------------------------------------------
+    def hit(self, req: Request) -> bytes | None:
+        """The answer from a fresh cached entry, or None (`answer` then decides what to do)."""
+        plane = self.plane
+        site = plane.sites.get(req.host)
+        if site is None or not site.enabled or req.method not in ("GET", "HEAD") or not plane.trusted:
+            return None
+        entry = plane.cache.get(base_key(site, req), req.headers.get)
+        if entry is None:
+            return None
+        now = time.monotonic()
+        if not entry.fresh(now):
+            return None
+        plane.count(site.id, True, entry.size)
+        return self.render(entry, req, now, "HIT")
+
     def answer(self, req: Request) -> bytes | Any:
         """The response bytes when the cache answers; otherwise a coroutine that fetches."""
+        found = self.hit(req)
+        if found is not None:
+            return found
         plane = self.plane
         site = plane.sites.get(req.host)
         if site is None:
@@ -173,11 +191,8 @@ class Handler:
         base = base_key(site, req)
         if plane.trusted:
             entry = plane.cache.get(base, req.headers.get)
-            if entry is not None:
+            if entry is not None:  # not fresh, or `hit` would have answered
                 now = time.monotonic()
-                if entry.fresh(now):
-                    plane.count(site.id, True, entry.size)
-                    return self.render(entry, req, now, "HIT")
                 if (
                     not entry.invalid
                     and not entry.revalidate_always
@@ -352,7 +367,11 @@ class Handler:
         method = "GET" if req.method == "HEAD" else req.method
         try:
             fetched = await fetch(
-                plane.client_for(origin), method, url_for(origin, req.target), headers, req.body
+                plane.client_for(origin),
+                method,
+                url_for(origin, req.target, policy.pull_scheme(config, req.proto)),
+                headers,
+                req.body,
             )
         except OutboundError as e:
             log.warning("edge: origin fetch for site %s failed: %s", site.label, e)

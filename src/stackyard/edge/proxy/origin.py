@@ -44,8 +44,12 @@ class Fetched:
     age: float = 0.0  # the corrected initial age (RFC 9111 §4.2.3)
 
 
-def url_for(origin: Origin, target: str) -> str:
-    scheme, port = ("https", origin.secure_port) if origin.port == 443 else ("http", origin.port)
+def url_for(origin: Origin, target: str, scheme: str | None = None) -> str:
+    """The origin's URL for `target`: over `scheme` ("http" to its port, "https" to its secure
+    port), by default HTTPS only when its port is 443."""
+    if scheme is None:
+        scheme = "https" if origin.port == 443 else "http"
+    port = origin.secure_port if scheme == "https" else origin.port
     host = (
         origin.hostname
         if ":" not in origin.hostname or origin.hostname.startswith("[")

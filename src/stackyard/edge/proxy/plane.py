@@ -30,7 +30,7 @@ from stackyard.core.outbound import OutboundClient, OutboundPolicy
 from stackyard.edge import fanout, metrics, publish
 from stackyard.edge.proxy import purge
 from stackyard.edge.proxy.handler import Handler
-from stackyard.edge.proxy.server import EdgeProtocol
+from stackyard.edge.proxy.server import EdgeProtocol, Parsed
 from stackyard.edge.proxy.sites import Origin, Site, load
 from stackyard.edge.proxy.store import Cache
 from stackyard.ids import digest, now
@@ -112,6 +112,7 @@ class DataPlane:
             keepalive=settings.edge_origin_keepalive_connections,
         )
         self.handler = Handler(self)
+        self.parsed = Parsed()  # request chunks its connections saw whole (`proxy.server`)
         self.background: set[asyncio.Task[Any]] = set()
         self.counts: dict[tuple[str, str, int], list[int]] = {}
         self.purges_applied = 0
@@ -185,7 +186,11 @@ class DataPlane:
 
         def factory(proto: str) -> Any:
             return lambda: EdgeProtocol(
-                self.handler, max_body=s.max_body_bytes, max_head=s.max_header_bytes, proto=proto
+                self.handler,
+                max_body=s.max_body_bytes,
+                max_head=s.max_header_bytes,
+                proto=proto,
+                parsed=self.parsed,
             )
 
         server = await self.loop.create_server(factory("http"), host, port, reuse_port=True, backlog=2048)

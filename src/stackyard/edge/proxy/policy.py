@@ -80,3 +80,12 @@ def origin_headers(config: dict[str, Any], path: str) -> list[tuple[str, str]]:
 def gzip_origin(config: dict[str, Any]) -> bool:
     block = config.get("gzipOriginPull")
     return isinstance(block, dict) and block.get("enabled", True) is True
+
+
+def pull_scheme(config: dict[str, Any], client_proto: str) -> str | None:
+    """`originPullProtocol`: "http" or "https" for the origin, None for the default (`url_for`'s)."""
+    block = config.get("originPullProtocol")
+    protocol = block.get("protocol") if isinstance(block, dict) else None
+    if protocol == "MATCH":
+        return "https" if client_proto == "https" else "http"
+    return {"HTTP": "http", "HTTPS": "https"}.get(str(protocol))

@@ -4,6 +4,13 @@ Each connection parses requests with httptools and hands them to `Handler.answer
 comes back as bytes and is written at once; a miss is a coroutine, run as a task, and requests
 pipelined behind it wait their turn (answers keep request order). Bodies are limited to
 `max_body_bytes`; heads to `max_header_bytes`.
+
+Keep-alive clients send the same bytes again and again (a browser's or a load balancer's headers
+do not change between requests). A chunk that held exactly one bodiless GET or HEAD, read at a
+message boundary, is remembered with its parsed request (`Parsed`, shared by a node's
+connections); the same bytes again skip the parser and go to `Handler.hit`, which answers only
+from a fresh cached entry, checked as for any request. Anything else (a miss, a stale entry, a
+disabled site) is parsed as usual, so only the parsing is skipped, never a decision.
 """
 
 from __future__ import annotations
@@ -19,18 +26,31 @@ from stackyard.edge.proxy.handler import Handler, Request, simple
 
 log = logging.getLogger("stackyard.edge")
 MAX_PIPELINE = 64
+MAX_PARSED = 4096  # remembered request chunks per node; all forgotten when full
+
+
+class Parsed(dict[bytes, Request]):
+    """Request chunks seen whole (one bodiless keep-alive GET or HEAD) and what they parsed to."""
+
+    def remember(self, raw: bytes, req: Request) -> None:
+        if len(self) >= MAX_PARSED:
+            self.clear()
+        self[raw] = req
 
 
 class EdgeProtocol(asyncio.Protocol):
     __slots__ = (
+        "at_boundary",
         "body",
         "busy",
         "client_ip",
+        "completed",
         "handler",
         "head_bytes",
         "headers",
         "max_body",
         "max_head",
+        "parsed",
         "parser",
         "proto",
         "queue",
@@ -38,8 +58,19 @@ class EdgeProtocol(asyncio.Protocol):
         "url",
     )
 
-    def __init__(self, handler: Handler, *, max_body: int, max_head: int, proto: str = "http") -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        max_body: int,
+        max_head: int,
+        proto: str = "http",
+        parsed: Parsed | None = None,
+    ) -> None:
         self.handler = handler
+        self.parsed = Parsed() if parsed is None else parsed
+        self.at_boundary = True  # the parser holds no part of a request
+        self.completed: list[Request] = []
         self.max_body = max_body
         self.max_head = max_head
         self.proto = proto
@@ -63,6 +94,15 @@ class EdgeProtocol(asyncio.Protocol):
         self.transport = None
 
     def data_received(self, data: bytes) -> None:
+        if self.at_boundary and not self.busy:
+            known = self.parsed.get(data)
+            if known is not None and known.proto == self.proto and self.transport is not None:
+                out = self.handler.hit(known)
+                if out is not None:
+                    self.transport.write(out)
+                    return
+        whole = self.at_boundary
+        self.completed = []
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -71,6 +111,12 @@ class EdgeProtocol(asyncio.Protocol):
             self._fail(400, "Malformed HTTP request.\n")
         except _TooLarge as e:
             self._fail(e.status, e.text)
+        else:
+            if whole and self.at_boundary and len(self.completed) == 1:
+                req = self.completed[0]
+                if req.keep_alive and not req.body and req.method in ("GET", "HEAD"):
+                    self.parsed.remember(data, req)
+        self.completed = []
 
     def _fail(self, status: int, text: str) -> None:
         if self.transport is not None:
@@ -79,6 +125,7 @@ class EdgeProtocol(asyncio.Protocol):
 
     # -- httptools callbacks --------------------------------------------------------------------
     def on_message_begin(self) -> None:
+        self.at_boundary = False
         self.url = b""
         self.headers = []
         self.body = []
@@ -112,6 +159,8 @@ class EdgeProtocol(asyncio.Protocol):
             self.client_ip,
             self.proto,
         )
+        self.at_boundary = True
+        self.completed.append(req)
         if self.busy:
             self.queue.append(req)
             if len(self.queue) >= MAX_PIPELINE and self.transport is not None:
