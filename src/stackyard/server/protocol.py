@@ -285,6 +285,8 @@ if HAVE_HTTPTOOLS:
             cycle = self.cycle
             if (cycle is not None and not cycle.response_complete) or self.pipeline:
                 return False  # answers leave in order: this one waits for the earlier one
+            if self.flow.write_paused:
+                return False  # a client not reading: uvicorn's cycle waits for it (and stops reading)
             if not self.url.startswith(b"/v3/"):
                 return False
             parser = self.parser

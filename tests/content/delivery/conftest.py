@@ -116,22 +116,23 @@ class _Front(_Switch):
 
 
 @pytest.fixture(scope="session")
-def _delivery_server() -> Iterator[tuple[_Front, str]]:
+def _delivery_server() -> Iterator[tuple[_Front, str, Any]]:
+    """(the switch, the URL, the uvicorn server)."""
     from stackyard.server.protocol import http_protocol
 
     front = _Front()
     server, thread, url = _serve(front, http=http_protocol(), proxy_headers=False)
-    yield front, url
+    yield front, url, server
     server.should_exit = True
     thread.join(timeout=10)
 
 
 @pytest.fixture
-def live(db: Database, settings: Settings, _delivery_server: tuple[_Front, str]) -> Iterator[Live]:
+def live(db: Database, settings: Settings, _delivery_server: tuple[_Front, str, Any]) -> Iterator[Live]:
     """The suite's `live`, over the HTTP protocol `serve` runs, so cached reads take its path."""
     from stackyard.server.app import create_app
 
-    front, url = _delivery_server
+    front, url, _ = _delivery_server
     front.app = create_app(settings, db)
     try:
         yield Live(url=url, db=db, settings=settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import threading
 from typing import Any
 from urllib.parse import urlparse
 
@@ -25,9 +26,13 @@ E = "/v3/content_types/article/entries"
 class Wire:
     """One keep-alive connection that writes raw requests and reads whole answers."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, receive_buffer: int = 0) -> None:
         u = urlparse(url)
-        self.sock = socket.create_connection((u.hostname, u.port), timeout=10)
+        self.sock = socket.socket()
+        if receive_buffer:  # a fixed size: the kernel does not grow it (nor hold more answers)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(30)
+        self.sock.connect((u.hostname, u.port))
         self.buf = b""
 
     def send(self, *heads: bytes) -> None:
@@ -196,10 +201,10 @@ def test_a_hit_reaches_only_its_own_credentials(site: Site) -> None:
 
 def test_a_hit_writes_its_access_line(
     site: Site,
-    _delivery_server: tuple[_Front, str],
+    _delivery_server: tuple[_Front, str, Any],
     stream: io.StringIO,  # noqa: F811
 ) -> None:
-    front, _ = _delivery_server
+    front, _, _ = _delivery_server
     front.app = create_app(site.live.settings.replace(access_log=True), site.live.db)
     uid = _entry(site, "Logged")
     with site.cda() as c:
@@ -212,3 +217,31 @@ def test_a_hit_writes_its_access_line(
     line = mine[0]
     assert line["status"] == 200 and line["api"] == "cda" and line["method"] == "GET"
     assert line["path"] == f"{E}/{uid}" and site.token not in json.dumps(line)
+
+
+def test_many_pipelined_hits_come_back_in_order(
+    site: Site, _delivery_server: tuple[_Front, str, Any]
+) -> None:
+    """A client that sends tens of thousands of requests before reading an answer: once the answers
+    back up, the server stops answering them (rather than holding every one in memory), and when
+    the client reads, every answer comes back, in order."""
+    server = _delivery_server[2]
+    uid = _entry(site, "Piped")
+    path = f"{E}/{uid}"
+    with site.cda() as c:
+        body = c.get(path).content
+    n = 40_000  # about 10 MB of requests and 25 MB of answers
+    w = Wire(site.live.url, receive_buffer=64 * 1024)
+    try:
+        heads = [ask(site, path, f"X-Request-Id: piped-{i}") for i in range(n)]
+        sender = threading.Thread(target=w.send, args=tuple(heads), daemon=True)
+        sender.start()
+        sender.join(timeout=3)
+        held = max(p.transport.get_write_buffer_size() for p in list(server.server_state.connections))
+        assert held < 1024 * 1024, f"{held} bytes of answers held for a client that reads none"
+        for i in range(n):
+            status, headers, got = w.answer()
+            assert status == 200 and got == body and ("x-request-id", f"piped-{i}") in headers, i
+        sender.join(timeout=30)
+    finally:
+        w.close()
