@@ -11,6 +11,7 @@ import io
 import json
 import socket
 import threading
+import time
 from typing import Any
 from urllib.parse import urlparse
 
@@ -55,11 +56,14 @@ class Wire:
         self.buf = rest[length:]
         return status, headers, rest[:length]
 
-    def closed(self) -> bool:
-        self.sock.settimeout(5)
+    def closed(self, wait: float = 5) -> bool:
+        """Whether the server closes the connection within `wait` seconds (without answering)."""
+        self.sock.settimeout(wait)
         try:
             return self.sock.recv(1) == b""
-        except OSError:
+        except TimeoutError:
+            return False
+        except OSError:  # reset
             return True
 
     def _more(self) -> None:
@@ -152,6 +156,24 @@ def test_304_head_and_closing_connections(site: Site) -> None:
         status, headers, body = w.answer()
         assert status == 200 and body == full.content and ("connection", "close") in headers
         assert w.closed()
+    finally:
+        w.close()
+
+
+def test_an_idle_connection_after_a_hit_is_closed(site: Site) -> None:
+    """As after any answer: a keep-alive connection that asks nothing more is closed after uvicorn's
+    keep-alive timeout (5 s), not held open."""
+    uid = _entry(site, "Idle")
+    with site.cda() as c:
+        c.get(f"{E}/{uid}")
+    w = Wire(site.live.url)
+    try:
+        w.send(ask(site, f"{E}/{uid}"))
+        status, headers, _ = w.answer()
+        assert status == 200 and ("x-cache", "HIT") in headers and ("connection", "close") not in headers
+        started = time.monotonic()
+        assert w.closed(wait=15)
+        assert 3 < time.monotonic() - started < 15
     finally:
         w.close()
 
