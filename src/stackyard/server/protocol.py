@@ -312,7 +312,11 @@ if HAVE_HTTPTOOLS:
             scope["raw_path"] = self.root_path.encode("ascii") + parsed.path
             scope["query_string"] = parsed.query or b""
             assert self._answer_now is not None
-            found = self._answer_now(scope)
+            try:
+                found = self._answer_now(scope)
+            except Exception:  # the ASGI path answers it (a 500, logged) rather than the parser failing
+                log.exception("answering %s from the protocol failed", scope["path"])
+                return False
             if found is None:
                 return False
             status, headers, body = found
