@@ -169,6 +169,7 @@ class _Switch:
 
     def __init__(self) -> None:
         self.app: Any = None
+        self.server: Any = None  # the uvicorn server it is served by
 
     def answer_now(self, scope: dict[str, Any]) -> Any:
         app = self.app
@@ -206,6 +207,7 @@ def _serve(app: Any, **options: Any) -> tuple[Any, threading.Thread, str]:
 def _shared_server() -> Iterator[tuple[_Switch, str]]:
     switch = _Switch()
     server, thread, url = _serve(switch)
+    switch.server = server
     yield switch, url
     server.should_exit = True
     thread.join(timeout=10)

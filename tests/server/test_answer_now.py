@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.responses import Response
 
 from stackyard.api import routing
 from stackyard.api.routing import Req, Router
@@ -53,6 +54,12 @@ def writes(r: Req) -> Any:
     with r.db.write() as tx:
         tx.run("UPDATE users SET updated_at = updated_at WHERE 1 = 0")
     return {"wrote": True}
+
+
+@router.get("/v3/now/split")
+def split(r: Req) -> Any:
+    _called("split")
+    return Response(b"{}", media_type="application/json", headers={"x-note": "a\r\nx-injected: 1"})
 
 
 @pytest.fixture
@@ -157,3 +164,14 @@ def test_a_rate_limited_get_still_waits_before_its_refusal(
     refused = [(r, took) for r, took in answers if r.status_code == 429]
     assert refused, [r.status_code for r, _ in answers]
     assert all(took >= 0.3 for _, took in refused)
+
+
+def test_a_header_split_across_lines_is_never_written(server: tuple[str, list[str]]) -> None:
+    url, _ = server
+    with httpx.Client(base_url=url) as c:
+        # when a handler's answer holds a header value with a line break, then it is never sent:
+        # uvicorn's cycle refuses it (and drops the connection), as it always has
+        with pytest.raises(httpx.RemoteProtocolError):
+            c.get("/v3/now/split")
+        # and the connection's next request is answered as usual
+        assert c.get("/v3/now/light").status_code == 200

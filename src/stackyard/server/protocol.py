@@ -150,7 +150,12 @@ class _Refused(Exception):
 
 try:
     import httptools
-    from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+    from uvicorn.protocols.http.httptools_impl import (
+        HEADER_RE,
+        HEADER_VALUE_RE,
+        STATUS_LINE,
+        HttpToolsProtocol,
+    )
 
     HAVE_HTTPTOOLS = True
 except ImportError:  # without httptools uvicorn falls back to h11, which gets none of this
@@ -285,6 +290,8 @@ if HAVE_HTTPTOOLS:
             cycle = self.cycle
             if (cycle is not None and not cycle.response_complete) or self.pipeline:
                 return False  # answers leave in order: this one waits for the earlier one
+            if self.flow.write_paused:
+                return False  # a client not reading: uvicorn's cycle waits for it (and stops reading)
             if not self.url.startswith(b"/v3/"):
                 return False
             parser = self.parser
@@ -310,10 +317,18 @@ if HAVE_HTTPTOOLS:
             scope["raw_path"] = self.root_path.encode("ascii") + parsed.path
             scope["query_string"] = parsed.query or b""
             assert self._answer_now is not None
-            found = self._answer_now(scope)
+            try:
+                found = self._answer_now(scope)
+            except Exception:  # the ASGI path answers it (a 500, logged) rather than the parser failing
+                log.exception("answering %s from the protocol failed", scope["path"])
+                return False
             if found is None:
                 return False
             status, headers, body = found
+            if any(HEADER_RE.search(name) or HEADER_VALUE_RE.search(value) for name, value in headers):
+                # what uvicorn's cycle refuses (a header split across lines): it answers that one
+                log.error("a header of the answer to %s is not valid HTTP", scope["path"])
+                return False
             keep_alive = http_version != "1.0" and parser.should_keep_alive()
             lines = [STATUS_LINE[status]]
             lines += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]

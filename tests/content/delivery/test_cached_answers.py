@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import json
 import socket
+import threading
+import time
 from typing import Any
 from urllib.parse import urlparse
 
@@ -26,9 +28,13 @@ E = "/v3/content_types/article/entries"
 class Wire:
     """One keep-alive connection that writes raw requests and reads whole answers."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, receive_buffer: int = 0) -> None:
         u = urlparse(url)
-        self.sock = socket.create_connection((u.hostname, u.port), timeout=10)
+        self.sock = socket.socket()
+        if receive_buffer:  # a fixed size: the kernel does not grow it (nor hold more answers)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(30)
+        self.sock.connect((u.hostname, u.port))
         self.buf = b""
 
     def send(self, *heads: bytes) -> None:
@@ -51,11 +57,14 @@ class Wire:
         self.buf = rest[length:]
         return status, headers, rest[:length]
 
-    def closed(self) -> bool:
-        self.sock.settimeout(5)
+    def closed(self, wait: float = 5) -> bool:
+        """Whether the server closes the connection within `wait` seconds (without answering)."""
+        self.sock.settimeout(wait)
         try:
             return self.sock.recv(1) == b""
-        except OSError:
+        except TimeoutError:
+            return False
+        except OSError:  # reset
             return True
 
     def _more(self) -> None:
@@ -152,6 +161,24 @@ def test_304_head_and_closing_connections(site: Site) -> None:
         w.close()
 
 
+def test_an_idle_connection_after_a_hit_is_closed(site: Site) -> None:
+    """As after any answer: a keep-alive connection that asks nothing more is closed after uvicorn's
+    keep-alive timeout (5 s), not held open."""
+    uid = _entry(site, "Idle")
+    with site.cda() as c:
+        c.get(f"{E}/{uid}")
+    w = Wire(site.live.url)
+    try:
+        w.send(ask(site, f"{E}/{uid}"))
+        status, headers, _ = w.answer()
+        assert status == 200 and ("x-cache", "HIT") in headers and ("connection", "close") not in headers
+        started = time.monotonic()
+        assert w.closed(wait=15)
+        assert 3 < time.monotonic() - started < 15
+    finally:
+        w.close()
+
+
 def test_statistics_count_each_request_once(site: Site) -> None:
     uid = _entry(site, "Counted")
     before = _stats(site)
@@ -213,3 +240,29 @@ def test_a_hit_writes_its_access_line(
     line = mine[0]
     assert line["status"] == 200 and line["api"] == "cda" and line["method"] == "GET"
     assert line["path"] == f"{E}/{uid}" and site.token not in json.dumps(line)
+
+
+def test_many_pipelined_hits_come_back_in_order(site: Site, _shared_server: tuple[_Switch, str]) -> None:
+    """A client that sends tens of thousands of requests before reading an answer: once the answers
+    back up, the server stops answering them (rather than holding every one in memory), and when
+    the client reads, every answer comes back, in order."""
+    server = _shared_server[0].server
+    uid = _entry(site, "Piped")
+    path = f"{E}/{uid}"
+    with site.cda() as c:
+        body = c.get(path).content
+    n = 40_000  # about 10 MB of requests and 25 MB of answers
+    w = Wire(site.live.url, receive_buffer=64 * 1024)
+    try:
+        heads = [ask(site, path, f"X-Request-Id: piped-{i}") for i in range(n)]
+        sender = threading.Thread(target=w.send, args=tuple(heads), daemon=True)
+        sender.start()
+        sender.join(timeout=3)
+        held = max(p.transport.get_write_buffer_size() for p in list(server.server_state.connections))
+        assert held < 1024 * 1024, f"{held} bytes of answers held for a client that reads none"
+        for i in range(n):
+            status, headers, got = w.answer()
+            assert status == 200 and got == body and ("x-request-id", f"piped-{i}") in headers, i
+        sender.join(timeout=30)
+    finally:
+        w.close()

@@ -123,7 +123,9 @@ def ask(r: Req) -> Ask:
 
 
 def etag_of(body: bytes) -> bytes:
-    return b'"' + hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b'"'
+    """A strong ETag: the first 128 bits of the body's SHA-256 (which CPUs with SHA extensions hash
+    at about twice the speed of BLAKE2b; a page of 25 entries is 30 KB)."""
+    return b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
 
 
 def not_modified(if_none_match: str | None, etag: bytes) -> bool:
