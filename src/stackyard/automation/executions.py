@@ -150,6 +150,9 @@ def store(tx: Tx, settings: Settings, plan: dict[str, Any], run_now: RunNow | No
     for `schedule`."""
     execution_id, org_uid, username, action = (plan[k] for k in ("id", "org_uid", "username", "action"))
     status, start, doc, origin, delay_ms = (plan[k] for k in ("status", "start", "doc", "origin", "delay_ms"))
+    # The plan stays as prepared (a batch that failed writes it again, `intake`): the row gets a
+    # document and a log of its own.
+    doc = {**doc, "log": list(doc["log"])}
     instant = run_now is not None and action["ref"] in catalogue.INSTANT and delay_ms <= 0
     end = None
     outputs: tuple[str, str] = ("", "")

@@ -8,7 +8,7 @@ from typing import Any
 
 from stackyard.api.routing import Req, Router
 from stackyard.api.st2.common import API, body, principal, route
-from stackyard.automation import catalogue, engine, triggers
+from stackyard.automation import catalogue, engine, intake, triggers
 from stackyard.errors import BadRequest, NotFound
 
 router = Router(api="st2")
@@ -46,13 +46,13 @@ def post_webhook(r: Req) -> tuple[int, Any]:
             engine.generic(tx, r.settings, p.org_uid, data["trigger"], data.get("payload") or {}, trace_tag)
         return 202, data
     # The credential, the rules and the executions' parameters are read and checked before the
-    # writer is taken; the write only records what was decided.
+    # writer is taken; the write only records what was decided, together with the webhooks that
+    # arrived meanwhile (`intake`).
     with r.db.read() as tx:
         p = principal(r, tx)
         p.require_admin()
         plan = engine.webhook_plan(tx, r.settings, p.org_uid, url, dict(r.headers), data)
     if plan is None:
         raise NotFound(f"Webhook {url} not registered with st2", error_code=116)
-    with r.db.write() as tx:
-        engine.commit(tx, r.settings, plan)
+    intake.of(r.db, r.settings).write(plan)
     return 202, data
