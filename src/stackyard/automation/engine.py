@@ -64,12 +64,15 @@ def prepare(
     trigger: Mapping[str, Any],
     payload: Any,
     trace_tag: str | None = None,
+    listening: list[dict[str, Any]] | None = None,
 ) -> Plan:
-    """Match the rules listening to `trigger` and prepare their executions, reading only (so a
-    webhook does this before it takes the writer)."""
+    """Match the rules listening to `trigger` (`listening`, when the caller read them already) and
+    prepare their executions, reading only (so a webhook does this before it takes the writer)."""
     plan = Plan(org_uid, trigger, payload, trace_tag, {"id": oid(), "occurrence_time": iso()})
     instance = plan.instance
-    for rule in rules.listening(tx, org_uid, trigger["ref"]):
+    if listening is None:
+        listening = rules.listening(tx, org_uid, trigger["ref"])
+    for rule in listening:
         try:
             if not criteria.matches(_rendered_criteria(rule["criteria"], payload), payload):
                 continue
@@ -187,12 +190,14 @@ def webhook_plan(
     tx: Tx, settings: Settings, org_uid: str, url: str, headers: Mapping[str, str], body: Any
 ) -> Plan | None:
     """A POST to /webhooks/<url>, prepared (reads only); None when no rule registered that URL."""
-    trigger = triggers.webhook_trigger(tx, org_uid, url)
-    if trigger is None:
+    found = rules.for_webhook(tx, org_uid, url)
+    if found is None:
         return None
+    trigger, listening = found
     kept = {k: v for k, v in headers.items() if k.lower() not in WEBHOOK_STRIPPED}
     payload = {"headers": kept, "headers_lower": {k.lower(): v for k, v in kept.items()}, "body": body}
-    return prepare(tx, settings, org_uid, trigger, payload, headers.get("st2-trace-tag") or None)
+    trace_tag = headers.get("st2-trace-tag") or None
+    return prepare(tx, settings, org_uid, trigger, payload, trace_tag, listening)
 
 
 def generic(
