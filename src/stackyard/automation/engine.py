@@ -113,61 +113,87 @@ def prepare(
 
 def commit(tx: Tx, settings: Settings, plan: Plan) -> dict[str, Any]:
     """Write a prepared trigger instance: the instance, each enforcement and its execution, a trace."""
-    org_uid, trigger, instance = plan.org_uid, plan.trigger, plan.instance
-    triggers.new_instance(
-        tx, org_uid, trigger["ref"], plan.payload, instance_id=instance["id"], at=instance["occurrence_time"]
-    )
-    enforced: list[dict[str, Any]] = []
-    ran: list[dict[str, Any]] = []
-    for rule, prepared, failure in plan.enforced:
-        execution_id = None
-        if prepared is not None:
-            row = launch.store(tx, settings, prepared)
-            execution_id = row["id"]
-            cause = {"id": f"{rule['id']}:{instance['id']}", "type": "rule"}
-            ran.append(
-                {
-                    "object_id": execution_id,
-                    "ref": row["doc"]["action"]["ref"],
-                    "updated_at": iso(),
-                    "caused_by": cause,
-                }
+    return commit_many(tx, settings, [plan])[0]
+
+
+_ENFORCEMENT = (
+    "INSERT INTO st2_enforcements (id, org_uid, rule_ref, rule_id, trigger_instance_id, execution_id, "
+    "status, failure_reason, enforced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_TRACE = "INSERT INTO st2_traces (id, org_uid, trace_tag, start_timestamp, doc) VALUES (?, ?, ?, ?, ?)"
+
+
+def commit_many(tx: Tx, settings: Settings, plans: list[Plan]) -> list[dict[str, Any]]:
+    """Write prepared trigger instances (`commit` for each), every table's rows in one statement
+    round: the instances, then the executions (each run or scheduled once its row exists), then
+    the enforcements and the traces. Answers the recorded instances, in order."""
+    tx.run_many(
+        triggers.NEW_INSTANCE,
+        [
+            triggers.instance_params(
+                p.org_uid, p.trigger["ref"], p.payload, p.instance["id"], p.instance["occurrence_time"]
             )
-        tx.run(
-            "INSERT INTO st2_enforcements (id, org_uid, rule_ref, rule_id, trigger_instance_id, execution_id, "
-            "status, failure_reason, enforced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            oid(),
-            org_uid,
-            rule["ref"],
-            rule["id"],
-            instance["id"],
-            execution_id,
-            "failed" if failure else "succeeded",
-            failure,
-            iso(),
-        )
-        cause = {"id": instance["id"], "type": "trigger_instance"}
-        enforced.append(
-            {"object_id": rule["id"], "ref": rule["ref"], "updated_at": iso(), "caused_by": cause}
-        )
-    if enforced or plan.trace_tag:
-        tag = plan.trace_tag or f"trigger-{trigger['ref']}-{instance['id']}"
-        first = {
-            "object_id": instance["id"],
-            "ref": trigger["ref"],
-            "updated_at": instance["occurrence_time"],
-            "caused_by": {},
-        }
-        doc = {"trace_tag": tag, "trigger_instances": [first], "rules": enforced, "action_executions": ran}
-        tx.run(
-            "INSERT INTO st2_traces (id, org_uid, trace_tag, start_timestamp, doc) VALUES (?, ?, ?, ?, ?)",
-            oid(),
-            org_uid,
-            tag,
-            instance["occurrence_time"],
-            jdump(doc),
-        )
-    return {**instance, "trigger": trigger["ref"], "payload": plan.payload}
+            for p in plans
+        ],
+    )
+    wanted = [prepared for p in plans for _, prepared, _ in p.enforced if prepared is not None]
+    started = iter(launch.store_many(tx, settings, wanted))
+    enforcements: list[tuple[Any, ...]] = []
+    traces: list[tuple[Any, ...]] = []
+    for plan in plans:
+        org_uid, trigger, instance = plan.org_uid, plan.trigger, plan.instance
+        enforced: list[dict[str, Any]] = []
+        ran: list[dict[str, Any]] = []
+        for rule, prepared, failure in plan.enforced:
+            execution_id = None
+            if prepared is not None:
+                row = next(started)
+                execution_id = row["id"]
+                cause = {"id": f"{rule['id']}:{instance['id']}", "type": "rule"}
+                ran.append(
+                    {
+                        "object_id": execution_id,
+                        "ref": row["doc"]["action"]["ref"],
+                        "updated_at": iso(),
+                        "caused_by": cause,
+                    }
+                )
+            status = "failed" if failure else "succeeded"
+            enforcements.append(
+                (
+                    oid(),
+                    org_uid,
+                    rule["ref"],
+                    rule["id"],
+                    instance["id"],
+                    execution_id,
+                    status,
+                    failure,
+                    iso(),
+                )
+            )
+            cause = {"id": instance["id"], "type": "trigger_instance"}
+            enforced.append(
+                {"object_id": rule["id"], "ref": rule["ref"], "updated_at": iso(), "caused_by": cause}
+            )
+        if enforced or plan.trace_tag:
+            tag = plan.trace_tag or f"trigger-{trigger['ref']}-{instance['id']}"
+            first = {
+                "object_id": instance["id"],
+                "ref": trigger["ref"],
+                "updated_at": instance["occurrence_time"],
+                "caused_by": {},
+            }
+            doc = {
+                "trace_tag": tag,
+                "trigger_instances": [first],
+                "rules": enforced,
+                "action_executions": ran,
+            }
+            traces.append((oid(), org_uid, tag, instance["occurrence_time"], jdump(doc)))
+    tx.run_many(_ENFORCEMENT, enforcements)
+    tx.run_many(_TRACE, traces)
+    return [{**p.instance, "trigger": p.trigger["ref"], "payload": p.payload} for p in plans]
 
 
 def dispatch(

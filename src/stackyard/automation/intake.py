@@ -3,9 +3,10 @@
 A webhook prepares its `engine.Plan` with reads only (its credential, its trigger, the rules and
 their executions' parameters), then hands it to the `Intake` of its database. One writer thread
 takes every plan waiting at that moment, up to `automation_webhook_batch`, and writes them all in
-one write transaction (`engine.commit` for each), so many webhooks share one BEGIN and COMMIT, one
-set of round trips to PostgreSQL and, on SQLite, one fsync. While it writes, the next plans queue
-up: under load the batches grow by themselves, and a lone webhook waits for no one.
+one write transaction (`engine.commit_many`: each table's rows in one statement round), so many
+webhooks share one BEGIN and COMMIT, a few round trips to PostgreSQL and, on SQLite, one fsync.
+While it writes, the next plans queue up: under load the batches grow by themselves, and a lone
+webhook waits for no one.
 
 Why it is safe: a webhook is answered only once the transaction holding its plan has committed,
 so an answer still means its trigger instance, enforcements and executions are durable (and the
@@ -96,7 +97,7 @@ class Intake:
         results: list[dict[str, Any]] = []
         try:
             with self.db.write() as tx:
-                results = [engine.commit(tx, self.settings, plan) for plan, _ in batch]
+                results = engine.commit_many(tx, self.settings, [plan for plan, _ in batch])
         except BaseException as e:
             if len(batch) == 1:
                 batch[0][1].set_exception(e)
