@@ -253,6 +253,9 @@ def run_trigger(db: Database, job: Job) -> None:
 @handler(timers.KIND)
 def fire_timer(db: Database, job: Job) -> None:
     p = job.payload
+    early = float(p["due"]) - time.time()  # its job is due a little ahead (timers.LEAD_SECONDS)
+    if early > 0:
+        time.sleep(min(early, timers.LEAD_SECONDS))
     with db.write() as tx:
         row = tx.one(
             "SELECT id, doc FROM st2_triggers WHERE id = ? AND org_uid = ?", p["trigger_id"], p["org_uid"]
@@ -260,14 +263,16 @@ def fire_timer(db: Database, job: Job) -> None:
         if row is None:
             return
         trigger = {**jload(row["doc"]), "id": row["id"]}
-        if not rules.listening(tx, p["org_uid"], trigger["ref"]):
+        listening = rules.listening(tx, p["org_uid"], trigger["ref"])
+        if not listening:
             return  # no enabled rule uses it any more: the chain ends
         payload = {
             "executed_at": iso(time.time()),
             "schedule": trigger["parameters"],
             "due_at": iso(p["due"]),
         }
-        dispatch(tx, _settings(db), p["org_uid"], trigger, payload)
+        settings = _settings(db)
+        commit(tx, settings, prepare(tx, settings, p["org_uid"], trigger, payload, listening=listening))
         timers.schedule_next(tx, p["org_uid"], trigger, previous=float(p["due"]))
 
 

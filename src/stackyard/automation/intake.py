@@ -61,10 +61,6 @@ class Intake:
                 self._ready.notify()
         return done
 
-    def write(self, plan: engine.Plan) -> dict[str, Any]:
-        """Queue `plan` and wait until it is committed."""
-        return self.submit(plan).result()
-
     def close(self) -> None:
         """Write what is queued, then stop the writer thread."""
         with self._ready:
@@ -82,7 +78,9 @@ class Intake:
                     self._thread = None
                     return None
             n = min(len(self._waiting), self.max_batch)
-            return [self._waiting.popleft() for _ in range(n)]
+            taken = [self._waiting.popleft() for _ in range(n)]
+        # From here on a future cannot be cancelled; one cancelled while it waited is not written.
+        return [(plan, done) for plan, done in taken if done.set_running_or_notify_cancel()]
 
     def _run(self) -> None:
         while True:
