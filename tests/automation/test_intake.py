@@ -96,3 +96,25 @@ def test_a_plan_that_cannot_be_written_fails_alone(auto: Auto) -> None:
     with auto.http() as c:
         instances = c.get("/api/v1/triggerinstances", params={"trigger": trigger_ref, "limit": 10}).json()
     assert sorted(i["payload"]["body"]["n"] for i in instances) == [0, 1, 2]
+
+
+def test_a_rule_with_a_regular_expression_is_matched_off_the_event_loop(auto: Auto) -> None:
+    # Given a webhook rule whose criterion is a regular expression and whose parameter a template
+    # (such rules are prepared on a worker thread, never on the event loop)
+    name, url = unique("pattern"), unique("hook")
+    rule = {
+        "name": name,
+        "pack": "intake",
+        "enabled": True,
+        "trigger": {"type": "core.st2.webhook", "parameters": {"url": url}},
+        "criteria": {"trigger.body.host": {"type": "regex", "pattern": "^web-[0-9]+$"}},
+        "action": {"ref": "core.echo", "parameters": {"message": "down: {{ trigger.body.host }}"}},
+    }
+    with auto.http() as c:
+        assert c.post("/api/v1/rules", json=rule).status_code == 201
+        # When one webhook matches and one does not
+        for host in ("web-12", "db-3"):
+            assert c.post(f"/api/v1/webhooks/{url}", json={"host": host}).status_code == 202
+        # Then only the matching one ran, with its rendered message
+        ran = c.get("/api/v1/executions", params={"rule": f"intake.{name}"}).json()
+    assert [e["result"]["stdout"] for e in ran] == ["down: web-12"]

@@ -16,7 +16,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stackyard.automation import actions, criteria, executions, launch, render, rules, timers, triggers
+from stackyard.automation import (
+    actions,
+    catalogue,
+    criteria,
+    executions,
+    launch,
+    render,
+    rules,
+    timers,
+    triggers,
+)
 from stackyard.automation.common import iso, oid
 from stackyard.automation.executions import Origin
 from stackyard.core import events
@@ -24,7 +34,7 @@ from stackyard.core.job_runner import handler
 from stackyard.core.jobs import Job
 from stackyard.errors import APIError, NotFound
 from stackyard.settings import Settings
-from stackyard.store.engine import Database, Row, Tx, jdump, jload
+from stackyard.store.engine import Database, NeedsThread, Row, Tx, in_reads_only, jdump, jload
 
 log = logging.getLogger("stackyard.automation")
 TRIGGER_KIND = "automation.trigger"
@@ -209,6 +219,17 @@ def dispatch(
     return commit(tx, settings, prepare(tx, settings, org_uid, trigger, payload, trace_tag))
 
 
+def _quick(rule: Mapping[str, Any]) -> bool:
+    """Is preparing this rule's execution quick whatever the payload: a core action, no template in
+    its criteria or parameters, no regular expression in its criteria?"""
+    return (
+        rule["action"]["ref"] in catalogue.CORE_ACTIONS
+        and criteria.bounded(rule["criteria"])
+        and not render.templated(rule["criteria"])
+        and not render.templated(rule["action"]["parameters"])
+    )
+
+
 WEBHOOK_STRIPPED = {"x-auth-token", "st2-api-key", "cookie", "authorization"}
 
 
@@ -220,6 +241,8 @@ def webhook_plan(
     if found is None:
         return None
     trigger, listening = found
+    if in_reads_only() and not all(_quick(rule) for rule in listening):
+        raise NeedsThread  # a rule's templates or regular expressions never run on the event loop
     kept = {k: v for k, v in headers.items() if k.lower() not in WEBHOOK_STRIPPED}
     payload = {"headers": kept, "headers_lower": {k.lower(): v for k, v in kept.items()}, "body": body}
     trace_tag = headers.get("st2-trace-tag") or None
