@@ -23,7 +23,6 @@ import threading
 from collections import deque
 from concurrent.futures import Future
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from stackyard.automation import engine
 from stackyard.settings import Settings
@@ -108,17 +107,24 @@ class Intake:
             done.set_result(result)
 
 
-_INTAKES: WeakKeyDictionary[Database, Intake] = WeakKeyDictionary()
+_INTAKES: dict[Database, Intake] = {}
 _LOCK = threading.Lock()
 
 
 def of(db: Database, settings: Settings) -> Intake:
-    """The intake of `db` (made on first use, closed with the database)."""
+    """The intake of `db` (made on first use, closed and forgotten with the database)."""
     found = _INTAKES.get(db)
     if found is None:
         with _LOCK:
             found = _INTAKES.get(db)
             if found is None:
                 found = _INTAKES[db] = Intake(db, settings)
-                db.on_close(found.close)
+                db.on_close(lambda: _close(db))
     return found
+
+
+def _close(db: Database) -> None:
+    with _LOCK:
+        found = _INTAKES.pop(db, None)
+    if found is not None:
+        found.close()
