@@ -12,22 +12,15 @@ import pytest
 
 from stackyard.automation import engine, intake
 from stackyard.automation.engine import Plan
-from tests.automation.conftest import Auto, unique
+from tests.automation.conftest import Auto, unique, webhook_rule
 from tests.conftest import wait_for
 
 
-def _hook(auto: Auto) -> tuple[str, str, str]:
-    """A webhook rule running core.noop: (rule ref, its trigger's ref, the URL)."""
-    name, url = unique("together"), unique("hook")
-    rule = {
-        "name": name,
-        "pack": "intake",
-        "enabled": True,
-        "trigger": {"type": "core.st2.webhook", "parameters": {"url": url}},
-        "action": {"ref": "core.noop"},
-    }
+def _hook(auto: Auto, **fields: Any) -> tuple[str, str, str]:
+    """A webhook rule (core.noop unless `fields` say otherwise): (rule ref, its trigger's ref, the URL)."""
+    url = unique("hook")
     with auto.http() as c:
-        made = c.post("/api/v1/rules", json=rule)
+        made = c.post("/api/v1/rules", json=webhook_rule("intake", url, **fields))
         assert made.status_code == 201, made.text
     return made.json()["ref"], made.json()["trigger"]["ref"], url
 
@@ -101,20 +94,15 @@ def test_a_plan_that_cannot_be_written_fails_alone(auto: Auto) -> None:
 def test_a_rule_with_a_regular_expression_is_matched_off_the_event_loop(auto: Auto) -> None:
     # Given a webhook rule whose criterion is a regular expression and whose parameter a template
     # (such rules are prepared on a worker thread, never on the event loop)
-    name, url = unique("pattern"), unique("hook")
-    rule = {
-        "name": name,
-        "pack": "intake",
-        "enabled": True,
-        "trigger": {"type": "core.st2.webhook", "parameters": {"url": url}},
-        "criteria": {"trigger.body.host": {"type": "regex", "pattern": "^web-[0-9]+$"}},
-        "action": {"ref": "core.echo", "parameters": {"message": "down: {{ trigger.body.host }}"}},
-    }
+    rule_ref, _, url = _hook(
+        auto,
+        criteria={"trigger.body.host": {"type": "regex", "pattern": "^web-[0-9]+$"}},
+        action={"ref": "core.echo", "parameters": {"message": "down: {{ trigger.body.host }}"}},
+    )
     with auto.http() as c:
-        assert c.post("/api/v1/rules", json=rule).status_code == 201
         # When one webhook matches and one does not
         for host in ("web-12", "db-3"):
             assert c.post(f"/api/v1/webhooks/{url}", json={"host": host}).status_code == 202
         # Then only the matching one ran, with its rendered message
-        ran = c.get("/api/v1/executions", params={"rule": f"intake.{name}"}).json()
+        ran = c.get("/api/v1/executions", params={"rule": rule_ref}).json()
     assert [e["result"]["stdout"] for e in ran] == ["down: web-12"]
