@@ -184,6 +184,13 @@ RENDER_INLINE_WEIGHT = 4000
 INLINE_BODY_BYTES = 64 * 1024
 
 
+async def _render_here(result: Any, req: Req) -> Response:
+    """`_render` on the event loop when the answer is light, else on a thread."""
+    if isinstance(result, Response) or _light(result):
+        return _render(result, req)
+    return await in_thread(lambda r: _render(result, r), req)
+
+
 def _light(value: Any, budget: int = RENDER_INLINE_WEIGHT) -> bool:
     """Is `value` cheap to render? Looks at no more than `budget` values to decide."""
     stack = [value]
@@ -273,12 +280,10 @@ class Endpoint:
             else:
                 if isinstance(result, Later):
                     result = await result.answer()
-                if isinstance(result, Response) or _light(result):
-                    return _render(result, req)
-                return await in_thread(lambda r: _render(result, r), req)
+                return await _render_here(result, req)
         result = await in_thread(lambda r: _rendered(handler(r), r), req)
         if isinstance(result, Later):
-            return _render(await result.answer(), req)
+            return await _render_here(await result.answer(), req)
         return result
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
