@@ -192,6 +192,11 @@ class Settings:
         1024 * 1024, "Most bytes of stdout (and of stderr) an automation execution keeps."
     )
     automation_max_page_size: int = _setting(100, "Largest page an automation list answers a non-admin.")
+    automation_webhook_batch: int = _setting(
+        64,
+        "Most webhooks whose trigger instances, enforcements and executions one write transaction "
+        "records when they arrive together (each is answered once it is durable); 1 writes each alone.",
+    )
     automation_packs_dir: str = _setting(
         "", "Directory holding registered packs' files; empty means <data dir>/packs."
     )

@@ -186,3 +186,15 @@ def st2py(auto: Auto, venv: Path, code: str, who: str = "alice") -> str:
 
 def unique(prefix: str) -> str:
     return f"{prefix}{secrets.token_hex(3)}"
+
+
+def webhook_rule(pack: str, url: str, **fields: Any) -> dict[str, Any]:
+    """An enabled rule body on webhook `url` running core.noop, with `fields` over that."""
+    return {
+        "name": unique("rule"),
+        "pack": pack,
+        "enabled": True,
+        "trigger": {"type": "core.st2.webhook", "parameters": {"url": url}},
+        "action": {"ref": "core.noop"},
+        **fields,
+    }

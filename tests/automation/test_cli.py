@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stackyard.cli.main import main
-from tests.automation.conftest import PASSWORD, Auto, unique
+from tests.automation.conftest import PASSWORD, Auto, unique, webhook_rule
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -53,13 +53,7 @@ def test_keys_and_rules(
     assert _run(capsys, "key", "set", name, "s3", "-e")[0] == 0
     code, out, _ = _run(capsys, "key", "get", name, "-d", "-j")
     assert json.loads(out)["value"] == "s3"
-    rule = {
-        "name": unique("clirule"),
-        "pack": "cli",
-        "enabled": True,
-        "trigger": {"type": "core.st2.webhook", "parameters": {"url": name}},
-        "action": {"ref": "core.noop"},
-    }
+    rule = webhook_rule("cli", name)
     path = tmp_path / "rule.yaml"
     path.write_text(json.dumps(rule))
     assert _run(capsys, "rule", "create", str(path), "-j")[0] == 0

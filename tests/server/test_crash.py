@@ -16,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -103,10 +105,10 @@ def login(url: str, verify: Any = True) -> str:
 def burst(
     url: str,
     headers: dict[str, str],
+    n: int,
     acknowledged: list[str],
     cut_off: list[int],
     stop: threading.Event,
-    n: int,
 ) -> None:
     """Create environments until told to stop or the server goes away; note each one answered 201."""
     with httpx.Client(base_url=url, headers=headers, timeout=10) as c:
@@ -121,6 +123,32 @@ def burst(
                 return
             if r.status_code == 201:
                 acknowledged.append(name)
+
+
+def kill_mid_burst(
+    server: Server,
+    send: Callable[[int, list[Any], list[int], threading.Event], None],
+    writers: int,
+    least: int,
+) -> list[Any]:
+    """Run `writers` threads of `send(n, acknowledged, cut_off, stop)` and SIGKILL the server once
+    `least` writes were acknowledged, with writes still in flight; answers the acknowledged ones."""
+    acknowledged: list[Any] = []
+    cut_off: list[int] = []
+    stop = threading.Event()
+    threads = [threading.Thread(target=send, args=(n, acknowledged, cut_off, stop)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while len(acknowledged) < least and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.kill()
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(acknowledged) >= least, "the writers did not get going before the kill"
+    assert cut_off, "no write was in flight when the server was killed"
+    return acknowledged
 
 
 def test_acknowledged_writes_survive_sigkill(db: Database, tmp_path: Path) -> None:
@@ -138,25 +166,8 @@ def test_acknowledged_writes_survive_sigkill(db: Database, tmp_path: Path) -> No
         assert r.status_code == 201, r.text
         api_key = r.json()["stack"]["api_key"]
         headers = {"authtoken": token, "api_key": api_key}
-        acknowledged: list[str] = []
-        cut_off: list[int] = []
-        stop = threading.Event()
-        writers = [
-            threading.Thread(target=burst, args=(server.url, headers, acknowledged, cut_off, stop, n))
-            for n in range(WRITERS)
-        ]
-        for w in writers:
-            w.start()
         # when the server is SIGKILLed while writes are in flight
-        deadline = time.monotonic() + 30
-        while len(acknowledged) < 60 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        server.kill()
-        stop.set()
-        for w in writers:
-            w.join(timeout=30)
-        assert len(acknowledged) >= 60, "the writers did not get going before the kill"
-        assert cut_off, "no write was in flight when the server was killed"
+        acknowledged = kill_mid_burst(server, partial(burst, server.url, headers), WRITERS, 60)
 
         # then after a restart on the same data every acknowledged environment is there
         server.start()

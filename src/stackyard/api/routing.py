@@ -27,6 +27,11 @@ them from `r.upload` in chunks (`api.body.Upload`):
 
 Each Router belongs to one API (`Router(api="st2")`; "cma" by default) and its routes answer only
 requests classified as that API (`api.dispatch`).
+
+A handler whose write is done by a writer thread of its own (`automation.intake`) answers `Later`:
+the request waits for that future without holding a handler thread. Declared with `inline=True`,
+such a POST also runs its reads on the event loop on SQLite, as GETs do (a small body only; one
+that writes itself starts over on a thread).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +65,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("stackyard.server")
 Handler = Callable[[Req], Any]
-__all__ = ["MAX_SKIP", "Endpoint", "Handler", "JSONResponse", "Req", "Router", "build_routes", "endpoint"]
+__all__ = [
+    "MAX_SKIP",
+    "Endpoint",
+    "Handler",
+    "JSONResponse",
+    "Later",
+    "Req",
+    "Router",
+    "build_routes",
+    "endpoint",
+]
 
 
 class JSONResponse(Response):
@@ -107,6 +122,7 @@ class Router:
         self.api = api
         self.routes: list[tuple[str, str, Handler]] = []
         self.streaming: set[tuple[str, str]] = set()  # (method, path) of routes that stream their body
+        self.inline: set[tuple[str, str]] = set()  # (method, path) of writes that read on the loop
         # (method, path) this API will serve: answered 501 "not supported yet" until a route lands
         self.planned: list[tuple[str, str]] = []
 
@@ -114,11 +130,15 @@ class Router:
         """Declare paths the API will serve; each answers 501 in its shape until it has a route."""
         self.planned += [(method, path) for path in paths]
 
-    def add(self, method: str, path: str, *, stream: bool = False) -> Callable[[Handler], Handler]:
+    def add(
+        self, method: str, path: str, *, stream: bool = False, inline: bool = False
+    ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.routes.append((method, path, fn))
             if stream:
                 self.streaming.add((method, path))
+            if inline:
+                self.inline.add((method, path))
             return fn
 
         return register
@@ -134,6 +154,33 @@ class Router:
 
     def delete(self, path: str) -> Callable[[Handler], Handler]:
         return self.add("DELETE", path)
+
+
+class Later:
+    """A handler's answer whose work finishes on another thread: once `future` (a
+    concurrent.futures.Future) is done, the answer is `then(its result)`."""
+
+    __slots__ = ("future", "then")
+
+    def __init__(self, future: Future[Any], then: Callable[[Any], Any]) -> None:
+        self.future = future
+        self.then = then
+
+    async def answer(self) -> Any:
+        """Wait for the future on the event loop; as with `in_thread`, a cancelled request still
+        waits for it (a write handed over is never abandoned half-way)."""
+        waiting = asyncio.wrap_future(self.future)
+        try:
+            result = await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            await asyncio.wait([waiting])
+            raise
+        return self.then(result)
+
+
+def _rendered(result: Any, req: Req) -> Any:
+    """`_render`, except that a `Later` is left for the event loop to wait for."""
+    return result if isinstance(result, Later) else _render(result, req)
 
 
 def _render(result: Any, req: Req) -> Response:
@@ -162,6 +209,15 @@ def _render(result: Any, req: Req) -> Response:
 # Answers up to this weight (about one per value, plus one per 64 characters of text) are rendered
 # on the event loop; heavier ones on a thread, so one big page cannot hold up every other request.
 RENDER_INLINE_WEIGHT = 4000
+# An `inline=True` route's body up to this size is parsed on the event loop; a larger one on a thread.
+INLINE_BODY_BYTES = 64 * 1024
+
+
+async def _render_here(result: Any, req: Req) -> Response:
+    """`_render` on the event loop when the answer is light, else on a thread."""
+    if isinstance(result, Response) or _light(result):
+        return _render(result, req)
+    return await in_thread(lambda r: _render(result, r), req)
 
 
 def _light(value: Any, budget: int = RENDER_INLINE_WEIGHT) -> bool:
@@ -218,7 +274,13 @@ class Endpoint:
     app, and the server's dispatch (`api.dispatch.Dispatch`) calls it directly once a route matched."""
 
     def __init__(
-        self, app_state: AppState, handler: Handler, *, api: str = "cma", stream: bool = False
+        self,
+        app_state: AppState,
+        handler: Handler,
+        *,
+        api: str = "cma",
+        stream: bool = False,
+        inline: bool = False,
     ) -> None:
         settings = app_state.settings
         self.app_state = app_state
@@ -227,6 +289,7 @@ class Endpoint:
         self.stream = stream
         self.settings = settings
         self.inline = settings.inline_reads and app_state.db.reads_are_local and not stream
+        self.inline_write = self.inline and inline
         self.spool_dir = Path(settings.data_dir) / "tmp"
         self.__name__ = handler.__name__
 
@@ -235,17 +298,22 @@ class Endpoint:
         hand-offs it brings. Should such a handler try to write, it starts over on a thread. A heavy
         answer is rendered on a thread too; handlers on threads render there."""
         handler = self.handler
-        if self.inline and req.method in ("GET", "HEAD"):
+        if self.inline and (
+            req.method in ("GET", "HEAD") or (self.inline_write and len(req.body) <= INLINE_BODY_BYTES)
+        ):
             try:
                 with reads_only():
                     result = handler(req)
             except NeedsThread:
                 pass
             else:
-                if isinstance(result, Response) or _light(result):
-                    return _render(result, req)
-                return await in_thread(lambda r: _render(result, r), req)
-        return await in_thread(lambda r: _render(handler(r), r), req)
+                if isinstance(result, Later):
+                    result = await result.answer()
+                return await _render_here(result, req)
+        result = await in_thread(lambda r: _rendered(handler(r), r), req)
+        if isinstance(result, Later):
+            return await _render_here(await result.answer(), req)
+        return result
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.answer(scope, receive)
@@ -267,7 +335,7 @@ class Endpoint:
 
     def answer_now(self, scope: Scope) -> Reply | None:
         """The whole answer to a bodiless GET or HEAD, when this route's handler runs on the event
-        loop (`inline`) and its answer is light JSON or an error: what `answer` would send, without
+        loop (`inline`) and its answer is light JSON, a whole response or an error: what `answer` would send, without
         the ASGI cycle. Otherwise None, and the request goes on to `answer`, taking along what was
         done here (the handler's result, its error, or that it needs a thread), so nothing runs
         twice."""
@@ -289,9 +357,8 @@ class Endpoint:
             return None
         except APIError as err:
             if isinstance(err, RateLimited) and self.settings.rate_limit_hold_seconds > 0:
-                scope["state"][_PREPARED] = _Prepared(
-                    req, scope["path"], error=err
-                )  # the hold is a wait: ASGI's
+                # the hold before the refusal is a wait: the ASGI path's
+                scope["state"][_PREPARED] = _Prepared(req, scope["path"], error=err)
                 return None
             response = error_response(err, req.request_id, req.response_headers, api=self.api)
         except Exception as exc:
@@ -315,14 +382,14 @@ class Endpoint:
         req = prepared.req
         req.request_id = request_id
         try:
-            if prepared.thread:
-                return await in_thread(lambda r: _render(self.handler(r), r), req)
             if prepared.error is not None:
                 raise prepared.error
             result = prepared.result
-            if isinstance(result, Response):
-                return _render(result, req)
-            return await in_thread(lambda r: _render(result, r), req)
+            if prepared.thread:
+                result = await in_thread(lambda r: _rendered(self.handler(r), r), req)
+            if isinstance(result, Later):
+                result = await result.answer()
+            return await _render_here(result, req)
         except APIError as err:
             if isinstance(err, RateLimited) and self.settings.rate_limit_hold_seconds > 0:
                 await asyncio.sleep(self.settings.rate_limit_hold_seconds)
@@ -388,7 +455,9 @@ def prepared(scope: Scope) -> bool:
 
 def _whole(result: Any) -> bool:
     """Can `answer_now` send this result as it is: light JSON, or a response whose body is all
-    there (not streamed, no background work)?"""
+    there (not streamed, no background work)? (A `Later` is waited for on the ASGI path.)"""
+    if isinstance(result, Later):
+        return False
     if isinstance(result, Response):
         return type(result) in (Response, JSONResponse) and result.background is None
     return _light(result)
@@ -403,9 +472,11 @@ class _Prepared:
     thread: bool = False  # the handler wants to write: run it on a thread
 
 
-def endpoint(app_state: AppState, handler: Handler, *, api: str = "cma", stream: bool = False) -> Endpoint:
+def endpoint(
+    app_state: AppState, handler: Handler, *, api: str = "cma", stream: bool = False, inline: bool = False
+) -> Endpoint:
     """The ASGI endpoint running `handler`; errors are rendered in `api`'s shape."""
-    return Endpoint(app_state, handler, api=api, stream=stream)
+    return Endpoint(app_state, handler, api=api, stream=stream, inline=inline)
 
 
 async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
@@ -453,7 +524,7 @@ def build_routes(app_state: AppState, routers: list[Router]) -> list[APIRoutes]:
     for api in APIS:
         mine = [r for r in routers if r.api == api]
         table: list[tuple[str, str, Any]] = [
-            (m, p, endpoint(app_state, h, api=api, stream=(m, p) in r.streaming))
+            (m, p, endpoint(app_state, h, api=api, stream=(m, p) in r.streaming, inline=(m, p) in r.inline))
             for r in mine
             for (m, p, h) in r.routes
         ]

@@ -109,6 +109,14 @@ ALIASES = {
     "nin": "ninside",
 }
 NAMES = set(OPERATORS) | set(ALIASES) | {"search"}
+# Operators applying a regular expression (`search` nests criteria that may): their cost depends on
+# the pattern, and a backtracking one can take very long on a crafted payload.
+PATTERN_OPERATORS = {"matchregex", "regex", "iregex", "search"}
+
+
+def bounded(criteria: Mapping[str, Any]) -> bool:
+    """Do these criteria check in a time bounded by the payload's size (no regular expression)?"""
+    return not any(spec.get("type") in PATTERN_OPERATORS for spec in criteria.values())
 
 
 def lookup(payload: Any, path: str) -> Any:

@@ -16,7 +16,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stackyard.automation import actions, criteria, executions, launch, render, rules, timers, triggers
+from stackyard.automation import (
+    actions,
+    catalogue,
+    criteria,
+    executions,
+    launch,
+    render,
+    rules,
+    timers,
+    triggers,
+)
 from stackyard.automation.common import iso, oid
 from stackyard.automation.executions import Origin
 from stackyard.core import events
@@ -24,7 +34,7 @@ from stackyard.core.job_runner import handler
 from stackyard.core.jobs import Job
 from stackyard.errors import APIError, NotFound
 from stackyard.settings import Settings
-from stackyard.store.engine import Database, Row, Tx, jdump, jload
+from stackyard.store.engine import Database, NeedsThread, Row, Tx, in_reads_only, jdump, jload
 
 log = logging.getLogger("stackyard.automation")
 TRIGGER_KIND = "automation.trigger"
@@ -64,12 +74,15 @@ def prepare(
     trigger: Mapping[str, Any],
     payload: Any,
     trace_tag: str | None = None,
+    listening: list[dict[str, Any]] | None = None,
 ) -> Plan:
-    """Match the rules listening to `trigger` and prepare their executions, reading only (so a
-    webhook does this before it takes the writer)."""
+    """Match the rules listening to `trigger` (`listening`, when the caller read them already) and
+    prepare their executions, reading only (so a webhook does this before it takes the writer)."""
     plan = Plan(org_uid, trigger, payload, trace_tag, {"id": oid(), "occurrence_time": iso()})
     instance = plan.instance
-    for rule in rules.listening(tx, org_uid, trigger["ref"]):
+    if listening is None:
+        listening = rules.listening(tx, org_uid, trigger["ref"])
+    for rule in listening:
         try:
             if not criteria.matches(_rendered_criteria(rule["criteria"], payload), payload):
                 continue
@@ -110,61 +123,87 @@ def prepare(
 
 def commit(tx: Tx, settings: Settings, plan: Plan) -> dict[str, Any]:
     """Write a prepared trigger instance: the instance, each enforcement and its execution, a trace."""
-    org_uid, trigger, instance = plan.org_uid, plan.trigger, plan.instance
-    triggers.new_instance(
-        tx, org_uid, trigger["ref"], plan.payload, instance_id=instance["id"], at=instance["occurrence_time"]
-    )
-    enforced: list[dict[str, Any]] = []
-    ran: list[dict[str, Any]] = []
-    for rule, prepared, failure in plan.enforced:
-        execution_id = None
-        if prepared is not None:
-            row = launch.store(tx, settings, prepared)
-            execution_id = row["id"]
-            cause = {"id": f"{rule['id']}:{instance['id']}", "type": "rule"}
-            ran.append(
-                {
-                    "object_id": execution_id,
-                    "ref": row["doc"]["action"]["ref"],
-                    "updated_at": iso(),
-                    "caused_by": cause,
-                }
+    return commit_many(tx, settings, [plan])[0]
+
+
+_ENFORCEMENT = (
+    "INSERT INTO st2_enforcements (id, org_uid, rule_ref, rule_id, trigger_instance_id, execution_id, "
+    "status, failure_reason, enforced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_TRACE = "INSERT INTO st2_traces (id, org_uid, trace_tag, start_timestamp, doc) VALUES (?, ?, ?, ?, ?)"
+
+
+def commit_many(tx: Tx, settings: Settings, plans: list[Plan]) -> list[dict[str, Any]]:
+    """Write prepared trigger instances (`commit` for each), every table's rows in one statement
+    round: the instances, then the executions (each run or scheduled once its row exists), then
+    the enforcements and the traces. Answers the recorded instances, in order."""
+    tx.run_many(
+        triggers.NEW_INSTANCE,
+        [
+            triggers.instance_params(
+                p.org_uid, p.trigger["ref"], p.payload, p.instance["id"], p.instance["occurrence_time"]
             )
-        tx.run(
-            "INSERT INTO st2_enforcements (id, org_uid, rule_ref, rule_id, trigger_instance_id, execution_id, "
-            "status, failure_reason, enforced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            oid(),
-            org_uid,
-            rule["ref"],
-            rule["id"],
-            instance["id"],
-            execution_id,
-            "failed" if failure else "succeeded",
-            failure,
-            iso(),
-        )
-        cause = {"id": instance["id"], "type": "trigger_instance"}
-        enforced.append(
-            {"object_id": rule["id"], "ref": rule["ref"], "updated_at": iso(), "caused_by": cause}
-        )
-    if enforced or plan.trace_tag:
-        tag = plan.trace_tag or f"trigger-{trigger['ref']}-{instance['id']}"
-        first = {
-            "object_id": instance["id"],
-            "ref": trigger["ref"],
-            "updated_at": instance["occurrence_time"],
-            "caused_by": {},
-        }
-        doc = {"trace_tag": tag, "trigger_instances": [first], "rules": enforced, "action_executions": ran}
-        tx.run(
-            "INSERT INTO st2_traces (id, org_uid, trace_tag, start_timestamp, doc) VALUES (?, ?, ?, ?, ?)",
-            oid(),
-            org_uid,
-            tag,
-            instance["occurrence_time"],
-            jdump(doc),
-        )
-    return {**instance, "trigger": trigger["ref"], "payload": plan.payload}
+            for p in plans
+        ],
+    )
+    wanted = [prepared for p in plans for _, prepared, _ in p.enforced if prepared is not None]
+    started = iter(launch.store_many(tx, settings, wanted))
+    enforcements: list[tuple[Any, ...]] = []
+    traces: list[tuple[Any, ...]] = []
+    for plan in plans:
+        org_uid, trigger, instance = plan.org_uid, plan.trigger, plan.instance
+        enforced: list[dict[str, Any]] = []
+        ran: list[dict[str, Any]] = []
+        for rule, prepared, failure in plan.enforced:
+            execution_id = None
+            if prepared is not None:
+                row = next(started)
+                execution_id = row["id"]
+                cause = {"id": f"{rule['id']}:{instance['id']}", "type": "rule"}
+                ran.append(
+                    {
+                        "object_id": execution_id,
+                        "ref": row["doc"]["action"]["ref"],
+                        "updated_at": iso(),
+                        "caused_by": cause,
+                    }
+                )
+            status = "failed" if failure else "succeeded"
+            enforcements.append(
+                (
+                    oid(),
+                    org_uid,
+                    rule["ref"],
+                    rule["id"],
+                    instance["id"],
+                    execution_id,
+                    status,
+                    failure,
+                    iso(),
+                )
+            )
+            cause = {"id": instance["id"], "type": "trigger_instance"}
+            enforced.append(
+                {"object_id": rule["id"], "ref": rule["ref"], "updated_at": iso(), "caused_by": cause}
+            )
+        if enforced or plan.trace_tag:
+            tag = plan.trace_tag or f"trigger-{trigger['ref']}-{instance['id']}"
+            first = {
+                "object_id": instance["id"],
+                "ref": trigger["ref"],
+                "updated_at": instance["occurrence_time"],
+                "caused_by": {},
+            }
+            doc = {
+                "trace_tag": tag,
+                "trigger_instances": [first],
+                "rules": enforced,
+                "action_executions": ran,
+            }
+            traces.append((oid(), org_uid, tag, instance["occurrence_time"], jdump(doc)))
+    tx.run_many(_ENFORCEMENT, enforcements)
+    tx.run_many(_TRACE, traces)
+    return [{**p.instance, "trigger": p.trigger["ref"], "payload": p.payload} for p in plans]
 
 
 def dispatch(
@@ -180,6 +219,17 @@ def dispatch(
     return commit(tx, settings, prepare(tx, settings, org_uid, trigger, payload, trace_tag))
 
 
+def _quick(rule: Mapping[str, Any]) -> bool:
+    """Is preparing this rule's execution quick whatever the payload: a core action, no template in
+    its criteria or parameters, no regular expression in its criteria?"""
+    return (
+        rule["action"]["ref"] in catalogue.CORE_ACTIONS
+        and criteria.bounded(rule["criteria"])
+        and not render.templated(rule["criteria"])
+        and not render.templated(rule["action"]["parameters"])
+    )
+
+
 WEBHOOK_STRIPPED = {"x-auth-token", "st2-api-key", "cookie", "authorization"}
 
 
@@ -187,12 +237,16 @@ def webhook_plan(
     tx: Tx, settings: Settings, org_uid: str, url: str, headers: Mapping[str, str], body: Any
 ) -> Plan | None:
     """A POST to /webhooks/<url>, prepared (reads only); None when no rule registered that URL."""
-    trigger = triggers.webhook_trigger(tx, org_uid, url)
-    if trigger is None:
+    found = rules.for_webhook(tx, org_uid, url)
+    if found is None:
         return None
+    trigger, listening = found
+    if in_reads_only() and not all(_quick(rule) for rule in listening):
+        raise NeedsThread  # a rule's templates or regular expressions never run on the event loop
     kept = {k: v for k, v in headers.items() if k.lower() not in WEBHOOK_STRIPPED}
     payload = {"headers": kept, "headers_lower": {k.lower(): v for k, v in kept.items()}, "body": body}
-    return prepare(tx, settings, org_uid, trigger, payload, headers.get("st2-trace-tag") or None)
+    trace_tag = headers.get("st2-trace-tag") or None
+    return prepare(tx, settings, org_uid, trigger, payload, trace_tag, listening)
 
 
 def generic(
@@ -222,6 +276,9 @@ def run_trigger(db: Database, job: Job) -> None:
 @handler(timers.KIND)
 def fire_timer(db: Database, job: Job) -> None:
     p = job.payload
+    early = float(p["due"]) - time.time()  # its job is due a little ahead (timers.LEAD_SECONDS)
+    if early > 0:
+        time.sleep(min(early, timers.LEAD_SECONDS))
     with db.write() as tx:
         row = tx.one(
             "SELECT id, doc FROM st2_triggers WHERE id = ? AND org_uid = ?", p["trigger_id"], p["org_uid"]
@@ -229,14 +286,16 @@ def fire_timer(db: Database, job: Job) -> None:
         if row is None:
             return
         trigger = {**jload(row["doc"]), "id": row["id"]}
-        if not rules.listening(tx, p["org_uid"], trigger["ref"]):
+        listening = rules.listening(tx, p["org_uid"], trigger["ref"])
+        if not listening:
             return  # no enabled rule uses it any more: the chain ends
         payload = {
             "executed_at": iso(time.time()),
             "schedule": trigger["parameters"],
             "due_at": iso(p["due"]),
         }
-        dispatch(tx, _settings(db), p["org_uid"], trigger, payload)
+        settings = _settings(db)
+        commit(tx, settings, prepare(tx, settings, p["org_uid"], trigger, payload, listening=listening))
         timers.schedule_next(tx, p["org_uid"], trigger, previous=float(p["due"]))
 
 

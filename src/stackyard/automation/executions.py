@@ -144,12 +144,41 @@ def prepare(
     }
 
 
+_INSERT = (
+    "INSERT INTO st2_executions (id, org_uid, action_ref, status, username, parent, rule_ref, trigger_instance, "
+    "start_timestamp, end_timestamp, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def store(tx: Tx, settings: Settings, plan: dict[str, Any], run_now: RunNow | None = None) -> dict[str, Any]:
     """Write a prepared execution. An instant action is run by `run_now` first, so its row is
     written once, finished (`instant` is then true in the answer); others are stored `requested`
     for `schedule`."""
+    return store_many(tx, settings, [plan], run_now)[0]
+
+
+def store_many(
+    tx: Tx, settings: Settings, plans: list[dict[str, Any]], run_now: RunNow | None = None
+) -> list[dict[str, Any]]:
+    """`store` for each plan, the rows written in one statement round."""
+    rows: list[dict[str, Any]] = []
+    values: list[tuple[Any, ...]] = []
+    for plan in plans:
+        row, params = _stored_row(tx, settings, plan, run_now)
+        rows.append(row)
+        values.append(params)
+    tx.run_many(_INSERT, values)
+    return rows
+
+
+def _stored_row(
+    tx: Tx, settings: Settings, plan: dict[str, Any], run_now: RunNow | None
+) -> tuple[dict[str, Any], tuple[Any, ...]]:
     execution_id, org_uid, username, action = (plan[k] for k in ("id", "org_uid", "username", "action"))
     status, start, doc, origin, delay_ms = (plan[k] for k in ("status", "start", "doc", "origin", "delay_ms"))
+    # The plan stays as prepared (a batch that failed writes it again, `intake`): the row gets a
+    # document and a log of its own.
+    doc = {**doc, "log": list(doc["log"])}
     instant = run_now is not None and action["ref"] in catalogue.INSTANT and delay_ms <= 0
     end = None
     outputs: tuple[str, str] = ("", "")
@@ -160,9 +189,7 @@ def store(tx: Tx, settings: Settings, plan: dict[str, Any], run_now: RunNow | No
         doc["log"] += [{"timestamp": start, "status": "running"}, {"timestamp": end, "status": status}]
         doc["result"] = result
         outputs = (out, err)
-    tx.run(
-        "INSERT INTO st2_executions (id, org_uid, action_ref, status, username, parent, rule_ref, trigger_instance, "
-        "start_timestamp, end_timestamp, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    params = (
         execution_id,
         org_uid,
         action["ref"],
@@ -182,10 +209,10 @@ def store(tx: Tx, settings: Settings, plan: dict[str, Any], run_now: RunNow | No
         "start_timestamp": start,
         "end_timestamp": end,
         "doc": doc,
+        "instant": instant,
+        "outputs": outputs,
     }
-    row["instant"] = instant
-    row["outputs"] = outputs
-    return row
+    return row, params
 
 
 def schedule(tx: Tx, row: Row, delay_ms: int = 0) -> Row:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from stackyard.automation import bus, catalogue, executions, keys, output, packs
+from stackyard.automation import bus, catalogue, executions, keys, output, packs, rules
 from stackyard.core import jobs
 from stackyard.errors import APIError
 from stackyard.identity import mail
@@ -40,12 +40,18 @@ def finish(tx: Tx, row: Row, status: str, result: Any, stdout: str = "", stderr:
 
 
 def _action_trigger(tx: Tx, row: Row) -> None:
-    """`core.st2.generic.actiontrigger`, only when an enabled rule of the organization listens to it."""
-    wanted = tx.scalar(
-        "SELECT 1 FROM st2_rules WHERE org_uid = ? AND trigger_type = ? AND enabled = 1 LIMIT 1",
-        row["org_uid"],
-        catalogue.ACTION_TRIGGER,
-    )
+    """`core.st2.generic.actiontrigger`, only when an enabled rule of the organization listens to it
+    (looked up once per transaction and organization: a batch of webhooks finishes many)."""
+    known = tx.state.setdefault(rules.ACTION_TRIGGER_KNOWN, {})
+    wanted = known.get(row["org_uid"])
+    if wanted is None:
+        wanted = known[row["org_uid"]] = bool(
+            tx.scalar(
+                "SELECT 1 FROM st2_rules WHERE org_uid = ? AND trigger_type = ? AND enabled = 1 LIMIT 1",
+                row["org_uid"],
+                catalogue.ACTION_TRIGGER,
+            )
+        )
     if not wanted or row["doc"].get("context", {}).get("actiontrigger_depth", 0) >= 5:
         return
     doc = row["doc"]

@@ -42,9 +42,17 @@ def start(
 
 def store(tx: Tx, settings: Settings, plan: dict[str, Any]) -> Row:
     """Write an execution `executions.prepare` made, and run or schedule it."""
-    row = executions.store(tx, settings, plan, instant.instant_result)
-    delay_ms = plan["delay_ms"]
-    if row.pop("instant"):
-        return instant.after_instant(tx, row)
-    row.pop("outputs", None)
-    return executions.schedule(tx, row, delay_ms)
+    return store_many(tx, settings, [plan])[0]
+
+
+def store_many(tx: Tx, settings: Settings, plans: list[dict[str, Any]]) -> list[Row]:
+    """`store` for each plan: the rows written together, then each run or scheduled."""
+    rows = executions.store_many(tx, settings, plans, instant.instant_result)
+    out: list[Row] = []
+    for plan, row in zip(plans, rows, strict=True):
+        if row.pop("instant"):
+            out.append(instant.after_instant(tx, row))
+        else:
+            row.pop("outputs", None)
+            out.append(executions.schedule(tx, row, plan["delay_ms"]))
+    return out

@@ -99,12 +99,12 @@ def render(
     decrypt: Decrypt | None = None,
 ) -> dict[str, Any]:
     """Every string value holding `{{` or `{%` rendered, recursively through lists and objects."""
-    if not any(_templated(v) for v in values.values()):
+    if not any(templated(v) for v in values.values()):
         return dict(values)
     ctx = dict(context)
     if lookup is not None:
         ctx["st2kv"] = _KV(lookup)
-    plain = {k: v for k, v in values.items() if not _templated(v)}
+    plain = {k: v for k, v in values.items() if not templated(v)}
     ctx = {**plain, **ctx}
 
     def walk(v: Any) -> Any:
@@ -123,11 +123,12 @@ def render(
         _DECRYPT.reset(token)
 
 
-def _templated(v: Any) -> bool:
+def templated(v: Any) -> bool:
+    """Does `v` hold a template (a string with `{{` or `{%`, at any depth)?"""
     if isinstance(v, str):
         return "{{" in v or "{%" in v
     if isinstance(v, list):
-        return any(_templated(x) for x in v)
+        return any(templated(x) for x in v)
     if isinstance(v, dict):
-        return any(_templated(x) for x in v.values())
+        return any(templated(x) for x in v.values())
     return False

@@ -12,6 +12,9 @@ from stackyard.core import spine
 from stackyard.errors import BadRequest
 from stackyard.store.engine import Row, Tx, jdump, jload
 
+# tx.state key: per organization, whether an enabled rule listens to the action trigger (what
+# `instant` looked up in this transaction; a rule saved in it forgets that).
+ACTION_TRIGGER_KNOWN = "automation.actiontrigger"
 _FIELDS = {
     "id",
     "uid",
@@ -81,6 +84,7 @@ def checked(tx: Tx, p: Principal, body: Mapping[str, Any], rule_id: str) -> dict
 
 
 def _store(tx: Tx, p: Principal, doc: dict[str, Any], new: bool) -> dict[str, Any]:
+    tx.state.pop(ACTION_TRIGGER_KNOWN, None)
     values = (
         doc["ref"],
         doc["pack"],
@@ -154,6 +158,7 @@ def delete(tx: Tx, p: Principal, ref_or_id: str) -> None:
     p.require_admin()
     current = get(tx, p, ref_or_id)
     tx.run("DELETE FROM st2_rules WHERE id = ? AND org_uid = ?", current["id"], p.org_uid)
+    tx.state.pop(ACTION_TRIGGER_KNOWN, None)
     spine.record_org(
         tx, p, "automation_rule.delete", p.org_uid, {"ref": current["ref"], "enabled": current["enabled"]}
     )
@@ -188,3 +193,20 @@ def listening(tx: Tx, org_uid: str, trigger_ref: str) -> list[dict[str, Any]]:
         trigger_ref,
     )
     return [_doc(r) for r in rows]
+
+
+def for_webhook(tx: Tx, org_uid: str, url: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The trigger of a webhook URL and the enabled rules listening to it (`listening`), in one
+    statement; None when no trigger has that URL."""
+    rows = tx.all(
+        "SELECT t.id AS trigger_id, t.doc AS trigger_doc, r.id, r.enabled, r.doc FROM "
+        "(SELECT id, ref, doc FROM st2_triggers WHERE org_uid = ? AND webhook_url = ? LIMIT 1) t "
+        "LEFT JOIN st2_rules r ON r.org_uid = ? AND r.trigger_ref = t.ref AND r.enabled = 1 ORDER BY r.ref",
+        org_uid,
+        url.strip("/"),
+        org_uid,
+    )
+    if not rows:
+        return None
+    trigger = {**jload(rows[0]["trigger_doc"]), "id": rows[0]["trigger_id"]}
+    return trigger, [_doc(r) for r in rows if r["id"] is not None]

@@ -4,7 +4,8 @@ each firing unique across processes (two processes scheduling the same next firi
 job), and a job runs in one process at a time (its lease), so every tick fires once. The handler
 (`engine.fire_timer`) emits the trigger instance and enqueues the next firing; a chain ends when
 no enabled rule uses its trigger any more. Times are computed from the previous due time, not from
-when the job happened to run, so lateness does not accumulate.
+when the job happened to run, so lateness does not accumulate. A firing's job is due `LEAD_SECONDS`
+ahead of the firing and its handler waits out the rest, so claiming it costs the firing no time.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from stackyard.store.engine import Tx
 
 KIND = "automation.timer"
 WAKE_MARGIN_SECONDS = 0.003
+# A firing's job is due this much before the firing: the claim (a transaction, a hand-over to a
+# runner thread) happens ahead of time, and the handler waits out the rest (`engine.fire_timer`),
+# so the trigger instance is made at the due time rather than a claim's latency after it.
+LEAD_SECONDS = 0.05
 _UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
 _CRON = ("year", "month", "day", "hour", "minute", "second")
 _DOW = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -154,20 +159,20 @@ def schedule_next(
         tx,
         KIND,
         {"org_uid": org_uid, "trigger_id": trigger["id"], "due": due},
-        run_at=due,
+        run_at=due - LEAD_SECONDS,
         idempotency_key=f"timer:{trigger['id']}:{due:.3f}",
         org_uid=org_uid,
         max_attempts=3,
     )
-    tx.after_commit(f"timer-wake:{trigger['id']}:{due:.3f}", lambda: _wake_at(due))
+    tx.after_commit(f"timer-wake:{trigger['id']}:{due:.3f}", lambda: _wake_at(due - LEAD_SECONDS))
     return due
 
 
-def _wake_at(due: float) -> None:
-    """Wake this process's job runners at the due time, so a firing does not wait for the next poll
-    (other processes find it at their next poll at the latest)."""
-    # A few ms after the due time: a claim a hair early finds nothing due and waits a whole poll.
-    delay = max(0.0, due - time.time()) + WAKE_MARGIN_SECONDS
+def _wake_at(run_at: float) -> None:
+    """Wake this process's job runners when a firing's job is due, so it does not wait for the next
+    poll (other processes find it at their next poll at the latest)."""
+    # A few ms after that time: a claim a hair early finds nothing due and waits a whole poll.
+    delay = max(0.0, run_at - time.time()) + WAKE_MARGIN_SECONDS
     t = threading.Timer(delay, jobs._wake_runners)  # the runners' own wake-up, as an enqueue does
     t.daemon = True
     t.start()

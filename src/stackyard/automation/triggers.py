@@ -237,33 +237,17 @@ def _render_instance(row: Row) -> dict[str, Any]:
     }
 
 
-def new_instance(
-    tx: Tx,
-    org_uid: str,
-    trigger_ref: str,
-    payload: Any,
-    status: str = "processed",
-    *,
-    instance_id: str | None = None,
-    at: str | None = None,
-) -> dict[str, Any]:
-    row = {
-        "id": instance_id or oid(),
-        "trigger": trigger_ref,
-        "occurrence_time": at or iso(),
-        "status": status,
-        "payload": jdump(payload),
-    }
-    tx.run(
-        "INSERT INTO st2_trigger_instances (id, org_uid, trigger, occurrence_time, status, payload) VALUES (?, ?, ?, ?, ?, ?)",
-        row["id"],
-        org_uid,
-        trigger_ref,
-        row["occurrence_time"],
-        status,
-        row["payload"],
-    )
-    return _render_instance(row)
+NEW_INSTANCE = (
+    "INSERT INTO st2_trigger_instances (id, org_uid, trigger, occurrence_time, status, payload) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def instance_params(
+    org_uid: str, trigger_ref: str, payload: Any, instance_id: str, at: str, status: str = "processed"
+) -> tuple[Any, ...]:
+    """The values of `NEW_INSTANCE` for one trigger instance."""
+    return (instance_id, org_uid, trigger_ref, at, status, jdump(payload))
 
 
 def list_instances(

@@ -51,6 +51,7 @@ __all__ = [
     "NeedsThread",
     "Row",
     "Tx",
+    "in_reads_only",
     "jdump",
     "jload",
     "query_timeout",
@@ -79,6 +80,12 @@ def reads_only() -> Iterator[None]:
         yield
     finally:
         _READS_ONLY.reset(token)
+
+
+def in_reads_only() -> bool:
+    """Whether this runs inside `reads_only()` (on the event loop): work whose cost the caller cannot
+    bound may raise `NeedsThread` there, to be run on a worker thread instead."""
+    return _READS_ONLY.get()
 
 
 # Prepared statements kept per connection. The app has a few hundred distinct statements (more with

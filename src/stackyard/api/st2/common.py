@@ -19,12 +19,12 @@ from stackyard.store.engine import Tx
 API = "/api/v1"
 
 
-def route(router: Router, method: str, path: str) -> Callable[[Handler], Handler]:
-    """Register a handler at `path` and at `path/`."""
+def route(router: Router, method: str, path: str, *, inline: bool = False) -> Callable[[Handler], Handler]:
+    """Register a handler at `path` and at `path/` (`inline`: see `api.routing.Later`)."""
 
     def register(fn: Handler) -> Handler:
-        router.add(method, path)(fn)
-        router.add(method, path + "/")(fn)
+        router.add(method, path, inline=inline)(fn)
+        router.add(method, path + "/", inline=inline)(fn)
         return fn
 
     return register

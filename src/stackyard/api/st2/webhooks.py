@@ -1,14 +1,15 @@
 """st2 webhooks: `POST /api/v1/webhooks/{url}` for core.st2.webhook rules, `POST /webhooks/st2` for a
-trigger named in the body, and the registered webhooks' listing. Its router comes first in the st2
-table: a webhook is the request most often made, and the table tries routes in order."""
+trigger named in the body (which writes, so it runs on a thread), and the registered webhooks'
+listing. Its router comes first in the st2 table: a webhook is the request most often made, and
+the table tries routes in order."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from stackyard.api.routing import Req, Router
+from stackyard.api.routing import Later, Req, Router
 from stackyard.api.st2.common import API, body, principal, route
-from stackyard.automation import catalogue, engine, triggers
+from stackyard.automation import catalogue, engine, intake, triggers
 from stackyard.errors import BadRequest, NotFound
 
 router = Router(api="st2")
@@ -31,9 +32,9 @@ def get_webhook(r: Req) -> dict[str, Any]:
     return found
 
 
-@route(router, "POST", API + "/webhooks/{url}")
-@route(router, "POST", API + "/webhooks/{url}/{more}")
-def post_webhook(r: Req) -> tuple[int, Any]:
+@route(router, "POST", API + "/webhooks/{url}", inline=True)
+@route(router, "POST", API + "/webhooks/{url}/{more}", inline=True)
+def post_webhook(r: Req) -> tuple[int, Any] | Later:
     url = "/".join(v for v in (r.path["url"], r.path.get("more")) if v)
     data = body(r)
     if url == "st2":
@@ -45,14 +46,13 @@ def post_webhook(r: Req) -> tuple[int, Any]:
             trace_tag = r.headers.get("st2-trace-tag")
             engine.generic(tx, r.settings, p.org_uid, data["trigger"], data.get("payload") or {}, trace_tag)
         return 202, data
-    # The credential, the rules and the executions' parameters are read and checked before the
-    # writer is taken; the write only records what was decided.
+    # The credential, the rules and the executions' parameters are read and checked first (on the
+    # event loop on SQLite); the intake's writer thread records what was decided, together with the
+    # webhooks that arrived meanwhile, and the answer waits for that commit.
     with r.db.read() as tx:
         p = principal(r, tx)
         p.require_admin()
         plan = engine.webhook_plan(tx, r.settings, p.org_uid, url, dict(r.headers), data)
     if plan is None:
         raise NotFound(f"Webhook {url} not registered with st2", error_code=116)
-    with r.db.write() as tx:
-        engine.commit(tx, r.settings, plan)
-    return 202, data
+    return Later(intake.of(r.db, r.settings).submit(plan), lambda _: (202, data))
