@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from stackyard.api import routing
+from stackyard.api import rendering, routing
 from stackyard.api.routing import Req, Router, build_routes
 from stackyard.core.ratelimit import RateLimiter
 from stackyard.server.app import AppState
@@ -57,6 +57,6 @@ def test_heavy_answers_are_rendered_off_the_loop(tmp_path: Any, monkeypatch: Any
 
 
 def test_lightness_is_decided_without_walking_everything() -> None:
-    assert routing._light({"entry": {"uid": "a", "tags": ["x"] * 10}})
-    assert not routing._light({"entries": [0] * 1_600_000})
-    assert not routing._light({"entry": {"body": "x" * 1_000_000}})
+    assert rendering.light({"entry": {"uid": "a", "tags": ["x"] * 10}})
+    assert not rendering.light({"entries": [0] * 1_600_000})
+    assert not rendering.light({"entry": {"body": "x" * 1_000_000}})
