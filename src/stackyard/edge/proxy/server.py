@@ -22,7 +22,8 @@ from typing import Any
 
 import httptools
 
-from stackyard.edge.proxy.handler import Handler, Request, simple
+from stackyard.edge.proxy.handler import Handler
+from stackyard.edge.proxy.wire import Request, simple
 
 log = logging.getLogger("stackyard.edge")
 MAX_PIPELINE = 64
