@@ -4,7 +4,7 @@ Registers the test job kinds in the module registry, prints "ready", then runs
 `stackyard.server.worker.run_worker` with settings from STACKYARD_* variables until SIGTERM.
 
     test.block   first attempt: create the file payload["started"] and block forever; later attempts succeed
-    test.sleep   sleep payload["seconds"], then succeed
+    test.sleep   create the file payload["started"] (when given), sleep payload["seconds"], then succeed
     test.record  record (job id, this process, start, end) in the job_runs table, then succeed
 """
 
@@ -34,6 +34,8 @@ def block(db: Database, job: Job) -> None:
 
 @handler("test.sleep")
 def sleep(db: Database, job: Job) -> None:
+    if job.payload.get("started"):
+        Path(job.payload["started"]).touch()
     time.sleep(float(job.payload["seconds"]))
 
 

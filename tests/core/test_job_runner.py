@@ -276,10 +276,12 @@ def test_a_job_of_a_killed_process_is_taken_over_once_its_lease_lapses(db: Datab
 
 
 def test_sigterm_stops_a_worker_after_its_running_job(db: Database, tmp_path: Path) -> None:
-    job_id = enqueue(db, "test.sleep", {"seconds": 1.0})
+    marker = tmp_path / "started"
+    job_id = enqueue(db, "test.sleep", {"seconds": 1.0, "started": str(marker)})
     worker = Worker(db, tmp_path / "worker.log", job_poll_seconds=0.1)
     try:
-        wait_for(lambda: job_row(db, job_id)["status"] == "running", timeout=30)
+        # (a job claimed but not yet started when the signal comes is handed back instead)
+        wait_for(marker.exists, timeout=30, what="the worker to start the job")
         assert worker.signal(signal.SIGTERM) == 0, worker.tail()
     finally:
         worker.kill()
