@@ -145,3 +145,37 @@ def test_pack_install_refuses_what_is_not_a_local_pack(auto: Auto, st2venv: Path
     assert done.returncode != 0 and "has no pack.yaml" in done.stdout + done.stderr
     with auto.http("olga") as c:  # an observer installs nothing
         assert c.post("/api/v1/packs/install", json={"packs": [str(tmp_path)]}).status_code == 403
+
+
+def test_a_pack_install_that_fails_leaves_the_files_as_they_were(
+    auto: Auto, st2venv: Path, tmp_path: Path
+) -> None:
+    installed = Path(auto.settings.data_dir) / "packs" / auto.people["alice"].org_uid / "keeper"
+    source = tmp_path / "keeper"
+    (source / "actions").mkdir(parents=True)
+    (source / "pack.yaml").write_text("name: keeper\nversion: 1.0.0\n")
+    (source / "actions" / "hi.sh").write_text('#!/bin/sh\necho "hi"\n')
+    (source / "actions" / "hi.yaml").write_text(
+        "name: hi\nrunner_type: local-shell-script\nentry_point: hi.sh\n"
+    )
+    with auto.http() as c:
+        # given version 1.0.0 installed
+        assert c.post("/api/v1/packs/install", json={"packs": [str(source)]}).status_code in (200, 202)
+        # when 2.0.0 comes with an action file that does not parse, and a new pack with one too
+        (source / "pack.yaml").write_text("name: keeper\nversion: 2.0.0\n")
+        (source / "actions" / "broken.yaml").write_text("name: [broken\n")
+        fresh = tmp_path / "fresh"
+        (fresh / "actions").mkdir(parents=True)
+        (fresh / "pack.yaml").write_text("name: fresh\nversion: 1.0.0\n")
+        (fresh / "actions" / "broken.yaml").write_text("name: [broken\n")
+        for sources in ([str(source)], [str(fresh)]):
+            r = c.post("/api/v1/packs/install", json={"packs": sources})
+            assert r.status_code == 400 and "broken.yaml" in r.text, r.text
+        # then the installed copy is still 1.0.0, no copy of the new pack is left, and it still runs
+        assert "version: 1.0.0" in (installed / "pack.yaml").read_text()
+        assert not (installed / "actions" / "broken.yaml").exists()
+        left = [p.name for p in installed.parent.iterdir() if "fresh" in p.name or p.name.startswith(".")]
+        assert left == []
+        assert c.get("/api/v1/packs/keeper").json()["version"] == "1.0.0"
+    out = json.loads(st2(auto, st2venv, "run", "keeper.hi", "-j").stdout)
+    assert out["status"] == "succeeded" and out["result"]["stdout"].strip() == "hi"

@@ -77,25 +77,35 @@ def install_local(tx: Tx, p: Principal, settings: Settings, values: dict[str, An
     data_dir = Path(settings.data_dir).resolve()
     installed: list[str] = []
     counts = {"actions": 0, "rules": 0}
-    for source in sources:
-        folder = local_source(source).resolve()
-        if not (folder / "pack.yaml").is_file():
-            raise BadRequest(f'"{source}" is not a pack directory on the server (it has no pack.yaml).')
-        inside_own = folder == base.resolve() / folder.name
-        if not inside_own and (folder == data_dir or data_dir in folder.parents):
-            raise BadRequest(
-                f'"{source}" is inside the server\'s data directory; packs cannot come from there.'
-            )
-        meta = _yaml(folder / "pack.yaml")
-        name = str(meta.get("ref") or meta.get("name") or folder.name)
-        if not PACK_NAME.match(name) or name in BUILT_IN:
-            raise BadRequest(f'"{name}" (pack.yaml of {source}) is not a pack name that can be installed.')
-        if not inside_own:
-            _copy(folder, base, name)
-        done = register(tx, p, settings, [name])
-        installed.append(name)
-        counts["actions"] += done["actions"]
-        counts["rules"] += done["rules"]
+    swaps: list[_Swap] = []
+    try:
+        for source in sources:
+            folder = local_source(source).resolve()
+            if not (folder / "pack.yaml").is_file():
+                raise BadRequest(f'"{source}" is not a pack directory on the server (it has no pack.yaml).')
+            inside_own = folder == base.resolve() / folder.name
+            if not inside_own and (folder == data_dir or data_dir in folder.parents):
+                raise BadRequest(
+                    f'"{source}" is inside the server\'s data directory; packs cannot come from there.'
+                )
+            meta = _yaml(folder / "pack.yaml")
+            name = str(meta.get("ref") or meta.get("name") or folder.name)
+            if not PACK_NAME.match(name) or name in BUILT_IN:
+                raise BadRequest(
+                    f'"{name}" (pack.yaml of {source}) is not a pack name that can be installed.'
+                )
+            if not inside_own:
+                swaps.append(_copy(folder, base, name))
+            done = register(tx, p, settings, [name])
+            installed.append(name)
+            counts["actions"] += done["actions"]
+            counts["rules"] += done["rules"]
+    except BaseException:
+        for swap in reversed(swaps):  # the files as they were: nothing of this install is registered
+            swap.undo()
+        raise
+    for swap in swaps:
+        tx.after_commit(f"packs.installed.{id(swap)}", swap.done)
     return {
         "packs_list": installed,
         "message": f"Installed and registered {', '.join(installed)}: "
@@ -105,7 +115,25 @@ def install_local(tx: Tx, p: Principal, settings: Settings, values: dict[str, An
     }
 
 
-def _copy(source: Path, base: Path, name: str) -> None:
+class _Swap:
+    """A pack directory put in place of `target`: `undo` puts back what was there (or nothing),
+    `done` drops the replaced copy once the registration is committed."""
+
+    def __init__(self, target: Path, old: Path | None) -> None:
+        self.target = target
+        self.old = old
+
+    def undo(self) -> None:
+        shutil.rmtree(self.target, ignore_errors=True)
+        if self.old is not None:
+            self.old.rename(self.target)
+
+    def done(self) -> None:
+        if self.old is not None:
+            shutil.rmtree(self.old, ignore_errors=True)
+
+
+def _copy(source: Path, base: Path, name: str) -> _Swap:
     files = sum(len(f) for _, _, f in os.walk(source))
     if files > MAX_PACK_FILES:
         raise BadRequest(f"{source} holds {files} files; a pack may hold at most {MAX_PACK_FILES}.")
@@ -117,10 +145,12 @@ def _copy(source: Path, base: Path, name: str) -> None:
         shutil.rmtree(staged, ignore_errors=True)
         raise BadRequest(f"{source} could not be copied: {e}") from None
     target = base / name
+    replaced = None
     if target.exists():
         target.rename(old)
+        replaced = old
     staged.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    return _Swap(target, replaced)
 
 
 def register(tx: Tx, p: Principal, settings: Settings, names: Any) -> dict[str, int]:
