@@ -7,11 +7,13 @@ from __future__ import annotations
 import base64
 import fcntl
 import os
+import re
 import secrets
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,6 +175,36 @@ def st2(
     if check and done.returncode != 0:
         raise AssertionError(f"st2 {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done
+
+
+def started_local(auto: Auto, venv: Path, cmd: str) -> str:
+    """Start `core.local` with `cmd` through `st2 run -a` (not waiting for it); answers its id."""
+    printed = st2(auto, venv, "run", "core.local", f"cmd={cmd}", "-a").stdout
+    return re.search(r"st2 execution get ([0-9a-f]{24})", printed).group(1)  # type: ignore[union-attr]
+
+
+def await_file(path: Path) -> str:
+    """A shell loop that waits until `path` exists (a test's go-ahead to a running program)."""
+    return f"while [ ! -e {path} ]; do sleep 0.05; done"
+
+
+@contextmanager
+def tailing(auto: Auto, venv: Path, eid: str) -> Iterator[subprocess.Popen[str]]:
+    """`st2 execution tail eid` with its prints reaching the pipe as it makes them; killed on the
+    way out if it is still running."""
+    tail = subprocess.Popen(
+        [str(venv.parent / "st2"), "execution", "tail", eid],
+        env={**auto.env(), "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield tail
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+            tail.communicate()
 
 
 def st2py(auto: Auto, venv: Path, code: str, who: str = "alice") -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from stackyard.automation import relay
-from tests.automation.conftest import Auto, st2
+from tests.automation.conftest import Auto, await_file, st2, started_local, tailing
 from tests.conftest import wait_for
 
 JOBS_IN_SERVER = False  # only the worker below runs executions
@@ -89,21 +88,11 @@ def test_tail_follows_an_execution_a_worker_runs(
     auto: Auto, worker: subprocess.Popen[bytes], st2venv: Path, tmp_path: Path
 ) -> None:
     ready, go = tmp_path / "ready", tmp_path / "go"
-    wait = "while [ ! -e {} ]; do sleep 0.05; done"
-    cmd = f"{wait.format(ready)}; echo first line; {wait.format(go)}; echo second line"
-    printed = st2(auto, st2venv, "run", "core.local", f"cmd={cmd}", "-a").stdout
-    eid = re.search(r"st2 execution get ([0-9a-f]{24})", printed).group(1)  # type: ignore[union-attr]
+    cmd = f"{await_file(ready)}; echo first line; {await_file(go)}; echo second line"
+    eid = started_local(auto, st2venv, cmd)
     with auto.http() as c:
         wait_for(lambda: c.get(f"/api/v1/executions/{eid}").json()["status"] == "running", what="running")
-    env = {**auto.env(), "PYTHONUNBUFFERED": "1"}
-    tail = subprocess.Popen(
-        [str(st2venv.parent / "st2"), "execution", "tail", eid],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    with tailing(auto, st2venv, eid) as tail:
         from stackyard.automation import bus
 
         wait_for(bus.has_subscribers, what="the tail's stream")
@@ -117,8 +106,4 @@ def test_tail_follows_an_execution_a_worker_runs(
             assert c.get(f"/api/v1/executions/{eid}").json()["status"] == "running"
         go.touch()
         rest = tail.communicate(timeout=60)[0]
-    finally:
-        if tail.poll() is None:
-            tail.kill()
-            tail.communicate()
     assert "second line" in rest and f"Execution {eid} has completed (status=succeeded)" in rest
