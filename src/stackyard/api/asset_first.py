@@ -113,10 +113,7 @@ class AssetFirst:
         self.db = db
         self.memory = memory(db, capacity)
         self.local = db.reads_are_local
-
-    @property
-    def answers_now(self) -> bool:
-        return bool(getattr(self.app, "answers_now", False))
+        self.answers_now = bool(getattr(app, "answers_now", False))  # `answer_now` can say more than None
 
     def answer_now(self, scope: dict[str, Any]) -> Reply | None:
         """The app's `answer_now` for anything but a public asset URL (those take `__call__`)."""

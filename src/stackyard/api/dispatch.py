@@ -292,6 +292,10 @@ def planned_endpoint(api: str) -> Callable[[Request], Awaitable[Response]]:
     return planned
 
 
+# Where `Dispatch.answer_now` leaves the route it found, for `Dispatch.__call__` (see there).
+_RESOLVED = "stackyard.resolved"
+
+
 class Dispatch:
     """The server's front door to the API route tables: a request one of them matches fully goes
     straight to its route's endpoint, without Starlette's middleware, router and exception layers
@@ -306,19 +310,16 @@ class Dispatch:
     def __init__(self, app: Any, routes: APIRoutes) -> None:
         self.app = app
         self.routes = routes
-
-    @property
-    def answers_now(self) -> bool:
-        """Whether `answer_now` can say more than None: some route runs its handler on the loop."""
-        return any(
-            getattr(route.app, "inline", False)
-            for table in self.routes.tables.values()
-            for route in table.routes
+        # `answer_now` can say more than None: some route runs its handler on the loop
+        self.answers_now = any(
+            getattr(route.app, "inline", False) for table in routes.tables.values() for route in table.routes
         )
 
     def answer_now(self, scope: Scope) -> Reply | None:
         """The whole answer, when the route that fully matches `scope` can give it without the ASGI
-        cycle (`routing.Endpoint.answer_now`); None sends the request on to `__call__`."""
+        cycle (`routing.Endpoint.answer_now`); None sends the request on to `__call__`, which takes
+        the route found here. (An exception here is the HTTP protocol's to handle: it sends the
+        request on to the ASGI path, which answers it.)"""
         found = self.routes.resolve(scope)
         if found is None:
             return None
@@ -327,18 +328,13 @@ class Dispatch:
         if now is None:
             return None
         scope["path_params"] = params
-        try:
-            answer: Reply | None = now(scope)
-            return answer
-        except Exception:
-            log.exception("unhandled error")
-            request_id = scope.get("state", {}).get("request_id", "")
-            failed = error_response(ServerError(), request_id, api=api_of(scope))
-            return failed.status_code, failed.raw_headers, bytes(failed.body)
+        scope["state"][_RESOLVED] = found
+        answer: Reply | None = now(scope)
+        return answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            found = self.routes.resolve(scope)
+            found = scope.get("state", {}).pop(_RESOLVED, None) or self.routes.resolve(scope)
             if found is not None:
                 app, scope["path_params"] = found
                 await self._handle(app, scope, receive, send)

@@ -169,10 +169,26 @@ class Endpoint:
                 if isinstance(result, Later):
                     result = await result.answer()
                 return await render_here(result, req)
-        result = await in_thread(lambda r: rendered(handler(r), r), req)
+        return await self._on_thread(req)
+
+    async def _on_thread(self, req: Req) -> Any:
+        """The handler run and its answer rendered on a worker thread (a `Later` waited for here)."""
+        result = await in_thread(lambda r: rendered(self.handler(r), r), req)
         if isinstance(result, Later):
             return await render_here(await result.answer(), req)
         return result
+
+    def _holds(self, err: APIError) -> bool:
+        """Is `err` a refusal to answer only after the rate-limit hold?"""
+        return isinstance(err, RateLimited) and self.settings.rate_limit_hold_seconds > 0
+
+    async def _refused(self, err: APIError, req: Req) -> Response:
+        """`err`'s answer; a rate-limit refusal after the hold (a closed-loop client would otherwise
+        get its next refusal at once, and refusals at line rate take the event loop, and the GIL,
+        from other organizations)."""
+        if self._holds(err):
+            await asyncio.sleep(self.settings.rate_limit_hold_seconds)
+        return error_response(err, req.request_id, req.response_headers, api=self.api)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.answer(scope, receive)
@@ -194,10 +210,10 @@ class Endpoint:
 
     def answer_now(self, scope: Scope) -> Reply | None:
         """The whole answer to a bodiless GET or HEAD, when this route's handler runs on the event
-        loop (`inline`) and its answer is light JSON, a whole response or an error: what `answer` would send, without
-        the ASGI cycle. Otherwise None, and the request goes on to `answer`, taking along what was
-        done here (the handler's result, its error, or that it needs a thread), so nothing runs
-        twice."""
+        loop (`inline`) and its answer is light JSON, a whole response or an error: what `answer`
+        would send, without the ASGI cycle. Otherwise None, and the request goes on to `answer`,
+        taking along what was done here (the handler's result, its error, or that it needs a
+        thread), so nothing runs twice."""
         if not self.inline or scope["method"] not in ("GET", "HEAD"):
             return None
         req = self._req(scope)
@@ -215,8 +231,7 @@ class Endpoint:
             scope["state"][_PREPARED] = _Prepared(req, scope["path"], thread=True)
             return None
         except APIError as err:
-            if isinstance(err, RateLimited) and self.settings.rate_limit_hold_seconds > 0:
-                # the hold before the refusal is a wait: the ASGI path's
+            if self._holds(err):  # the hold before the refusal is a wait: the ASGI path's
                 scope["state"][_PREPARED] = _Prepared(req, scope["path"], error=err)
                 return None
             response = error_response(err, req.request_id, req.response_headers, api=self.api)
@@ -243,16 +258,14 @@ class Endpoint:
         try:
             if prepared.error is not None:
                 raise prepared.error
-            result = prepared.result
             if prepared.thread:
-                result = await in_thread(lambda r: rendered(self.handler(r), r), req)
+                return await self._on_thread(req)
+            result = prepared.result
             if isinstance(result, Later):
                 result = await result.answer()
             return await render_here(result, req)
         except APIError as err:
-            if isinstance(err, RateLimited) and self.settings.rate_limit_hold_seconds > 0:
-                await asyncio.sleep(self.settings.rate_limit_hold_seconds)
-            return error_response(err, request_id, req.response_headers, api=self.api)
+            return await self._refused(err, req)
         except Exception as exc:
             return self._failed(exc, req, prepared.path)
 
@@ -285,11 +298,7 @@ class Endpoint:
             # else: HTTP/1.1 has no body without either header (RFC 9112 §6.3); nothing to read
             return await self.call(req)
         except APIError as err:
-            if isinstance(err, RateLimited) and settings.rate_limit_hold_seconds > 0:
-                # A closed-loop client would otherwise get its next refusal at once, and refusals
-                # at line rate take the event loop (and the GIL) from other organizations.
-                await asyncio.sleep(settings.rate_limit_hold_seconds)
-            return error_response(err, request_id, req.response_headers, api=api)
+            return await self._refused(err, req)
         except ClientDisconnect:
             # Routine (a dropped connection, or one refused as too slow): one line, no traceback,
             # and no path (it may hold a token; the access log line of this request id has it redacted).
