@@ -133,10 +133,8 @@ class RequestContext:
         if found is None:
             return None
         status, headers, body = found
-        headers = [h for h in headers if h[0] != b"x-request-id"]
-        headers.append((b"x-request-id", request_id.encode()))
         self._log(scope, request_id, api, status, start)
-        return status, headers, body
+        return status, _with_id(headers, request_id.encode()), body
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -150,9 +148,7 @@ class RequestContext:
         async def send_with_id(message: dict) -> None:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
-                headers = [h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"]
-                headers.append((b"x-request-id", rid))
-                message = {**message, "headers": headers}
+                message = {**message, "headers": _with_id(message.get("headers", ()), rid)}
             await send(message)
 
         if _declared_over(declared, self.max_body):
@@ -180,6 +176,13 @@ class RequestContext:
         raw.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
+
+
+def _with_id(headers: Any, request_id: bytes) -> list[tuple[bytes, bytes]]:
+    """`headers` with the request's own `X-Request-Id` in place of any the app set."""
+    out = [h for h in headers if h[0].lower() != b"x-request-id"]
+    out.append((b"x-request-id", request_id))
+    return out
 
 
 def _declared_over(declared: bytes | None, limit: int) -> bool:
