@@ -11,7 +11,8 @@ apt-get when missing; skipped with a message when that is impossible):
 - misses through to the origin (`Cache-Control: no-store`);
 - purge to fresh: a purge sent through Redis until the sender learns that every node confirmed it
   (progress 1.0: it waits in Redis for the last confirmation, `publish_purge(wait=...)`), idle and
-  under a hit load, and a read right after each confirmation (any stale read is counted);
+  under a hit load, and a read right after each confirmation (any stale read is counted); idle,
+  beside the floor of the same hops with trivial subscribers (`purge_floor.py`) for a ratio;
 - a tag purge of 10,000 cached objects (the node's apply step, in this process);
 - publish to edge-fresh: an entry.publish committed on the spine until the edge serves the new
   version (the purge-on-publish consumer, woken by the commit, in this process with one node);
@@ -45,6 +46,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import purge_floor
 from harness import ROOT, free_port, machine, process_tree_cpu, write_results
 
 STACK = "bltbench0000000000"
@@ -620,6 +622,18 @@ def run(args: argparse.Namespace) -> None:
         idle = purge_to_fresh(hub, site_id, edge_port, origin_port, args.rounds)
         rows.append({"target": "edge", "scenario": "purge to fresh, idle", **idle})
         print(json.dumps(rows[-1]), flush=True)
+        floor = purge_floor.measure(REDIS, args.nodes, args.rounds)
+        rows.append(
+            {
+                "target": "floor",
+                "scenario": "purge to fresh, idle",
+                "rounds": args.rounds,
+                "p50_ms": pct(floor, 0.5),
+                "p99_ms": pct(floor, 0.99),
+                "max_ms": round(max(floor), 3),
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
         background: dict[str, Any] = {}
         loader = threading.Thread(
             target=lambda: background.update(
@@ -656,20 +670,20 @@ def run(args: argparse.Namespace) -> None:
         db.close()
         shutil.rmtree(work, ignore_errors=True)
     ratios = {}
-    for label in ("hit 1.4 KB", "hit 40 KB", "miss (origin)"):
-        e = next((r for r in rows if r["target"] == "edge" and r["scenario"] == label), None)
-        n_ = next((r for r in rows if r["target"] == "nginx" and r["scenario"] == label), None)
-        if e and n_:
-            ratios[label] = {
-                "rps_ratio": round(e["rps"] / max(1, n_["rps"]), 2),
+    peers = [r for r in rows if r["target"] in ("nginx", "floor")]
+    for e in rows:
+        n_ = next((r for r in peers if e["target"] == "edge" and r["scenario"] == e["scenario"]), None)
+        if n_:
+            ratios[e["scenario"]] = {
+                **({"rps_ratio": round(e["rps"] / max(1, n_["rps"]), 2)} if "rps" in n_ else {}),
                 "p99_ratio": round(e["p99_ms"] / max(0.001, n_["p99_ms"]), 2),
             }
-    rows.append({"target": "edge/nginx", "scenario": "ratios", **ratios})
+    rows.append({"target": "edge/peer", "scenario": "ratios", **ratios})
     path = write_results("bench_edge", args, rows)
     print()
     print(
         f"{'scenario':<30} {'edge req/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'us/req':>6}"
-        f" | {'nginx req/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'us/req':>6} | {'req/s x':>7} {'p99 x':>6}"
+        f" | {'peer':<5} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'us/req':>6} | {'req/s x':>7} {'p99 x':>6}"
     )
     for r in rows[:-1]:
         if r["target"] != "edge":
@@ -678,12 +692,12 @@ def run(args: argparse.Namespace) -> None:
         line = (
             f"{r['scenario']:<30} {r.get('rps', ''):>10} {p50:>7} {p99:>7} {r.get('srv_us_per_req', ''):>6}"
         )
-        peer = next((n for n in rows if n["target"] == "nginx" and n["scenario"] == r["scenario"]), None)
+        peer = next((n for n in peers if n["scenario"] == r["scenario"]), None)
         if peer is not None:
             ratio = ratios.get(r["scenario"], {})
             line += (
-                f" | {peer['rps']:>11} {peer['p50_ms']:>7} {peer['p99_ms']:>7} {peer.get('srv_us_per_req', ''):>6}"
-                f" | {ratio.get('rps_ratio', ''):>7} {ratio.get('p99_ratio', ''):>6}"
+                f" | {peer['target']:<5} {peer.get('rps', ''):>7} {peer['p50_ms']:>7} {peer['p99_ms']:>7}"
+                f" {peer.get('srv_us_per_req', ''):>6} | {ratio.get('rps_ratio', ''):>7} {ratio.get('p99_ratio', ''):>6}"
             )
         print(line)
     print(f"machine: {machine()}; results: {path}")
