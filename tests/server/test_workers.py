@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -14,9 +15,7 @@ import httpx
 from tests.conftest import free_port
 
 
-def test_two_workers_serve_the_same_data(tmp_path: Path) -> None:
-    # given a server with two worker processes on a fresh SQLite database
-    port = free_port()
+def _start(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "STACKYARD_ADMIN_EMAIL": "w@example.com",
@@ -26,18 +25,28 @@ def test_two_workers_serve_the_same_data(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "stackyard", "serve", "--port", str(port), "--workers", "2"]
     cmd += ["--data-dir", str(tmp_path)]
     with open(tmp_path / "server.log", "wb") as log:
-        server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _healthy(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert server.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, "the server did not become healthy"
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.01)
+
+
+def test_two_workers_serve_the_same_data(tmp_path: Path) -> None:
+    # given a server with two worker processes on a fresh SQLite database
+    port = free_port()
+    server = _start(tmp_path, port)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the server did not become healthy"
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        _healthy(server, url, tmp_path / "server.log")
         # when a user logs in, makes a stack and environments, and reads them on fresh connections
         r = httpx.post(
             url + "/v3/user-session",
@@ -67,6 +76,49 @@ def test_two_workers_serve_the_same_data(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
+
+
+def test_keep_alive_clients_of_a_fresh_start_reach_every_worker(tmp_path: Path) -> None:
+    # given a server with two worker processes, just started
+    port = free_port()
+    server = _start(tmp_path, port)
+    clients: list[socket.socket] = []
+    try:
+        # when 16 keep-alive clients connect the moment it answers, and each makes a request
+        _healthy(server, f"http://127.0.0.1:{port}", tmp_path / "server.log")
+        clients += [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+        for c in clients:
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: w\r\n\r\n")
+        for c in clients:
+            assert c.recv(65536).startswith(b"HTTP/1.1 200")
+        # then the kernel spread them over both workers: neither was left out while the other
+        # was the only one listening
+        held = {child: _established(child, port) for child in _children(server.pid)}
+        assert sum(held.values()) == 16, held
+        assert sorted(held.values())[-2] >= 1, f"connections per process: {held}"
+    finally:
+        for c in clients:
+            c.close()
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _established(pid: int, port: int) -> int:
+    """How many connections accepted on `port` the process `pid` holds open."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "01" and fields[9] in inodes:
+                n += 1
+    return n
 
 
 def _children(pid: int) -> list[int]:

@@ -25,7 +25,7 @@ from stackyard.content.entries import validation
 from stackyard.core import cache
 from stackyard.core.ratelimit import RateLimiter
 from stackyard.errors import APIError, ServerError
-from stackyard.server import openapi
+from stackyard.server import listen, openapi
 from stackyard.server.background import Background
 from stackyard.server.middleware import RequestContext
 from stackyard.settings import Settings
@@ -102,6 +102,7 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         background = Background(db, settings)
         await background.start()
+        await listen.wait_at_gate()  # with --workers: they listen together (`listen.StartGate`)
         try:
             yield
         finally:

@@ -9,12 +9,27 @@ them evenly.
 `PerWorker` is what the supervising process hands uvicorn's worker processes: bound there (so a
 port in use fails at start, before any worker exists) but never listening, and when a worker
 process unpickles it, it becomes that process's own socket, bound anew to the same address.
+
+The workers of one start listen together (`StartGate`): the kernel only spreads connections over
+the sockets that listen, so without it every client that connects while the slower workers are
+still starting (a second or more on a busy machine) lands on the first, and a kept-alive client
+stays there. Each worker waits at the gate, once its app has started, until all have reached it;
+a worker started later (uvicorn restarts one that died) finds the gate open.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import shutil
 import socket
+import tempfile
+import time
 from typing import Any
+
+_GATE = "STACKYARD_WORKER_GATE"
+GATE_SECONDS = 30.0  # how long the first workers wait for the slowest before listening anyway
 
 
 def reuse_port_supported() -> bool:
@@ -38,3 +53,34 @@ class PerWorker(socket.socket):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (PerWorker, self.address)
+
+
+class StartGate:
+    """Where the workers of one start meet before they listen: a directory in which each arrival
+    leaves a file, named in the environment the worker processes inherit."""
+
+    def __init__(self, workers: int, seconds: float = GATE_SECONDS) -> None:
+        self.path = tempfile.mkdtemp(prefix="stackyard-gate-")
+        os.environ[_GATE] = f"{workers}:{time.time() + seconds!r}:{self.path}"
+
+    def close(self) -> None:
+        os.environ.pop(_GATE, None)
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+async def wait_at_gate(poll: float = 0.001) -> None:
+    """In a worker process: arrive at its start's gate and wait until every worker has, or the
+    gate's time is up (then a worker that did not start does not keep the others from serving)."""
+    found = os.environ.get(_GATE)
+    if not found:
+        return
+    workers, deadline, path = found.split(":", 2)
+    with contextlib.suppress(OSError):
+        open(os.path.join(path, str(os.getpid())), "w").close()  # an empty mark: this one is here
+    while time.time() < float(deadline):
+        try:
+            if len(os.listdir(path)) >= int(workers):
+                return
+        except OSError:
+            return  # the supervisor is gone or has closed the gate
+        await asyncio.sleep(poll)

@@ -16,7 +16,7 @@ from stackyard.edge.demo import text as edge_text
 from stackyard.identity.mail import deliver_pending
 from stackyard.server.app import create_app
 from stackyard.server.bootstrap import DEMO_PASSWORD, ensure_demo, ensure_owner
-from stackyard.server.listen import PerWorker, reuse_port_supported
+from stackyard.server.listen import PerWorker, StartGate, reuse_port_supported
 from stackyard.server.protocol import http_protocol, use_limits
 from stackyard.settings import Settings
 from stackyard.store import migrations
@@ -103,10 +103,12 @@ def run(settings: Settings) -> None:
                 "could not listen on %s:%s: %s", settings.host, settings.port, e
             )
             sys.exit(1)
+        gate = StartGate(workers)
         try:
             Multiprocess(config, sockets=[listener]).run()
         finally:
             listener.close()
+            gate.close()
     else:
         uvicorn.run(target, factory=app is None, workers=workers, **options)
     db.close()
