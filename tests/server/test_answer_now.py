@@ -5,6 +5,7 @@ before, finished on the ASGI path."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -175,3 +176,42 @@ def test_a_header_split_across_lines_is_never_written(server: tuple[str, list[st
             c.get("/v3/now/split")
         # and the connection's next request is answered as usual
         assert c.get("/v3/now/light").status_code == 200
+
+
+def test_a_connection_left_idle_after_a_direct_answer_is_closed_after_the_keep_alive_wait(
+    db: Database,
+    server: tuple[str, list[str]],
+    _shared_server: tuple[_Switch, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, through_asgi = server
+    switch, _ = _shared_server
+    monkeypatch.setattr(switch.server.config, "timeout_keep_alive", 0.6)
+    host, port = url.removeprefix("http://").split(":")
+    request = b"GET /v3/now/light HTTP/1.1\r\nHost: t\r\n\r\n"
+    with (
+        socket.create_connection((host, int(port))) as busy,
+        socket.create_connection((host, int(port))) as idle,
+    ):
+        busy.settimeout(5)
+        idle.settimeout(5)
+        # when one client asks once and then says nothing, while another asks every 0.3 s
+        idle.sendall(request)
+        assert idle.recv(65536).startswith(b"HTTP/1.1 200")
+        for i in range(6):
+            busy.sendall(request)
+            assert busy.recv(65536).startswith(b"HTTP/1.1 200")
+            time.sleep(0.3)
+            if i == 0:  # 0.3 s in, within the keep-alive wait: still open
+                idle.setblocking(False)
+                with pytest.raises(BlockingIOError):
+                    idle.recv(1)
+                idle.setblocking(True)
+        # then the quiet one was closed once the keep-alive wait had passed
+        idle.settimeout(5)
+        assert idle.recv(65536) == b""
+        # and the one that kept asking (each answer waits anew) is still served, past that wait
+        busy.sendall(request)
+        assert busy.recv(65536).startswith(b"HTTP/1.1 200")
+    if db.dialect == "sqlite":
+        assert through_asgi == []  # every answer was the protocol's own

@@ -42,6 +42,7 @@ from typing import Any, cast
 from stackyard.api.dispatch import Reply, api_of_path
 from stackyard.api.errors import render
 from stackyard.errors import APIError, BadRequest
+from stackyard.server.deadlines import Deadlines
 from stackyard.settings import Settings
 
 log = logging.getLogger("stackyard.server")
@@ -177,7 +178,13 @@ if HAVE_HTTPTOOLS:
             self._header_count = 0
             self._header_bytes = 0
             self._last_body = 0.0
-            self._timer: asyncio.TimerHandle | None = None
+            # the one time limit armed (`_arm`), applied by the server's `Deadlines`
+            self.due = 0.0
+            self.on_due: Callable[[], None] = self._head_timed_out
+            self._idle_wait = False  # what is armed is the keep-alive wait after a direct answer
+            self._deadlines = Deadlines.of(
+                self.server_state, self.loop, min(self.limits.receive_timeout, self.timeout_keep_alive)
+            )
             self._refusal: APIError | None = None
             self._answered = False
             self._dropped = 0
@@ -191,14 +198,19 @@ if HAVE_HTTPTOOLS:
         # -- connection ---------------------------------------------------------------------
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(cast(asyncio.Transport, _CoalescingTransport(transport, self.loop)))
+            self._deadlines.join(self)
             self._arm(self.limits.receive_timeout, self._head_timed_out)
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
+            self._deadlines.leave(self)
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
             self._unset_keepalive_if_required()
+            if self._idle_wait:
+                self._idle_wait = False
+                self.due = 0.0
             if self._answered:  # lingering: what comes now is dropped
                 self._dropped += len(data)
                 if self._dropped > LINGER_BYTES:
@@ -246,7 +258,7 @@ if HAVE_HTTPTOOLS:
             self._started = True
             self._in_head = True
             self._header_count = self._header_bytes = 0
-            if self._timer is None:
+            if not self.due:
                 self._arm(self.limits.receive_timeout, self._head_timed_out)
 
         def on_url(self, url: bytes) -> None:
@@ -352,31 +364,28 @@ if HAVE_HTTPTOOLS:
             cycle = self.cycle
             if self._started or (cycle is not None and not cycle.response_complete) or self.pipeline:
                 return
-            if self.transport.is_closing() or self.timeout_keep_alive_task is not None:
+            if self.transport.is_closing() or self.timeout_keep_alive_task is not None or self.due:
                 return
-            self.timeout_keep_alive_task = self.loop.call_later(
-                self.timeout_keep_alive, self.timeout_keep_alive_handler
-            )
+            self._arm(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+            self._idle_wait = True
 
         # -- timeouts -----------------------------------------------------------------------
-        def _arm(self, delay: float, callback: Any) -> None:
-            self._disarm()
-            self._timer = self.loop.call_later(delay, callback)
+        def _arm(self, delay: float, callback: Callable[[], None]) -> None:
+            self.due = self.loop.time() + delay
+            self.on_due = callback
+            self._idle_wait = False
 
         def _disarm(self) -> None:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+            self.due = 0.0
+            self._idle_wait = False
 
         def _head_timed_out(self) -> None:
-            self._timer = None
             if not self._started:
                 self.transport.close()  # nothing was asked: nothing to answer
             else:
                 self._refuse(too_slow())
 
         def _body_timed_out(self) -> None:
-            self._timer = None
             if self.cycle.response_complete:
                 self.transport.close()  # answered already (say, 413 unread): the rest is not wanted
                 return
@@ -434,7 +443,7 @@ if HAVE_HTTPTOOLS:
             )
             if self.transport.can_write_eof():
                 self.transport.write_eof()
-            self._timer = self.loop.call_later(LINGER_SECONDS, self.transport.close)
+            self._arm(LINGER_SECONDS, self.transport.close)
 
     def http_protocol() -> Any:
         return HttpProtocol
