@@ -1,6 +1,6 @@
 """GETs whose handler runs on the event loop (SQLite) are answered by the HTTP protocol itself,
-without the ASGI cycle (`Endpoint.answer_now`): the same answer either way, and a handler that
-cannot be answered at once (a heavy page, a write, a rate-limit hold) runs only as often as
+without the ASGI cycle (`Endpoint.answer_now`): the same answer either way, a heavy page too, and
+a handler that cannot be answered at once (a write, a rate-limit hold) runs only as often as
 before, finished on the ASGI path."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from stackyard.api import routing
 from stackyard.api.routing import Req, Router
@@ -41,6 +41,12 @@ def light(r: Req) -> Any:
 def heavy(r: Req) -> Any:
     _called("heavy")
     return {"items": [{"i": i, "nums": list(range(50))} for i in range(200)]}
+
+
+@router.get("/v3/now/streamed")
+def streamed(r: Req) -> Any:
+    _called("streamed")
+    return StreamingResponse(iter([b'{"parts": ', b"2}"]), media_type="application/json")
 
 
 @router.get("/v3/now/missing")
@@ -125,16 +131,23 @@ def test_a_light_get_is_answered_at_once_with_the_asgi_paths_answer(
 def test_what_cannot_be_answered_at_once_still_runs_once(db: Database, server: tuple[str, list[str]]) -> None:
     url, through_asgi = server
     with httpx.Client(base_url=url) as c:
-        # when a heavy page and a GET that writes are asked
+        # when a heavy page, a streamed answer and a GET that writes are asked
         page = c.get("/v3/now/heavy")
+        parts = c.get("/v3/now/streamed")
         wrote = c.get("/v3/now/writes")
-    # then both answer in full, through the ASGI path
+    # then all answer in full; the page at once on SQLite (it is rendered where its handler ran),
+    # the streamed answer and the write through the ASGI path
     assert page.status_code == 200 and len(page.json()["items"]) == 200
+    assert parts.status_code == 200 and parts.json() == {"parts": 2}
     assert wrote.status_code == 200 and wrote.json() == {"wrote": True}
-    assert through_asgi == ["/v3/now/heavy", "/v3/now/writes"]
-    # the heavy page's handler ran once, and the writing one was not started on the loop again
-    # (its first try stopped at the write; it then ran on a worker thread)
-    assert len(calls["heavy"]) == 1
+    if db.dialect == "sqlite":
+        assert through_asgi == ["/v3/now/streamed", "/v3/now/writes"]
+    else:
+        assert through_asgi == ["/v3/now/heavy", "/v3/now/streamed", "/v3/now/writes"]
+    # the page's and the stream's handlers ran once (the stream's result was handed over, not
+    # made again), and the writing one was not started on the loop again (its first try stopped
+    # at the write; it then ran on a worker thread)
+    assert len(calls["heavy"]) == 1 and len(calls["streamed"]) == 1
     assert calls["writes"][-1].startswith("stackyard-handler")
     assert len(calls["writes"]) == (2 if db.dialect == "sqlite" else 1)
 

@@ -57,9 +57,7 @@ from stackyard.api.rendering import (
     JSONResponse,
     Later,
     in_thread,
-    light,
     render,
-    render_here,
     rendered,
 )
 from stackyard.api.request import MAX_SKIP, Req, RequestHeaders, RequestQuery
@@ -154,8 +152,8 @@ class Endpoint:
 
     async def call(self, req: Req) -> Any:
         """GETs on SQLite run right here: a few local reads cost less than the thread hop and the GIL
-        hand-offs it brings. Should such a handler try to write, it starts over on a thread. A heavy
-        answer is rendered on a thread too; handlers on threads render there."""
+        hand-offs it brings. Should such a handler try to write, it starts over on a thread. Answers
+        are rendered where the handler ran (`api.rendering`)."""
         handler = self.handler
         if self.inline and (
             req.method in ("GET", "HEAD") or (self.inline_write and len(req.body) <= INLINE_BODY_BYTES)
@@ -168,14 +166,14 @@ class Endpoint:
             else:
                 if isinstance(result, Later):
                     result = await result.answer()
-                return await render_here(result, req)
+                return render(result, req)
         return await self._on_thread(req)
 
     async def _on_thread(self, req: Req) -> Any:
         """The handler run and its answer rendered on a worker thread (a `Later` waited for here)."""
         result = await in_thread(lambda r: rendered(self.handler(r), r), req)
         if isinstance(result, Later):
-            return await render_here(await result.answer(), req)
+            return render(await result.answer(), req)
         return result
 
     def _holds(self, err: APIError) -> bool:
@@ -210,7 +208,7 @@ class Endpoint:
 
     def answer_now(self, scope: Scope) -> Reply | None:
         """The whole answer to a bodiless GET or HEAD, when this route's handler runs on the event
-        loop (`inline`) and its answer is light JSON, a whole response or an error: what `answer`
+        loop (`inline`) and its answer is JSON, a whole response or an error: what `answer`
         would send, without the ASGI cycle. Otherwise None, and the request goes on to `answer`,
         taking along what was done here (the handler's result, its error, or that it needs a
         thread), so nothing runs twice."""
@@ -263,7 +261,7 @@ class Endpoint:
             result = prepared.result
             if isinstance(result, Later):
                 result = await result.answer()
-            return await render_here(result, req)
+            return render(result, req)
         except APIError as err:
             return await self._refused(err, req)
         except Exception as exc:
@@ -322,13 +320,13 @@ def prepared(scope: Scope) -> bool:
 
 
 def _whole(result: Any) -> bool:
-    """Can `answer_now` send this result as it is: light JSON, or a response whose body is all
-    there (not streamed, no background work)? (A `Later` is waited for on the ASGI path.)"""
+    """Can `answer_now` send this result as it is: JSON, or a response whose body is all there
+    (not streamed, no background work)? (A `Later` is waited for on the ASGI path.)"""
     if isinstance(result, Later):
         return False
     if isinstance(result, Response):
         return type(result) in (Response, JSONResponse) and result.background is None
-    return light(result)
+    return True
 
 
 @dataclass(slots=True)
