@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -40,8 +41,32 @@ def jload(value: Any) -> Any:
     return value
 
 
+# orjson refuses these types (so the standard library is asked, and refuses them too, as before).
+_NOT_NATIVE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# A float orjson writes otherwise than Python's repr: below 1e-4 (orjson `0.00001`, repr `1e-05`)
+# or with a one-digit negative exponent (`1e-7`, repr `1e-07`). Every other number, and every
+# string, is written alike by both. The test looks for those forms anywhere (text in a string that
+# looks like one only costs a second encoding): `0.0000`, then `e-<one digit>` (a literal first,
+# so the search is a fast scan).
+_SMALL_FLOAT = b"0.0000"
+_SHORT_EXPONENT = re.compile(rb"e-[0-9](?![0-9])")
+
+
 def jdump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """A JSON column's text: compact, UTF-8, keys in order, exactly what
+    `json.dumps(value, separators=(",", ":"), ensure_ascii=False)` writes (stored bytes do not
+    change), made by orjson (about a tenth of the time for an execution's document). What orjson
+    refuses (integers past 64 bits, non-string keys, unpaired surrogates, deep nesting) or writes
+    otherwise (the floats of `_SHORT_EXPONENT`, `_SMALL_FLOAT`) is written by the standard library. The one value
+    written differently: a float NaN or infinity becomes null (input never holds one, see
+    `core.json_input`, and PostgreSQL's JSON types refuse them)."""
+    try:
+        out = orjson.dumps(value, option=_NOT_NATIVE)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if _SMALL_FLOAT in out or (b"e-" in out and _SHORT_EXPONENT.search(out) is not None):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return out.decode()
 
 
 @lru_cache(maxsize=4096)
