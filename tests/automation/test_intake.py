@@ -106,3 +106,90 @@ def test_a_rule_with_a_regular_expression_is_matched_off_the_event_loop(auto: Au
         # Then only the matching one ran, with its rendered message
         ran = c.get("/api/v1/executions", params={"rule": rule_ref}).json()
     assert [e["result"]["stdout"] for e in ran] == ["down: web-12"]
+
+
+def _generic_rule(auto: Auto, **fields: Any) -> tuple[str, str]:
+    """A trigger type of its own and a rule on it (core.noop unless `fields` say otherwise):
+    (rule ref, trigger type ref)."""
+    with auto.http() as c:
+        ttype = c.post("/api/v1/triggertypes", json={"name": unique("generic"), "pack": "intake"}).json()
+        rule = {
+            "name": unique("rule"),
+            "pack": "intake",
+            "enabled": True,
+            "trigger": {"type": ttype["ref"]},
+            "action": {"ref": "core.noop"},
+            **fields,
+        }
+        made = c.post("/api/v1/rules", json=rule)
+        assert made.status_code == 201, made.text
+    return made.json()["ref"], ttype["ref"]
+
+
+def test_generic_webhooks_arriving_together_are_recorded_together_once_each(auto: Auto) -> None:
+    # Given a rule on a trigger type, running core.noop
+    rule_ref, type_ref = _generic_rule(auto)
+    writer = intake.of(auto.db, auto.settings)
+    written_before = writer.written
+
+    # When 48 generic webhooks (POST /webhooks/st2, the trigger named in the body) arrive at once
+    def send(n: int) -> int:
+        with auto.http() as c:
+            body = {"trigger": type_ref, "payload": {"n": n}}
+            return c.post("/api/v1/webhooks/st2", json=body).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(send, range(48)))
+
+    # Then each is answered 202 once the intake recorded it (the batched writer named webhooks
+    # use): one trigger instance, one enforcement and one finished execution each
+    assert statuses == [202] * 48
+    assert writer.written - written_before >= 48
+    assert _total(auto, "/api/v1/triggerinstances", trigger=type_ref) == 48
+    assert _total(auto, "/api/v1/ruleenforcements", rule_ref=rule_ref) == 48
+    with auto.http() as c:
+        done = c.get("/api/v1/executions", params={"rule": rule_ref, "limit": 100}).json()
+        instances = c.get("/api/v1/triggerinstances", params={"trigger": type_ref, "limit": 100}).json()
+    assert len(done) == 48 and {e["status"] for e in done} == {"succeeded"}
+    assert sorted(i["payload"]["n"] for i in instances) == list(range(48))
+
+
+def test_a_generic_webhook_of_a_type_without_a_trigger_makes_it_once(auto: Auto) -> None:
+    # Given a trigger type no rule uses (so it has no trigger yet)
+    with auto.http() as c:
+        ttype = c.post("/api/v1/triggertypes", json={"name": unique("bare"), "pack": "intake"}).json()
+
+        # When generic webhooks name it, several at once, with a trace tag
+        def send(n: int) -> int:
+            with auto.http() as c2:
+                body = {"trigger": ttype["ref"], "payload": {"n": n}}
+                return c2.post(
+                    "/api/v1/webhooks/st2", json=body, headers={"St2-Trace-Tag": "bare"}
+                ).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(send, range(8)))
+
+        # Then each is recorded as an instance of its one trigger, made by the first of them
+        assert statuses == [202] * 8
+        made = [t for t in c.get("/api/v1/triggers").json() if t["type"] == ttype["ref"]]
+        assert [t["ref"] for t in made] == [ttype["ref"]]
+        assert _total(auto, "/api/v1/triggerinstances", trigger=ttype["ref"]) == 8
+        assert _total(auto, "/api/v1/traces", trace_tag="bare") == 8
+        # and a trigger that exists nowhere is a 404, recording nothing
+        missing = c.post("/api/v1/webhooks/st2", json={"trigger": "intake.nothing", "payload": {}})
+        assert missing.status_code == 404
+
+
+def test_a_generic_webhook_rule_with_a_template_runs_off_the_event_loop(auto: Auto) -> None:
+    # Given a rule on a trigger type whose action's parameter is a template
+    rule_ref, type_ref = _generic_rule(
+        auto, action={"ref": "core.echo", "parameters": {"message": "got {{ trigger.n }}"}}
+    )
+    # When a generic webhook names it
+    with auto.http() as c:
+        r = c.post("/api/v1/webhooks/st2", json={"trigger": type_ref, "payload": {"n": 7}})
+        # Then it is answered once its execution ran, with the rendered message
+        assert r.status_code == 202 and r.json() == {"trigger": type_ref, "payload": {"n": 7}}
+        ran = c.get("/api/v1/executions", params={"rule": rule_ref}).json()
+    assert [e["result"]["stdout"] for e in ran] == ["got 7"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.automation.conftest import PASSWORD, Auto, st2, unique
+from tests.automation.conftest import PASSWORD, Auto, st2, st2py, unique
 from tests.conftest import wait_for
 
 
@@ -105,6 +105,37 @@ def test_generic_webhook_and_action_trigger(auto: Auto, st2venv: Path) -> None:
         r = c.post("/api/v1/webhooks/st2", json={"trigger": ttype["ref"], "payload": {"x": "42"}})
         assert r.status_code == 202
         assert c.get(f"/api/v1/keys/{target}").json()["value"] == "42"
+
+
+def test_st2client_posts_the_generic_webhook(auto: Auto, st2venv: Path) -> None:
+    # Given a rule on a custom trigger type that writes a key from the payload
+    with auto.http() as c:
+        ttype = c.post("/api/v1/triggertypes", json={"name": unique("custom"), "pack": "examples"}).json()
+    key, tag = unique("generic"), unique("tag")
+    made = _rule(
+        auto,
+        st2venv,
+        {
+            "name": unique("gen"),
+            "pack": "examples",
+            "enabled": True,
+            "trigger": {"type": ttype["ref"]},
+            "action": {"ref": "st2.kv.set", "parameters": {"key": key, "value": "{{ trigger.x }}"}},
+        },
+    )
+    # When st2client posts the generic webhook with a trace tag
+    code = (
+        "from st2client.client import Client\n"
+        f"r = Client().webhooks.post_generic_webhook(trigger={ttype['ref']!r}, payload={{'x': 'hi'}}, "
+        f"trace_tag={tag!r})\n"
+        "print(r['trigger'])\n"
+    )
+    # Then the client takes the answer, and when it has it the rule has run, traced under the tag
+    assert st2py(auto, st2venv, code).strip() == ttype["ref"]
+    with auto.http() as c:
+        assert c.get(f"/api/v1/keys/{key}").json()["value"] == "hi"
+        traced = c.get("/api/v1/traces", params={"trace_tag": tag}).json()
+    assert [t["rules"][0]["ref"] for t in traced] == [made["ref"]]
 
 
 def test_interval_timer_fires(auto: Auto, st2venv: Path) -> None:
