@@ -4,6 +4,7 @@ written fails its own webhook only, not the others of its batch."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -89,6 +90,35 @@ def test_a_plan_that_cannot_be_written_fails_alone(auto: Auto) -> None:
     with auto.http() as c:
         instances = c.get("/api/v1/triggerinstances", params={"trigger": trigger_ref, "limit": 10}).json()
     assert sorted(i["payload"]["body"]["n"] for i in instances) == [0, 1, 2]
+
+
+def test_plans_submitted_on_an_event_loop_are_answered_there(auto: Auto) -> None:
+    # Given plans submitted from an event loop (as webhooks prepared on it are), one of them bad,
+    # while another write holds the writer up so that they are written as one batch
+    _, trigger_ref, url = _hook(auto)
+    writer = intake.Intake(auto.db, auto.settings)
+    good = [_plan(auto, url, n) for n in range(3)]
+    bad = _plan(auto, url, 99)
+    bad.org_uid = "no-such-organization"
+
+    async def submit_and_wait() -> list[Any]:
+        answers = [writer.submit(plan) for plan in (good[0], bad, good[1], good[2])]
+        assert all(isinstance(a, asyncio.Future) for a in answers)  # settled on this loop
+        return await asyncio.gather(*answers, return_exceptions=True)
+
+    with ThreadPoolExecutor(1) as pool:
+        with auto.db.write() as tx:
+            if auto.engine == "postgresql":
+                tx.run("LOCK TABLE st2_trigger_instances IN EXCLUSIVE MODE")
+            waiting = pool.submit(asyncio.run, submit_and_wait())
+            wait_for(lambda: writer.batches >= 1, timeout=10)
+            time.sleep(0.05)
+        # When the writer gets the database
+        outcomes = waiting.result(timeout=30)
+    # Then each good webhook's future answers its instance and only the bad one's raises
+    assert [o["trigger"] for i, o in enumerate(outcomes) if i != 1] == [trigger_ref] * 3
+    assert isinstance(outcomes[1], Exception) and "foreign key" in str(outcomes[1]).lower()
+    writer.close()
 
 
 def test_a_rule_with_a_regular_expression_is_matched_off_the_event_loop(auto: Auto) -> None:

@@ -45,6 +45,7 @@ def post_webhook(r: Req) -> tuple[int, Any] | Later:
     with r.db.read() as tx:
         p = principal(r, tx)
         p.require_admin()
+        plan: engine.Plan | None
         if url == "st2":  # the generic webhook: the trigger (or trigger type) is named in the body
             trace_tag = r.headers.get("st2-trace-tag") or None
             payload = data.get("payload") or {}
