@@ -13,7 +13,7 @@ import pytest
 
 from stackyard.automation import engine, intake
 from stackyard.automation.engine import Plan
-from tests.automation.conftest import Auto, unique, webhook_rule
+from tests.automation.conftest import Auto, typed_rule, unique, webhook_rule
 from tests.conftest import wait_for
 
 
@@ -141,19 +141,11 @@ def test_a_rule_with_a_regular_expression_is_matched_off_the_event_loop(auto: Au
 def _generic_rule(auto: Auto, **fields: Any) -> tuple[str, str]:
     """A trigger type of its own and a rule on it (core.noop unless `fields` say otherwise):
     (rule ref, trigger type ref)."""
+    type_ref, rule = typed_rule(auto, "intake", **fields)
     with auto.http() as c:
-        ttype = c.post("/api/v1/triggertypes", json={"name": unique("generic"), "pack": "intake"}).json()
-        rule = {
-            "name": unique("rule"),
-            "pack": "intake",
-            "enabled": True,
-            "trigger": {"type": ttype["ref"]},
-            "action": {"ref": "core.noop"},
-            **fields,
-        }
         made = c.post("/api/v1/rules", json=rule)
         assert made.status_code == 201, made.text
-    return made.json()["ref"], ttype["ref"]
+    return made.json()["ref"], type_ref
 
 
 def test_generic_webhooks_arriving_together_are_recorded_together_once_each(auto: Auto) -> None:
