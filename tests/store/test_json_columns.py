@@ -64,3 +64,21 @@ def test_jdump_refuses_what_the_standard_library_refuses() -> None:
         jdump({"at": datetime.datetime(2026, 1, 1)})
     with pytest.raises(TypeError):
         jdump({"x": object()})
+
+
+def test_ids_and_timestamps_that_look_like_floats_are_not_written_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a document like a webhook's trace: a tag joining hex ids (here `...5ae-6b0f...`), a
+    # timestamp with `0.0000` in it, a header value with `e-5`
+    doc = {
+        "trace_tag": "trigger-core.6b0f34946983ed9ed5e4d5ae-6b0f34946983ed9ed5e4d668",
+        "at": "2026-12-01T20:56:50.000012Z",
+        "headers": {"x-ratio": "5e-5", "range": "bytes=0-1"},
+        "n": [1, -2, 3.5],
+    }
+    expected = _stdlib(doc)
+    # When it is written with the standard library out of reach
+    monkeypatch.setattr("stackyard.store.tx.json.dumps", lambda *a, **k: pytest.fail("encoded twice"))
+    # Then orjson's text is kept, and it is the same text
+    assert jdump(doc) == expected
