@@ -230,3 +230,21 @@ def webhook_rule(pack: str, url: str, **fields: Any) -> dict[str, Any]:
         "action": {"ref": "core.noop"},
         **fields,
     }
+
+
+def typed_rule(auto: Auto, pack: str, **fields: Any) -> tuple[str, dict[str, Any]]:
+    """A new trigger type of `pack`, and an enabled rule body on it running core.noop with `fields`
+    over that: (the type's ref, the rule body)."""
+    with auto.http() as c:
+        made = c.post("/api/v1/triggertypes", json={"name": unique("custom"), "pack": pack})
+        assert made.status_code == 201, made.text
+    ref = made.json()["ref"]
+    rule = {
+        "name": unique("rule"),
+        "pack": pack,
+        "enabled": True,
+        "trigger": {"type": ref},
+        "action": {"ref": "core.noop"},
+        **fields,
+    }
+    return ref, rule

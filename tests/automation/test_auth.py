@@ -19,6 +19,8 @@ def test_token_for_basic_credentials(auto: Auto) -> None:
         me = c.get("/api/v1/user", headers={"X-Auth-Token": token["token"]}).json()
         assert me["username"] == alice.email and me["rbac"]["is_admin"] is True
         assert me["authentication"]["method"] == "authentication token"
+        # the token's expiry, to the second, as st2 writes it
+        assert me["authentication"]["token_expire"] == token["expiry"][:19] + "Z"
 
 
 def test_bad_credentials_and_ttl(auto: Auto) -> None:

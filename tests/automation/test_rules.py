@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.automation.conftest import PASSWORD, Auto, st2, unique
+from tests.automation.conftest import PASSWORD, Auto, st2, st2py, typed_rule, unique
 from tests.conftest import wait_for
 
 
@@ -18,6 +18,13 @@ def _rule(auto: Auto, st2venv: Path, rule: dict[str, Any]) -> dict[str, Any]:
     path = Path(auto.settings.data_dir) / f"{rule['name']}.json"
     path.write_text(json.dumps(rule))
     return json.loads(st2(auto, st2venv, "rule", "create", str(path), "-j").stdout)
+
+
+def _key_from_custom_trigger(auto: Auto, st2venv: Path, key: str) -> tuple[str, dict[str, Any]]:
+    """A custom trigger type and a rule on it writing `key` from the payload's `x`: (type ref, rule)."""
+    action = {"ref": "st2.kv.set", "parameters": {"key": key, "value": "{{ trigger.x }}"}}
+    type_ref, rule = typed_rule(auto, "examples", action=action)
+    return type_ref, _rule(auto, st2venv, rule)
 
 
 def _executions(c: httpx.Client, **params: str) -> list[dict[str, Any]]:
@@ -89,22 +96,30 @@ def test_generic_webhook_and_action_trigger(auto: Auto, st2venv: Path) -> None:
         assert r.json()["status"] == "succeeded"
         wait_for(lambda: c.get(f"/api/v1/keys/{key}").status_code == 200, what="the action trigger's rule")
         assert c.get(f"/api/v1/keys/{key}").json()["value"] == "succeeded"
-        ttype = c.post("/api/v1/triggertypes", json={"name": unique("custom"), "pack": "examples"}).json()
         target = unique("gen")
-        _rule(
-            auto,
-            st2venv,
-            {
-                "name": unique("gen"),
-                "pack": "examples",
-                "enabled": True,
-                "trigger": {"type": ttype["ref"]},
-                "action": {"ref": "st2.kv.set", "parameters": {"key": target, "value": "{{ trigger.x }}"}},
-            },
-        )
-        r = c.post("/api/v1/webhooks/st2", json={"trigger": ttype["ref"], "payload": {"x": "42"}})
+        type_ref, _ = _key_from_custom_trigger(auto, st2venv, target)
+        r = c.post("/api/v1/webhooks/st2", json={"trigger": type_ref, "payload": {"x": "42"}})
         assert r.status_code == 202
         assert c.get(f"/api/v1/keys/{target}").json()["value"] == "42"
+
+
+def test_st2client_posts_the_generic_webhook(auto: Auto, st2venv: Path) -> None:
+    # Given a rule on a custom trigger type that writes a key from the payload
+    key, tag = unique("generic"), unique("tag")
+    type_ref, made = _key_from_custom_trigger(auto, st2venv, key)
+    # When st2client posts the generic webhook with a trace tag
+    code = (
+        "from st2client.client import Client\n"
+        f"r = Client().webhooks.post_generic_webhook(trigger={type_ref!r}, payload={{'x': 'hi'}}, "
+        f"trace_tag={tag!r})\n"
+        "print(r['trigger'])\n"
+    )
+    # Then the client takes the answer, and when it has it the rule has run, traced under the tag
+    assert st2py(auto, st2venv, code).strip() == type_ref
+    with auto.http() as c:
+        assert c.get(f"/api/v1/keys/{key}").json()["value"] == "hi"
+        traced = c.get("/api/v1/traces", params={"trace_tag": tag}).json()
+    assert [t["rules"][0]["ref"] for t in traced] == [made["ref"]]
 
 
 def test_interval_timer_fires(auto: Auto, st2venv: Path) -> None:

@@ -58,18 +58,20 @@ _JSON_TYPE = b"application/json"
 
 class Later:
     """A handler's answer whose work finishes on another thread: once `future` (a
-    concurrent.futures.Future) is done, the answer is `then(its result)`."""
+    concurrent.futures.Future, or an asyncio future of the loop that answers, which that thread
+    settles on it) is done, the answer is `then(its result)`."""
 
     __slots__ = ("future", "then")
 
-    def __init__(self, future: Future[Any], then: Callable[[Any], Any]) -> None:
+    def __init__(self, future: Future[Any] | asyncio.Future[Any], then: Callable[[Any], Any]) -> None:
         self.future = future
         self.then = then
 
     async def answer(self) -> Any:
         """Wait for the future on the event loop; as with `in_thread`, a cancelled request still
         waits for it (a write handed over is never abandoned half-way)."""
-        waiting = asyncio.wrap_future(self.future)
+        future = self.future
+        waiting = future if isinstance(future, asyncio.Future) else asyncio.wrap_future(future)
         try:
             result = await asyncio.shield(waiting)
         except asyncio.CancelledError:

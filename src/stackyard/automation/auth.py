@@ -136,7 +136,7 @@ def principal_for_token(
         org_uid=row["org_uid"],
         role=_role(org_role),
         location=location,
-        token_expire=iso(row["expires_at"])[:19] + "Z",
+        token_expires_at=row["expires_at"],
         request_id=request_id,
         remote_addr=remote_addr,
     )

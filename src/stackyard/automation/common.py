@@ -88,9 +88,16 @@ class Principal:
     role: str  # ADMIN or OBSERVER
     method: str = "authentication token"  # or "API key"
     location: str = "header"
-    token_expire: str | None = None
+    token_expires_at: float | None = None  # epoch seconds, for a token
     request_id: str = ""
     remote_addr: str = ""
+
+    @property
+    def token_expire(self) -> str | None:
+        """When the token expires, as st2 writes it (formatted only when asked: `whoami`)."""
+        if self.token_expires_at is None:
+            return None
+        return iso(self.token_expires_at)[:19] + "Z"
 
     # what the spine records of a caller
     @property

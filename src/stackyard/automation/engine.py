@@ -65,6 +65,8 @@ class Plan:
     instance: dict[str, Any]
     # (rule, prepared execution or None, failure reason or None), for each rule whose criteria hold
     enforced: list[tuple[dict[str, Any], dict[str, Any] | None, str | None]] = field(default_factory=list)
+    # a trigger type named by `generic` that has no trigger yet: its trigger is made by the write
+    new_trigger_type: str | None = None
 
 
 def prepare(
@@ -137,6 +139,9 @@ def commit_many(tx: Tx, settings: Settings, plans: list[Plan]) -> list[dict[str,
     """Write prepared trigger instances (`commit` for each), every table's rows in one statement
     round: the instances, then the executions (each run or scheduled once its row exists), then
     the enforcements and the traces. Answers the recorded instances, in order."""
+    for p in plans:
+        if p.new_trigger_type is not None:
+            triggers.ensure(tx, p.org_uid, p.new_trigger_type, {})
     tx.run_many(
         triggers.NEW_INSTANCE,
         [
@@ -241,26 +246,51 @@ def webhook_plan(
     if found is None:
         return None
     trigger, listening = found
-    if in_reads_only() and not all(_quick(rule) for rule in listening):
-        raise NeedsThread  # a rule's templates or regular expressions never run on the event loop
     kept = {k: v for k, v in headers.items() if k.lower() not in WEBHOOK_STRIPPED}
     payload = {"headers": kept, "headers_lower": {k.lower(): v for k, v in kept.items()}, "body": body}
     trace_tag = headers.get("st2-trace-tag") or None
+    return _prepare_inline(tx, settings, org_uid, trigger, payload, trace_tag, listening)
+
+
+def _prepare_inline(
+    tx: Tx,
+    settings: Settings,
+    org_uid: str,
+    trigger: Mapping[str, Any],
+    payload: Any,
+    trace_tag: str | None,
+    listening: list[dict[str, Any]],
+) -> Plan:
+    """`prepare`, refusing to run on the event loop (`NeedsThread`) what may take long there."""
+    if in_reads_only() and not all(_quick(rule) for rule in listening):
+        raise NeedsThread  # a rule's templates or regular expressions never run on the event loop
     return prepare(tx, settings, org_uid, trigger, payload, trace_tag, listening)
+
+
+def generic_plan(
+    tx: Tx, settings: Settings, org_uid: str, trigger_ref: str, payload: Any, trace_tag: str | None = None
+) -> Plan:
+    """A trigger named by ref (a trigger, or a trigger type: its trigger without parameters, made
+    by the write when it is new), prepared with reads only, as `webhook_plan` is."""
+    row = tx.one("SELECT id, doc FROM st2_triggers WHERE org_uid = ? AND ref = ?", org_uid, trigger_ref)
+    new_type = None
+    if row is not None:
+        trigger: dict[str, Any] = {**jload(row["doc"]), "id": row["id"]}
+    elif triggers.find_type(tx, org_uid, trigger_ref) is not None:
+        trigger, new_type = triggers.unsaved(trigger_ref), trigger_ref
+    else:
+        raise NotFound(f'Trigger "{trigger_ref}" is not found.', error_code=116)
+    listening = rules.listening(tx, org_uid, trigger["ref"])
+    plan = _prepare_inline(tx, settings, org_uid, trigger, payload, trace_tag, listening)
+    plan.new_trigger_type = new_type
+    return plan
 
 
 def generic(
     tx: Tx, settings: Settings, org_uid: str, trigger_ref: str, payload: Any, trace_tag: str | None = None
 ) -> dict[str, Any]:
     """`POST /webhooks/st2` and core.inject_trigger: a trigger named by ref (a trigger or its type)."""
-    row = tx.one("SELECT id, doc FROM st2_triggers WHERE org_uid = ? AND ref = ?", org_uid, trigger_ref)
-    if row is not None:
-        trigger = {**jload(row["doc"]), "id": row["id"]}
-    elif triggers.find_type(tx, org_uid, trigger_ref) is not None:
-        trigger = triggers.ensure(tx, org_uid, trigger_ref, {})
-    else:
-        raise NotFound(f'Trigger "{trigger_ref}" is not found.', error_code=116)
-    return dispatch(tx, settings, org_uid, trigger, payload, trace_tag=trace_tag)
+    return commit(tx, settings, generic_plan(tx, settings, org_uid, trigger_ref, payload, trace_tag))
 
 
 @handler(TRIGGER_KIND)

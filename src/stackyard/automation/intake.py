@@ -14,10 +14,17 @@ instant ones, such as core.noop, finished with them, as before). Should the shar
 fail, every plan of it is written again in a transaction of its own, so a plan that cannot be
 written fails its own webhook only. A process that dies before a commit loses only plans whose
 webhooks were never answered; queued executions are jobs in the same transaction as ever.
+
+A plan submitted on an event loop (a webhook prepared there) gets an asyncio future of that loop,
+and a batch wakes each loop once to settle all of its futures: a concurrent future per webhook
+(its lock and condition, a thread-safe wake-up of the loop each, the asyncio future chained to it)
+cost about as much CPU as the rest of the hand-over. Elsewhere (a handler on a thread, a test) the
+future is a concurrent one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import deque
@@ -39,16 +46,21 @@ class Intake:
         self.db = db
         self.settings = settings
         self.max_batch = max(1, settings.automation_webhook_batch)
-        self._waiting: deque[tuple[engine.Plan, Future[dict[str, Any]]]] = deque()
+        self._waiting: deque[tuple[engine.Plan, Answer]] = deque()
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
         self.batches = self.written = 0
 
-    def submit(self, plan: engine.Plan) -> Future[dict[str, Any]]:
+    def submit(self, plan: engine.Plan) -> Answer:
         """Queue `plan`; the future answers the recorded trigger instance once it is committed (or
-        raises what writing it raised)."""
-        done: Future[dict[str, Any]] = Future()
+        raises what writing it raised): an asyncio future when called on an event loop, else a
+        concurrent one (see the module docstring)."""
+        done: Answer
+        try:
+            done = asyncio.get_running_loop().create_future()
+        except RuntimeError:
+            done = Future()
         with self._ready:
             if self._closed:
                 raise RuntimeError("the database is closed")
@@ -69,7 +81,7 @@ class Intake:
         if thread is not None and thread is not threading.current_thread():
             thread.join(30)
 
-    def _take(self) -> list[tuple[engine.Plan, Future[dict[str, Any]]]] | None:
+    def _take(self) -> list[tuple[engine.Plan, Answer]] | None:
         with self._ready:
             while not self._waiting:
                 idle = self._closed or not self._ready.wait(IDLE_SECONDS)
@@ -79,7 +91,7 @@ class Intake:
             n = min(len(self._waiting), self.max_batch)
             taken = [self._waiting.popleft() for _ in range(n)]
         # From here on a future cannot be cancelled; one cancelled while it waited is not written.
-        return [(plan, done) for plan, done in taken if done.set_running_or_notify_cancel()]
+        return [(plan, done) for plan, done in taken if _still_wanted(done)]
 
     def _run(self) -> None:
         while True:
@@ -90,21 +102,62 @@ class Intake:
             self.written += len(batch)
             self._write(batch)
 
-    def _write(self, batch: list[tuple[engine.Plan, Future[dict[str, Any]]]]) -> None:
+    def _write(self, batch: list[tuple[engine.Plan, Answer]]) -> None:
         results: list[dict[str, Any]] = []
         try:
             with self.db.write() as tx:
                 results = engine.commit_many(tx, self.settings, [plan for plan, _ in batch])
         except BaseException as e:
             if len(batch) == 1:
-                batch[0][1].set_exception(e)
+                _settle([(batch[0][1], None, e)])
                 return
             log.warning("a batch of %d webhooks failed to commit (%s); writing each alone", len(batch), e)
             for item in batch:
                 self._write([item])
             return
-        for (_, done), result in zip(batch, results, strict=True):
-            done.set_result(result)
+        _settle([(done, result, None) for (_, done), result in zip(batch, results, strict=True)])
+
+
+Answer = Future[dict[str, Any]] | asyncio.Future[dict[str, Any]]
+Outcome = tuple[Answer, dict[str, Any] | None, BaseException | None]
+
+
+def _still_wanted(done: Answer) -> bool:
+    if isinstance(done, Future):
+        return done.set_running_or_notify_cancel()
+    return not done.cancelled()  # settled on its loop only, by `_settle`
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    """Give each future its result or exception: concurrent ones here, asyncio ones on their loop,
+    with one wake-up of each loop for all of its futures."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        done = outcome[0]
+        if isinstance(done, Future):
+            _give(outcome)
+        else:
+            by_loop.setdefault(done.get_loop(), []).append(outcome)
+    for loop, some in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_give_all, some)
+        except RuntimeError:
+            pass  # its loop is closed: nobody waits for these answers any more
+
+
+def _give_all(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        _give(outcome)
+
+
+def _give(outcome: Outcome) -> None:
+    done, result, error = outcome
+    if done.done():  # an asyncio future cancelled meanwhile
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)  # type: ignore[arg-type]
 
 
 _INTAKES: dict[Database, Intake] = {}

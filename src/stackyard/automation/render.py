@@ -99,7 +99,7 @@ def render(
     decrypt: Decrypt | None = None,
 ) -> dict[str, Any]:
     """Every string value holding `{{` or `{%` rendered, recursively through lists and objects."""
-    if not any(templated(v) for v in values.values()):
+    if not values or not any(templated(v) for v in values.values()):
         return dict(values)
     ctx = dict(context)
     if lookup is not None:

@@ -152,6 +152,24 @@ def check_parameters(type_ref: str, parameters: Any) -> dict[str, Any]:
     return parameters
 
 
+def unsaved(type_ref: str, parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A new trigger of this type and these parameters, not yet stored (`ensure` stores it). One
+    without parameters has the ref of its type."""
+    parameters = parameters or {}
+    pack, _ = split_ref(type_ref)
+    trigger_id = oid()
+    name = type_ref.split(".", 1)[1] if not parameters else f"{trigger_id}"
+    return {
+        "id": trigger_id,
+        "ref": f"{pack}.{name}",
+        "uid": f"trigger:{pack}:{name}:{params_key(parameters)}",
+        "name": name,
+        "pack": pack,
+        "type": type_ref,
+        "parameters": dict(parameters),
+    }
+
+
 def ensure(tx: Tx, org_uid: str, type_ref: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """The trigger of this type and these parameters, created when it is new."""
     key = params_key(parameters)
@@ -163,26 +181,15 @@ def ensure(tx: Tx, org_uid: str, type_ref: str, parameters: Mapping[str, Any]) -
     )
     if row is not None:
         return {**jload(row["doc"]), "id": row["id"]}
-    pack, _ = split_ref(type_ref)
-    trigger_id = oid()
-    name = type_ref.split(".", 1)[1] if not parameters else f"{trigger_id}"
-    ref = f"{pack}.{name}"
-    doc = {
-        "id": trigger_id,
-        "ref": ref,
-        "uid": f"trigger:{pack}:{name}:{key}",
-        "name": name,
-        "pack": pack,
-        "type": type_ref,
-        "parameters": dict(parameters),
-    }
+    doc = unsaved(type_ref, parameters)
+    trigger_id = doc["id"]
     url = parameters.get("url") if type_ref == catalogue.WEBHOOK_TYPE else None
     tx.run(
         "INSERT INTO st2_triggers (id, org_uid, ref, type, params_key, webhook_url, doc) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (org_uid, type, params_key) DO NOTHING",
         trigger_id,
         org_uid,
-        ref,
+        doc["ref"],
         type_ref,
         key,
         url,

@@ -40,7 +40,7 @@ class Refused(ValueError):
 def loads(raw: bytes | str, *, max_depth: int = Settings.max_json_depth) -> Any:
     """`raw` as JSON, within the rules of the module docstring; `Refused` (a ValueError) if not."""
     try:
-        value = json.loads(raw, parse_constant=_no_constants, parse_int=_int, parse_float=_float)
+        value = _DECODER.decode(_text(raw))
     except RecursionError:
         raise Refused(f"nested more than {max_depth} levels deep") from None
     if isinstance(raw, bytes):
@@ -50,6 +50,16 @@ def loads(raw: bytes | str, *, max_depth: int = Settings.max_json_depth) -> Any:
     if flagged:
         _check(value, max_depth)
     return value
+
+
+def _text(raw: bytes | str) -> str:
+    """What `json.loads` decodes first: bytes in the UTF-8, -16 or -32 their start shows; a str
+    that opens with a byte order mark is refused, as json.loads refuses it."""
+    if isinstance(raw, str):
+        if raw.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
+        return raw
+    return raw.decode(json.detect_encoding(raw), "surrogatepass")
 
 
 def _no_constants(name: str) -> Any:
@@ -68,6 +78,10 @@ def _float(text: str) -> float:
     if not math.isfinite(value):
         raise Refused(f"the number {text[:24]}{'...' if len(text) > 24 else ''} is too large")
     return value
+
+
+# One decoder for every body (`json.loads` with these hooks built a new one, and its scanner, each call).
+_DECODER = json.JSONDecoder(parse_constant=_no_constants, parse_int=_int, parse_float=_float)
 
 
 def _check(value: Any, max_depth: int) -> None:

@@ -22,7 +22,7 @@ from stackyard.api.state import AppState
 from stackyard.content.assets import storage as asset_storage
 from stackyard.content.delivery import cache as delivery_cache
 from stackyard.content.entries import validation
-from stackyard.core import cache
+from stackyard.core import cache, heap
 from stackyard.core.ratelimit import RateLimiter
 from stackyard.errors import APIError, ServerError
 from stackyard.server import listen, openapi
@@ -102,6 +102,7 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         background = Background(db, settings)
         await background.start()
+        heap.settle()  # what start-up made lives on: later collections need not walk it (core.heap)
         await listen.wait_at_gate()  # with --workers: they listen together (`listen.StartGate`)
         try:
             yield

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -40,8 +41,60 @@ def jload(value: Any) -> Any:
     return value
 
 
+# orjson refuses these types (so the standard library is asked, and refuses them too, as before).
+_NOT_NATIVE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# A float orjson writes otherwise than Python's repr: below 1e-4 (orjson `0.00001`, repr `1e-05`)
+# or with a one-digit negative exponent (`1e-7`, repr `1e-07`). Every other number, and every
+# string, is written alike by both. `_repr_differs` finds those forms by their literal part (fast
+# scans), then looks behind for the start of a number: text in a string that looks like one (`a:1e-5`)
+# only costs a second encoding, and hex ids or timestamps (`...5e-6`, `12:50.000012Z`) none.
+_SMALL_FLOAT = b"0.0000"
+_SHORT_EXPONENT = re.compile(rb"e-[0-9](?![0-9])")
+_MANTISSA = frozenset(b"0123456789.")
+_BEFORE_NUMBER = frozenset(b":,[")
+
+
+def _number_starts(out: bytes, at: int) -> bool:
+    """Does a JSON number start at `at` (after `:`, `,` or `[`, or at the very start; a minus sign
+    before it belongs to it)?"""
+    if at > 0 and out[at - 1] == 0x2D:  # "-"
+        at -= 1
+    return at == 0 or out[at - 1] in _BEFORE_NUMBER
+
+
+def _repr_differs(out: bytes) -> bool:
+    """Might orjson's text `out` hold a float Python's repr writes otherwise?"""
+    at = out.find(_SMALL_FLOAT)
+    while at >= 0:
+        if _number_starts(out, at):
+            return True
+        at = out.find(_SMALL_FLOAT, at + 1)
+    if b"e-" not in out:
+        return False
+    for found in _SHORT_EXPONENT.finditer(out):
+        start = found.start()
+        while start > 0 and out[start - 1] in _MANTISSA:
+            start -= 1
+        if start < found.start() and _number_starts(out, start):
+            return True
+    return False
+
+
 def jdump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """A JSON column's text: compact, UTF-8, keys in order, exactly what
+    `json.dumps(value, separators=(",", ":"), ensure_ascii=False)` writes (stored bytes do not
+    change), made by orjson (about a tenth of the time for an execution's document). What orjson
+    refuses (integers past 64 bits, non-string keys, unpaired surrogates, deep nesting) or writes
+    otherwise (`_repr_differs`: some small floats) is written by the standard library. The one
+    value written differently: a float NaN or infinity becomes null (input never holds one, see
+    `core.json_input`, and PostgreSQL's JSON types refuse them)."""
+    try:
+        out = orjson.dumps(value, option=_NOT_NATIVE)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if _repr_differs(out):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return out.decode()
 
 
 @lru_cache(maxsize=4096)

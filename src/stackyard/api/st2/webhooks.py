@@ -1,7 +1,7 @@
 """st2 webhooks: `POST /api/v1/webhooks/{url}` for core.st2.webhook rules, `POST /webhooks/st2` for a
-trigger named in the body (which writes, so it runs on a thread), and the registered webhooks'
-listing. Its router comes first in the st2 table: a webhook is the request most often made, and
-the table tries routes in order."""
+trigger named in the body (both prepared with reads, then recorded by the batched
+`automation.intake`), and the registered webhooks' listing. Its router comes first in the st2
+table: a webhook is the request most often made, and the table tries routes in order."""
 
 from __future__ import annotations
 
@@ -37,22 +37,21 @@ def get_webhook(r: Req) -> dict[str, Any]:
 def post_webhook(r: Req) -> tuple[int, Any] | Later:
     url = "/".join(v for v in (r.path["url"], r.path.get("more")) if v)
     data = body(r)
-    if url == "st2":
-        if not isinstance(data, dict) or not isinstance(data.get("trigger"), str):
-            raise BadRequest('The st2 webhook needs a body {"trigger": <ref>, "payload": {...}}.')
-        with r.db.write() as tx:
-            p = principal(r, tx)
-            p.require_admin()
-            trace_tag = r.headers.get("st2-trace-tag")
-            engine.generic(tx, r.settings, p.org_uid, data["trigger"], data.get("payload") or {}, trace_tag)
-        return 202, data
+    if url == "st2" and (not isinstance(data, dict) or not isinstance(data.get("trigger"), str)):
+        raise BadRequest('The st2 webhook needs a body {"trigger": <ref>, "payload": {...}}.')
     # The credential, the rules and the executions' parameters are read and checked first (on the
     # event loop on SQLite); the intake's writer thread records what was decided, together with the
     # webhooks that arrived meanwhile, and the answer waits for that commit.
     with r.db.read() as tx:
         p = principal(r, tx)
         p.require_admin()
-        plan = engine.webhook_plan(tx, r.settings, p.org_uid, url, dict(r.headers), data)
+        plan: engine.Plan | None
+        if url == "st2":  # the generic webhook: the trigger (or trigger type) is named in the body
+            trace_tag = r.headers.get("st2-trace-tag") or None
+            payload = data.get("payload") or {}
+            plan = engine.generic_plan(tx, r.settings, p.org_uid, data["trigger"], payload, trace_tag)
+        else:
+            plan = engine.webhook_plan(tx, r.settings, p.org_uid, url, dict(r.headers), data)
     if plan is None:
         raise NotFound(f"Webhook {url} not registered with st2", error_code=116)
     return Later(intake.of(r.db, r.settings).submit(plan), lambda _: (202, data))

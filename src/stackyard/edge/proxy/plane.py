@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import gc
 import logging
 import os
 import ssl
@@ -26,6 +25,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+from stackyard.core import heap
 from stackyard.core.outbound import OutboundClient, OutboundPolicy
 from stackyard.edge import fanout, metrics, publish
 from stackyard.edge.proxy import purge
@@ -39,21 +39,6 @@ from stackyard.store.engine import Database
 
 log = logging.getLogger("stackyard.edge")
 SWEEP_SLICE = 500
-
-
-_settled = False
-
-
-def settle_gc() -> None:
-    """Once per process, when its first node serves: collect, then move everything still alive
-    (modules, settings, the sites) out of the collector's generations (`gc.freeze`), so later
-    collections walk only what was allocated since. A full collection over the whole start-up
-    heap was a node's longest pause (100-200 ms on a busy machine, each a p99 outlier)."""
-    global _settled
-    if not _settled:
-        _settled = True
-        gc.collect()
-        gc.freeze()
 
 
 def new_loop() -> asyncio.AbstractEventLoop:
@@ -160,7 +145,7 @@ class DataPlane:
         if not ready.wait(timeout) or errors:
             raise RuntimeError(f"the edge data plane did not start: {errors[0] if errors else 'timeout'}")
         self.hub.register(self)
-        settle_gc()
+        heap.settle()  # a full collection over the start-up heap was a node's longest pause
 
     async def serve_forever(self, host: str, port: int, tls_port: int = 0) -> None:
         """Serve on the running loop (a process of its own, as `bench` runs it) until cancelled."""
@@ -168,7 +153,7 @@ class DataPlane:
         self._set_sites(await asyncio.to_thread(load, self.db))
         await self._listen(host, port, tls_port)
         self.hub.register(self)
-        settle_gc()
+        heap.settle()  # a full collection over the start-up heap was a node's longest pause
         try:
             await self._periodic()
         finally:
