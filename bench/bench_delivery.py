@@ -196,7 +196,8 @@ def prepare(server: Server, url: str, articles: int, authors: int) -> dict[str, 
         pub = {"entry": {"environments": ["production"], "locales": ["en-us"]}, "locale": "en-us"}
         for ct, e in (("author", au), ("article", art)):
             c.post(f"/v3/content_types/{ct}/entries/{e['uid']}/publish", json=pub).raise_for_status()
-    from stackyard.store.engine import Database, jdump, jload
+    from stackyard.content.publishing.snapshots import document_columns
+    from stackyard.store.engine import Database, jload
 
     db = Database(url)
     rng = random.Random(7)
@@ -212,7 +213,19 @@ def prepare(server: Server, url: str, articles: int, authors: int) -> dict[str, 
         def add(ct: str, uid: str, doc: dict[str, Any], at: str) -> None:
             r = rows[ct]
             batch.append(
-                (api_key, env_uid, "en-us", "entry", uid, ct, "en-us", 1, jdump(doc), at, r["published_by"])
+                (
+                    api_key,
+                    env_uid,
+                    "en-us",
+                    "entry",
+                    uid,
+                    ct,
+                    "en-us",
+                    1,
+                    *document_columns(db.dialect, "entry", doc),
+                    at,
+                    r["published_by"],
+                )
             )
 
         for i, uid in enumerate(author_uids[1:], 1):
@@ -251,7 +264,7 @@ def prepare(server: Server, url: str, articles: int, authors: int) -> dict[str, 
 
 _INSERT = (
     "INSERT INTO published (api_key, branch, environment, locale, kind, uid, content_type_uid, source_locale, "
-    "version, document, published_at, published_by) VALUES (?, 'main', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "version, document, spans, published_at, published_by) VALUES (?, 'main', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
