@@ -5,8 +5,9 @@ server (`bench_delivery_floor.py`) on the same data, for Stackyard / floor ratio
 Dataset (`--articles`, default 1,000; `--authors`, 50): the `author` and `article` content types,
 one author and one article made and published through the CMA, then that published article and
 author cloned into `published` rows with fresh uids, titles, ratings 0..999 and authors (the
-generator writes the snapshot table directly: publishing 100,000 entries one by one through the
-CMA would take longer than the bench). A delivery token for `production` reads them.
+generator writes the snapshot table directly, with the columns publishing writes, the stored spans
+of `include[]` splicing included: publishing 100,000 entries one by one through the CMA would take
+longer than the bench). A delivery token for `production` reads them.
 
 Per engine, one server with the response cache off (`delivery_cache_bytes=0`: every request runs
 the query), then one with it on, on the same database; then the floor (SQLite only).

@@ -12,6 +12,7 @@ referenced. Every expanded entry carries `_content_type_uid`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -142,19 +143,26 @@ def tagged_text(doc: str, ct: str) -> str | None:
     """The JSON text of an included entry: its stored text `doc` with `_content_type_uid` appended;
     None when that text is not an object with members to append to (decode it instead)."""
     if doc.endswith("}") and doc != "{}":
-        return f'{doc[:-1]},"_content_type_uid":{orjson.dumps(ct).decode()}}}'
+        return doc[:-1] + _ct_member(ct)
     return None
 
 
-def stubs(value: Any) -> Iterator[tuple[str, str]]:
+@lru_cache(maxsize=1024)
+def _ct_member(ct: str) -> str:
+    return f',"_content_type_uid":{orjson.dumps(ct).decode()}}}'
+
+
+def stubs(value: Any) -> list[tuple[str, str]]:
     """The (content type, uid) of each reference in a reference field's value, in order."""
-    for v in value if isinstance(value, list) else []:
-        if (
-            isinstance(v, dict)
-            and isinstance(v.get("uid"), str)
-            and isinstance(v.get("_content_type_uid"), str)
-        ):
-            yield v["_content_type_uid"], v["uid"]
+    if not isinstance(value, list):
+        return []
+    return [
+        (v["_content_type_uid"], v["uid"])
+        for v in value
+        if isinstance(v, dict)
+        and isinstance(v.get("uid"), str)
+        and isinstance(v.get("_content_type_uid"), str)
+    ]
 
 
 def project(

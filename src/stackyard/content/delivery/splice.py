@@ -59,7 +59,7 @@ def splice(rows: list[tuple[Any, Any]], names: list[str], fetch: Fetch) -> list[
                 if key_text(name) in text:  # there, but no array: `expand` makes it []
                     return None
                 continue
-            refs = list(stubs(loads(text[span[0] : span[1]])))
+            refs = stubs(loads(text[span[0] : span[1]]))
             wanted.update(refs)
             mine.append((span[0], span[1], refs))
         if len(mine) > 1:
