@@ -5,8 +5,9 @@ server (`bench_delivery_floor.py`) on the same data, for Stackyard / floor ratio
 Dataset (`--articles`, default 1,000; `--authors`, 50): the `author` and `article` content types,
 one author and one article made and published through the CMA, then that published article and
 author cloned into `published` rows with fresh uids, titles, ratings 0..999 and authors (the
-generator writes the snapshot table directly: publishing 100,000 entries one by one through the
-CMA would take longer than the bench). A delivery token for `production` reads them.
+generator writes the snapshot table directly, with the columns publishing writes, the stored spans
+of `include[]` splicing included: publishing 100,000 entries one by one through the CMA would take
+longer than the bench). A delivery token for `production` reads them.
 
 Per engine, one server with the response cache off (`delivery_cache_bytes=0`: every request runs
 the query), then one with it on, on the same database; then the floor (SQLite only).
@@ -196,7 +197,8 @@ def prepare(server: Server, url: str, articles: int, authors: int) -> dict[str, 
         pub = {"entry": {"environments": ["production"], "locales": ["en-us"]}, "locale": "en-us"}
         for ct, e in (("author", au), ("article", art)):
             c.post(f"/v3/content_types/{ct}/entries/{e['uid']}/publish", json=pub).raise_for_status()
-    from stackyard.store.engine import Database, jdump, jload
+    from stackyard.content.publishing.snapshots import document_columns
+    from stackyard.store.engine import Database, jload
 
     db = Database(url)
     rng = random.Random(7)
@@ -212,7 +214,19 @@ def prepare(server: Server, url: str, articles: int, authors: int) -> dict[str, 
         def add(ct: str, uid: str, doc: dict[str, Any], at: str) -> None:
             r = rows[ct]
             batch.append(
-                (api_key, env_uid, "en-us", "entry", uid, ct, "en-us", 1, jdump(doc), at, r["published_by"])
+                (
+                    api_key,
+                    env_uid,
+                    "en-us",
+                    "entry",
+                    uid,
+                    ct,
+                    "en-us",
+                    1,
+                    *document_columns(db.dialect, "entry", doc),
+                    at,
+                    r["published_by"],
+                )
             )
 
         for i, uid in enumerate(author_uids[1:], 1):
@@ -251,7 +265,7 @@ def prepare(server: Server, url: str, articles: int, authors: int) -> dict[str, 
 
 _INSERT = (
     "INSERT INTO published (api_key, branch, environment, locale, kind, uid, content_type_uid, source_locale, "
-    "version, document, published_at, published_by) VALUES (?, 'main', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "version, document, spans, published_at, published_by) VALUES (?, 'main', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 

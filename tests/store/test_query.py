@@ -19,8 +19,9 @@ from stackyard.identity import organizations, users
 from stackyard.stacks import stacks
 from stackyard.store import query_eval
 from stackyard.store.engine import Database, jdump
-from stackyard.store.query import compile_query, order_by, parse_param, prepare
+from stackyard.store.query import compile_query, order_by, parse_param
 from stackyard.store.query_paths import resolve
+from stackyard.store.query_regex import prepare
 
 SCHEMA: list[dict[str, Any]] = [
     {"uid": "title", "data_type": "text"},

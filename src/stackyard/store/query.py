@@ -37,7 +37,7 @@ from stackyard.store.query_paths import (
     resolve,
     storable,
 )
-from stackyard.store.query_regex import MAX_REGEX, parse_regex, search
+from stackyard.store.query_regex import MAX_REGEX, parse_regex
 
 OPS = ("$ne", "$in", "$nin", "$lt", "$lte", "$gt", "$gte", "$exists", "$regex")
 REF_OPS = ("$in_query", "$nin_query")
@@ -507,14 +507,3 @@ def leaf_sql(
     params: list[Any] = []
     d = _Dialect(dialect, table, document, literal=True)
     return Where(_leaf(d, fp, _root(d, fp), params), params)
-
-
-def _regexp(pattern: str, value: Any) -> int:
-    return 1 if search(pattern, value) else 0
-
-
-def prepare(tx: Any) -> None:
-    """Register the SQLite function `$regex` compiles to on this transaction's connection (RE2:
-    linear in the text, where Python's backtracking `re` could hold the event loop for seconds)."""
-    if tx.dialect == "sqlite":
-        tx._conn.create_function("sy_regexp", 2, _regexp, deterministic=True)

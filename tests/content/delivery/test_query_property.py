@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from stackyard.store import query_eval
 from stackyard.store.engine import Database, jdump
-from stackyard.store.query import compile_query, order_by, prepare
+from stackyard.store.query import compile_query, order_by
 from stackyard.store.query_paths import in_document, resolve
+from stackyard.store.query_regex import prepare
 from tests.store.test_query import SCHEMA, documents, make_stack, queries
 
 AUTHOR_SCHEMA: list[dict[str, Any]] = [

@@ -47,3 +47,18 @@ class Ask:
             or self.include_branch
             or self.include_embedded_items
         )
+
+    @property
+    def only_includes(self) -> bool:
+        """`include[]` is all that changes the documents (`splice` may answer the read)."""
+        return (
+            bool(self.include)
+            and self.include_depth > 0
+            and not (
+                self.only
+                or self.excepts
+                or self.include_metadata
+                or self.include_branch
+                or self.include_embedded_items
+            )
+        )

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from stackyard.content.assets.delivery import shown as shown_asset
-from stackyard.content.delivery import embedded
+from stackyard.content.delivery import embedded, splice
 from stackyard.content.delivery import tags as tagging
 from stackyard.content.delivery.ask import Ask
 from stackyard.content.delivery.scope import Scope
@@ -32,7 +32,8 @@ from stackyard.content.model import global_fields as gf_model
 from stackyard.errors import BadRequest, NotFound
 from stackyard.stacks import locales
 from stackyard.store.engine import Tx, jload
-from stackyard.store.query import Where, compile_query, leaf_sql, order_by, prepare
+from stackyard.store.query import Where, compile_query, leaf_sql, order_by
+from stackyard.store.query_regex import prepare
 
 Body = dict[str, Any]
 _TYPEAHEAD = re.compile(r"^[\w ]{1,100}$")
@@ -260,6 +261,19 @@ class Read:
         if ask.include_embedded_items:
             embedded.attach(docs, self.ct["schema"], self.fetch, self.fetch_assets)
 
+    def spliced(self, rows: list[Any]) -> list[Any] | None:
+        """The rows' documents with their references included by splicing the stored texts, when
+        that is all the read asks and the rows allow it (`splice`); else None (then `shape`)."""
+        if not rows or not self.ask.only_includes:
+            return None
+        ask = self.ask
+        names = splice.reference_fields(
+            self.ct["schema"], trie(ask.include, ask.include_depth, ask.max_includes)
+        )
+        if names is None:
+            return None
+        return splice.splice([(r["document"], r["spans"]) for r in rows], names, self.fetch)
+
     def add_content_type(self, body: Body) -> None:
         if self.ask.include_content_type:
             ct = dict(self.ct)
@@ -280,7 +294,7 @@ def entry(tx: Tx, scope: Scope, ct_uid: str, uid: str, ask: Ask) -> tuple[Body, 
     read = Read(tx, scope, ct_uid, ask)
     cond, params = read.base("p")
     rows = tx.all(
-        f"SELECT p.locale, p.version, p.document FROM published p WHERE {cond} AND p.content_type_uid = ? "
+        f"SELECT p.locale, p.version, p.document, p.spans FROM published p WHERE {cond} AND p.content_type_uid = ? "
         f"AND p.uid = ? AND p.locale IN ({', '.join('?' * len(read.chain))})",
         *params,
         ct_uid,
@@ -299,6 +313,8 @@ def entry(tx: Tx, scope: Scope, ct_uid: str, uid: str, ask: Ask) -> tuple[Body, 
         body = {"entry": shaped[0]}
     elif ask.plain and isinstance(row["document"], str | bytes):
         body = {"entry": orjson.Fragment(row["document"])}
+    elif (spliced := read.spliced([row])) is not None:
+        body = {"entry": spliced[0]}
     else:
         shaped = [jload(row["document"])]
         read.shape(shaped)
@@ -404,7 +420,7 @@ def entries(tx: Tx, scope: Scope, ct_uid: str, ask: Ask) -> tuple[Body, list[str
         src_params = [*params, ct_uid, read.locale]
         filt = f"{cond} AND p.content_type_uid = ? AND p.locale = ?"
     where = read.where("p")
-    select = f"SELECT p.document FROM {source} WHERE {filt} AND {where.sql}"
+    select = f"SELECT p.document, p.spans FROM {source} WHERE {filt} AND {where.sql}"
     args = [*src_params, *where.params]
     body: Body = {}
     name = ask.asc or ask.desc
@@ -424,6 +440,8 @@ def entries(tx: Tx, scope: Scope, ct_uid: str, ask: Ask) -> tuple[Body, list[str
         )
     if ask.plain and rows and isinstance(rows[0]["document"], str | bytes):
         body["entries"] = [orjson.Fragment(r["document"]) for r in rows]
+    elif (spliced := read.spliced(rows)) is not None:
+        body["entries"] = spliced
     else:
         docs = [jload(r["document"]) for r in rows]
         read.shape(docs)

@@ -12,6 +12,7 @@ referenced. Every expanded entry carries `_content_type_uid`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -25,7 +26,7 @@ SchemaOf = Callable[[str], "list[dict[str, Any]] | None"]
 Trie = dict[str, "Trie"]
 
 
-def _fields(schema: Any) -> dict[str, dict[str, Any]]:
+def fields_by_uid(schema: Any) -> dict[str, dict[str, Any]]:
     return {f["uid"]: f for f in schema or [] if isinstance(f, dict) and isinstance(f.get("uid"), str)}
 
 
@@ -48,7 +49,7 @@ def _containers(
     values: list[Any], schema: Any, node: Trie, out: list[tuple[dict[str, Any], str, Any, Trie]]
 ) -> None:
     """Collect (holder, key, reference field, sub-trie) for the reference arrays `node` names."""
-    fields = _fields(schema)
+    fields = fields_by_uid(schema)
     for seg, sub in node.items():
         f = fields.get(seg)
         if f is None:
@@ -102,7 +103,7 @@ def expand(
     _containers(docs, schema, node, found)
     wanted: set[tuple[str, str]] = set()
     for holder, key, _, _ in found:
-        for stub in _stubs(holder[key]):
+        for stub in stubs(holder[key]):
             wanted.add(stub)
     got = fetch(wanted) if wanted else {}
     included |= set(got)
@@ -110,15 +111,14 @@ def expand(
     subtries: dict[str, Trie] = {}
     for holder, key, _field, sub in found:
         expanded: list[Any] = []
-        for stub in _stubs(holder[key]):
+        for stub in stubs(holder[key]):
             doc = got.get(stub)
             if doc is None:
                 continue
             if isinstance(doc, str):
-                if verbatim and not sub and doc.endswith("}") and doc != "{}":
-                    expanded.append(
-                        orjson.Fragment(f'{doc[:-1]},"_content_type_uid":{orjson.dumps(stub[0]).decode()}}}')
-                    )
+                text = tagged_text(doc, stub[0]) if verbatim and not sub else None
+                if text is not None:
+                    expanded.append(orjson.Fragment(text))
                     continue
                 doc = orjson.loads(doc)
             doc = {**doc, "_content_type_uid": stub[0]}
@@ -139,14 +139,30 @@ def _merge(a: Trie, b: Trie) -> Trie:
     return out
 
 
-def _stubs(value: Any) -> Iterator[tuple[str, str]]:
-    for v in value if isinstance(value, list) else []:
-        if (
-            isinstance(v, dict)
-            and isinstance(v.get("uid"), str)
-            and isinstance(v.get("_content_type_uid"), str)
-        ):
-            yield v["_content_type_uid"], v["uid"]
+def tagged_text(doc: str, ct: str) -> str | None:
+    """The JSON text of an included entry: its stored text `doc` with `_content_type_uid` appended;
+    None when that text is not an object with members to append to (decode it instead)."""
+    if doc.endswith("}") and doc != "{}":
+        return doc[:-1] + _ct_member(ct)
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _ct_member(ct: str) -> str:
+    return f',"_content_type_uid":{orjson.dumps(ct).decode()}}}'
+
+
+def stubs(value: Any) -> list[tuple[str, str]]:
+    """The (content type, uid) of each reference in a reference field's value, in order."""
+    if not isinstance(value, list):
+        return []
+    return [
+        (v["_content_type_uid"], v["uid"])
+        for v in value
+        if isinstance(v, dict)
+        and isinstance(v.get("uid"), str)
+        and isinstance(v.get("_content_type_uid"), str)
+    ]
 
 
 def project(

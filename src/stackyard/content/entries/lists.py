@@ -14,7 +14,8 @@ from stackyard.access.policy import content_locales
 from stackyard.content.entries.entries import content_type, in_locale, render
 from stackyard.stacks import locales
 from stackyard.store.engine import Tx
-from stackyard.store.query import compile_query, order_by, prepare
+from stackyard.store.query import compile_query, order_by
+from stackyard.store.query_regex import prepare
 
 
 @dataclass

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stackyard.core import spine
+from stackyard.store import json_spans
 from stackyard.store.engine import Row, Tx, jdump, jload
 
 ENTRY, ASSET = "entry", "asset"
@@ -47,11 +48,11 @@ def put_many(tx: Tx, scope: spine.Scope, snaps: list[Snapshot]) -> None:
     """`put` for many snapshots, in one round of the driver."""
     tx.run_many(
         "INSERT INTO published (api_key, branch, environment, locale, kind, uid, content_type_uid, "
-        "source_locale, version, document, published_at, published_by) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "source_locale, version, document, spans, published_at, published_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (api_key, branch, environment, kind, uid, locale) DO UPDATE SET "
         "content_type_uid = excluded.content_type_uid, source_locale = excluded.source_locale, "
-        "version = excluded.version, document = excluded.document, "
+        "version = excluded.version, document = excluded.document, spans = excluded.spans, "
         "published_at = excluded.published_at, published_by = excluded.published_by",
         [
             (
@@ -64,7 +65,7 @@ def put_many(tx: Tx, scope: spine.Scope, snaps: list[Snapshot]) -> None:
                 s.content_type_uid,
                 s.source_locale,
                 s.version,
-                jdump(s.document),
+                *document_columns(tx.dialect, s.kind, s.document),
                 s.published_at,
                 s.published_by,
             )
@@ -83,6 +84,15 @@ def put_many(tx: Tx, scope: spine.Scope, snaps: list[Snapshot]) -> None:
             environment=s.environment,
             version=s.version,
         )
+
+
+def document_columns(dialect: str, kind: str, document: dict[str, Any]) -> tuple[str, str | None]:
+    """The `document` and `spans` columns of a snapshot: the document's text and, for an entry on
+    SQLite (which hands the text back as written), where its top-level arrays lie in that text
+    (`json_spans`), which delivery splices included references into."""
+    if kind == ENTRY and dialect == "sqlite":
+        return json_spans.dump(document)
+    return jdump(document), None
 
 
 def withdraw(
