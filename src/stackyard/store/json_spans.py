@@ -14,13 +14,13 @@ what get replaced, and a short `spans` costs less to decode than the document it
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from stackyard.store.tx import jdump
 
-# What `jdump` encodes with (`json.dumps` with these options builds the same encoder).
-_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# Members are encoded one by one as `jdump` encodes whole documents (the same bytes as json.dumps'
+# compact form; only a float NaN or infinity, which no stored document holds, could differ).
+_ENCODE = jdump
 
 
 def dump(doc: Any) -> tuple[str, str | None]:
