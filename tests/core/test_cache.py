@@ -41,6 +41,7 @@ def _event(type: str, **data: Any) -> dict[str, Any]:
         "gseq": 7,
         "seq": 3,
         "api_key": "blt_stack",
+        "org_uid": "blt_org",
         "branch": "main",
         "type": type,
         "module": type.split(".")[0],
@@ -79,6 +80,13 @@ def test_every_event_type_has_exactly_one_rule() -> None:
         ("locale.delete", {("locales", "blt_stack", "main")}),
         ("entry.update", set()),
         ("environment.delete", set()),
+        # the stack row (its name) and, without a stack, sessions and organization roles
+        ("stack.update", {("access", "blt_stack")}),
+        ("user.logout", {("user", "blt_object")}),
+        ("user.reset_password", {("user", "blt_object")}),
+        ("organization.share", {("org", "blt_org")}),
+        ("organization.transfer_ownership", {("org", "blt_org")}),
+        ("edge_site.create", set()),
     ],
 )
 def test_each_change_drops_what_it_affects(type: str, tags: set[tuple[str, ...]]) -> None:
@@ -93,8 +101,11 @@ def test_what_a_rule_drops_is_what_values_are_tagged_with() -> None:
         cache.token_tags("blt_stack", "blt_object")
     )
     assert cache.affected(_event("locale.update")) <= set(cache.locale_tags("blt_stack", "main"))
+    assert cache.affected(_event("user.logout")) <= set(cache.session_tags("blt_object"))
+    for name in ("stack.update", "stack.unshare", "role.update", "organization.accept_invitation"):
+        assert cache.affected(_event(name)) <= set(cache.stack_row_tags("blt_stack", "blt_org")), name
     every = (cache.schema_tags("k", "main"), cache.access_tags("k"), cache.token_tags("k", "t"))
-    for tags in (*every, cache.locale_tags("k", "main")):
+    for tags in (*every, cache.locale_tags("k", "main"), cache.stack_row_tags("k", "o")):
         assert cache.affected({**_event("stack.delete"), "api_key": "k"}) <= set(tags)
 
 
@@ -470,7 +481,7 @@ def test_locale_changes_reach_another_handle_at_once(
     assert not has("fr-fr") and has("en-us")
 
 
-def test_organization_roles_are_never_cached(
+def test_organization_role_changes_reach_another_handle_at_once(
     live: Live, cma: httpx.Client, owner: User, api_key: str, other: Database
 ) -> None:
     # given a developer of the stack, as the second handle sees them
@@ -483,7 +494,7 @@ def test_organization_roles_are_never_cached(
         return str(_through(other, read))
 
     assert level() == level() == "developer"
-    # when the organization makes them an admin (an organization change, without a stack event)
+    # when the organization makes them an admin (an organization change: an event without a stack)
     with live.client(authtoken=owner.authtoken) as c:
         r = c.post(
             f"/v3/organizations/{owner.org_uid}/share",
@@ -531,19 +542,17 @@ def test_fetching_an_entry_runs_fewer_statements(
         assert len(uncached) == 6
         assert any("FROM content_types" in s for s in uncached)
         assert any("FROM member_roles" in s for s in uncached)
-        # when it is on, after a first fetch: session, stack (with the event clock), entry
+        # when it is on, after a first fetch: the event clock and the entry
         cache.configure(live.db, max_entries=cache.DEFAULT_ENTRIES)
         run(c)
         cached = run(c)
-        assert len(cached) == 3, cached
-        assert not any(
-            "content_types" in s or "member_roles" in s or "FROM locales" in s or "FROM events" in s
-            for s in cached
-        )
+        assert len(cached) == 2, cached
+        assert "event_clock" in cached[0] and "FROM entries" in cached[1]
         assert run(c) == cached
-    # the owner's fetch went from five statements to three
+    # the owner's fetch went from five statements to two
     with live.client(authtoken=cma.headers["authtoken"], api_key=api_key) as c:
-        assert len(run(c)) == 3
+        run(c)
+        assert run(c) == cached
 
 
 LISTS = [
@@ -595,37 +604,47 @@ def _second_server(url: str, tmp_path: Path) -> tuple[subprocess.Popen[bytes], s
 
 
 def test_a_second_server_process_never_serves_a_stale_value(
-    live: Live, cma: httpx.Client, api_key: str, tmp_path: Path
+    live: Live, cma: httpx.Client, owner: User, api_key: str, tmp_path: Path
 ) -> None:
-    # given an entry, a developer and a management token, and a second server on the same database
+    # given an entry, a developer, a management token and a second session of the owner, and a
+    # second server on the same database
     assert cma.post("/v3/content_types", json=ct("post")).status_code == 201
     r = cma.post("/v3/content_types/post/entries", params={"locale": "en-us"}, json={"entry": {"title": "A"}})
     assert r.status_code == 201, r.text
     entry = f"/v3/content_types/post/entries/{r.json()['entry']['uid']}"
     dev = member(live, cma, "dev@example.com", "Developer")
     secret = management_token(cma, "CI", ENTRY_READ)
+    with live.client() as c:
+        login = {"user": {"email": owner.email, "password": owner.password}}
+        leaving = c.post("/v3/user-session", json=login).json()["user"]["authtoken"]
     process, second = _second_server(live.db.url, tmp_path)
     query = {"query": json.dumps({"subtitle": "x"})}
     try:
         owner_c = httpx.Client(base_url=second, headers=dict(cma.headers), timeout=30)
         dev_c = httpx.Client(base_url=second, headers={"authtoken": dev.authtoken, "api_key": api_key})
         token_c = httpx.Client(base_url=second, headers={"authorization": secret, "api_key": api_key})
-        with owner_c, dev_c, token_c:
+        leaving_c = httpx.Client(base_url=second, headers={"authtoken": leaving, "api_key": api_key})
+        with owner_c, dev_c, token_c, leaving_c:
             # when each has been read (and so cached) by the second process
             for _ in range(2):
                 assert owner_c.get("/v3/content_types/post/entries", params=query).status_code == 400
                 assert dev_c.get(entry).status_code == 200
                 assert token_c.get(entry).status_code == 200
+                assert leaving_c.get(entry).status_code == 200
             # and each is changed through the first
             r = cma.put("/v3/content_types/post", json=ct("post", text("subtitle")))
             assert r.status_code == 200, r.text
             assert cma.post("/v3/stacks/unshare", json={"email": dev.email}).status_code == 200
             token_uid = cma.get("/v3/stacks/management_tokens").json()["tokens"][0]["uid"]
             assert cma.delete(f"/v3/stacks/management_tokens/{token_uid}").status_code == 200
+            with live.client(authtoken=leaving) as c:
+                assert c.delete("/v3/user-session").status_code == 200
             # then the second process answers with the changes at once
             assert owner_c.get("/v3/content_types/post/entries", params=query).status_code == 200
             assert dev_c.get(entry).status_code == 412
             assert token_c.get(entry).status_code == 401
+            assert leaving_c.get(entry).status_code == 401
+            assert owner_c.get(entry).status_code == 200
     finally:
         process.terminate()
         process.wait(timeout=30)

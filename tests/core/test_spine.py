@@ -195,3 +195,58 @@ def test_a_deleted_stack_keeps_its_events_and_records_its_end(db: Database) -> N
     with db.read() as tx:
         rows = events.after(tx, 0, api_key=api_key)
     assert [(r["seq"], r["type"]) for r in rows] == [(1, "stack.create"), (2, "stack.delete")]
+
+
+def test_changes_without_a_stack_are_events_of_their_own_scope(db: Database) -> None:
+    # given a user and their organization, and changes of each (no stack involved)
+    caller, _ = _stack(db)
+    org_uid = _scope(db, caller, _).org_uid
+    with db.read() as tx:
+        before = events.last_position(tx)
+    with db.write() as tx:
+        spine.record_user(tx, caller, "user.logout", str(caller.user_uid))
+        spine.record_org(tx, caller, "organization.transfer_ownership", org_uid, {"to": "blt_new"})
+        # edge and automation configuration is audited only
+        spine.record_org(tx, caller, "edge_stack.create", org_uid, {"id": "s1", "name": "Edge"})
+    with db.write() as tx:
+        spine.record_user(tx, caller, "user.reset_password", str(caller.user_uid))
+    with db.read() as tx:
+        rows = events.after(tx, before)
+        audited = [r["event_type"] for r in tx.all("SELECT event_type FROM audit_logs ORDER BY seq")]
+    # then the logged ones are in the log, with dense positions in the stackless scope
+    assert [(r["api_key"], r["seq"], r["type"], r["object_uid"]) for r in rows] == [
+        (events.NO_STACK, 1, "user.logout", caller.user_uid),
+        (events.NO_STACK, 2, "organization.transfer_ownership", org_uid),
+        (events.NO_STACK, 3, "user.reset_password", caller.user_uid),
+    ]
+    assert rows[1]["org_uid"] == org_uid and rows[0]["org_uid"] is None
+    assert [r["gseq"] for r in rows] == [before + 1, before + 2, before + 3]
+    # and every one of them is audited
+    assert audited[-4:] == ["logout", "transfer_ownership", "create", "reset_password"]
+    assert not EVENT_TYPES["edge_stack.create"].logged and EVENT_TYPES["user.logout"].logged
+
+
+def test_stackless_positions_stay_dense_under_concurrent_writers(db: Database) -> None:
+    caller, api_key = _stack(db)
+    scope = _scope(db, caller, api_key)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(20):
+                with db.write() as tx:
+                    spine.record_user(tx, caller, "user.logout", f"u{n}-{i}")
+                    if i % 2:
+                        spine.record(tx, scope, "label.create", f"l{n}-{i}", {"name": "x"})
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.read() as tx:
+        rows = events.after(tx, 0, api_key=events.NO_STACK, limit=1000)
+    assert [r["seq"] for r in rows] == list(range(1, 81))
