@@ -63,6 +63,7 @@ Rule = Callable[[Mapping[str, Any]], set[Tag]]
 DEFAULT_ENTRIES = 5000  # settings.cache_entries
 DEFAULT_CATCH_UP = 1000  # settings.cache_catch_up_events
 _VIEW = "cache.view"
+_OF = "cache.of"
 
 
 # -- invalidation rules: which cached values an event affects ----------------------------------
@@ -391,4 +392,7 @@ def cached(tx: Tx, key: Key, load: Callable[[], V], tags: Callable[[V], Iterable
     """`load()`'s value for `key`, from the cache of `tx`'s database when `tx` may use it."""
     if tx.db is None or not tx.reading:
         return load()
-    return of(tx.db).get(tx, key, load, tags)
+    spine: SpineCache | None = tx.state.get(_OF)  # a request looks up several values: find it once
+    if spine is None:
+        spine = tx.state[_OF] = of(tx.db)
+    return spine.get(tx, key, load, tags)
