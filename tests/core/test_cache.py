@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from stackyard.store.engine import Database, Tx
 from tests.access.helpers import management_token, member, role_uid
 from tests.conftest import Live, User, free_port
 from tests.content.model.test_content_types import ct, text
+from tests.core.conftest import through
 
 ENTRY_READ = [
     {"module": "content_type", "acl": {"read": True}},
@@ -337,27 +338,14 @@ def test_readers_never_see_a_value_older_than_the_last_acknowledged_write(db: Da
         other.close()
 
 
-# -- two handles on one database: what another process sees ---------------------------------------------
-@pytest.fixture
-def other(db: Database) -> Iterator[Database]:
-    """A second handle on the test database, with its own cache: another process's view of it."""
-    handle = Database(db.url, pool_size=2)
-    yield handle
-    handle.close()
-
-
-def _through(handle: Database, fn: Callable[[Tx], Any]) -> Any:
-    with handle.read() as tx:
-        return fn(tx)
-
-
+# -- two handles on one database (the `other` fixture): what another process sees ---------------------------
 def _schema_of(handle: Database, owner: User, api_key: str, ct_uid: str) -> dict[str, Any]:
     def load(tx: Tx) -> dict[str, Any]:
         caller = authenticate(tx, {"authtoken": owner.authtoken})
         stack_access(tx, caller, api_key)
         return content_types.load(tx, api_key, "main", ct_uid)
 
-    return dict(_through(handle, load))
+    return dict(through(handle, load))
 
 
 def _fields(schema: list[dict[str, Any]]) -> list[Any]:
@@ -402,7 +390,7 @@ def test_role_and_membership_changes_reach_another_handle_at_once(
         def read(tx: Tx) -> str:
             return stack_access(tx, authenticate(tx, {"authtoken": dev.authtoken}), api_key).level
 
-        return str(_through(other, read))
+        return str(through(other, read))
 
     assert level() == level() == "developer"
     # when the member's roles change, then the second handle sees the new ones at once
@@ -421,7 +409,7 @@ def test_role_and_membership_changes_reach_another_handle_at_once(
             access = stack_access(tx, authenticate(tx, {"authtoken": dev.authtoken}), api_key)
             return sorted(str(rule["module"]) for rule in access.rules)
 
-        return list(_through(other, read))
+        return list(through(other, read))
 
     assert modules() == modules() == ["environment"]
     rules.append({"module": "locale", "locales": ["$all"], "acl": {"read": True}})
@@ -445,7 +433,7 @@ def test_token_changes_reach_another_handle_at_once(
                 str(rule["module"]) for rule in authenticate(tx, {"authorization": secret}).token_scope
             )
 
-        return list(_through(other, read))
+        return list(through(other, read))
 
     assert scope() == scope() == ["branch", "content_type", "entry"]
     # when its scope changes, then the second handle sees the new one at once
@@ -468,7 +456,7 @@ def test_locale_changes_reach_another_handle_at_once(
             stack_access(tx, authenticate(tx, {"authtoken": owner.authtoken}), api_key)
             return locales.exists(tx, api_key, code)
 
-        return bool(_through(other, read))
+        return bool(through(other, read))
 
     hits = cache.of(other).hits
     assert has("en-us") and has("en-us") and not has("fr-fr")
@@ -491,7 +479,7 @@ def test_organization_role_changes_reach_another_handle_at_once(
         def read(tx: Tx) -> str:
             return stack_access(tx, authenticate(tx, {"authtoken": dev.authtoken}), api_key).level
 
-        return str(_through(other, read))
+        return str(through(other, read))
 
     assert level() == level() == "developer"
     # when the organization makes them an admin (an organization change: an event without a stack)

@@ -5,7 +5,7 @@ process (a second handle on the database, with its own cache), on both engines."
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,20 +17,8 @@ from stackyard.errors import PreconditionFailed, Unauthorized
 from stackyard.store.engine import Database, Tx
 from tests.access.helpers import member
 from tests.conftest import Live, ServeFactory, User, make_user
+from tests.core.conftest import through
 from tests.identity.conftest import mailed_token
-
-
-@pytest.fixture
-def other(db: Database) -> Iterator[Database]:
-    """A second handle on the test database, with its own cache: another process's view of it."""
-    handle = Database(db.url, pool_size=2)
-    yield handle
-    handle.close()
-
-
-def _read(handle: Database, fn: Callable[[Tx], Any]) -> Any:
-    with handle.read() as tx:
-        return fn(tx)
 
 
 def _login(live: Live, user: User) -> str:
@@ -41,7 +29,7 @@ def _login(live: Live, user: User) -> str:
 
 
 def _user_of(handle: Database, authtoken: str) -> str:
-    return str(_read(handle, lambda tx: authenticate(tx, {"authtoken": authtoken}).user_uid))
+    return str(through(handle, lambda tx: authenticate(tx, {"authtoken": authtoken}).user_uid))
 
 
 def _cached_twice(handle: Database, fn: Callable[[], Any]) -> Any:
@@ -93,7 +81,7 @@ def _level(handle: Database, user: User, api_key: str) -> str:
     def read(tx: Tx) -> str:
         return stack_access(tx, authenticate(tx, {"authtoken": user.authtoken}), api_key).level
 
-    return str(_read(handle, read))
+    return str(through(handle, read))
 
 
 def test_an_organization_ownership_transfer_reaches_another_process_at_once(
@@ -115,9 +103,11 @@ def test_stack_changes_reach_another_process_at_once(
 ) -> None:
     def name() -> str:
         def read(tx: Tx) -> str:
-            return str(stack_access(tx, authenticate(tx, {"authtoken": owner.authtoken}), api_key).stack["name"])
+            return str(
+                stack_access(tx, authenticate(tx, {"authtoken": owner.authtoken}), api_key).stack["name"]
+            )
 
-        return str(_read(other, read))
+        return str(through(other, read))
 
     # given the stack row, cached by the second handle
     assert _cached_twice(other, name) == "Test stack"

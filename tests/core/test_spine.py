@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,24 @@ def _stack(db: Database, email: str = "spine@example.com") -> tuple[Caller, str]
         caller = Caller(kind="user", user_uid=user_uid, request_id="req-1", remote_addr="127.0.0.1")
         api_key = stacks.create(tx, caller, {"name": "Spine"}, org_uid)
     return caller, api_key
+
+
+def _in_threads(fn: Callable[[int], None], n: int) -> list[BaseException]:
+    """`fn(0)` ... `fn(n - 1)` at once, each on its own thread; answers what they raised."""
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            fn(i)
+        except BaseException as e:  # pragma: no cover - reported by the caller
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
 
 
 def _scope(db: Database, caller: Caller, api_key: str) -> spine.StackScope:
@@ -110,23 +129,14 @@ def test_positions_are_dense_per_stack_and_globally_under_concurrent_writers(db:
     caller_a, key_a = _stack(db, "a@example.com")
     caller_b, key_b = _stack(db, "b@example.com")
     scopes = [_scope(db, caller_a, key_a), _scope(db, caller_b, key_b)]
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for i in range(25):
-                with db.write() as tx:
-                    for scope in scopes[n % 2 :] + scopes[: n % 2]:  # both stacks, in either order
-                        spine.record(tx, scope, "label.create", f"w{n}-{i}", {"name": "x"})
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
+        for i in range(25):
+            with db.write() as tx:
+                for scope in scopes[n % 2 :] + scopes[: n % 2]:  # both stacks, in either order
+                    spine.record(tx, scope, "label.create", f"w{n}-{i}", {"name": "x"})
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert _in_threads(writer, 4) == []
     with db.read() as tx:
         rows = events.after(tx, 0, limit=10_000)
     gseqs = [r["gseq"] for r in rows]
@@ -229,24 +239,15 @@ def test_changes_without_a_stack_are_events_of_their_own_scope(db: Database) -> 
 def test_stackless_positions_stay_dense_under_concurrent_writers(db: Database) -> None:
     caller, api_key = _stack(db)
     scope = _scope(db, caller, api_key)
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for i in range(20):
-                with db.write() as tx:
-                    spine.record_user(tx, caller, "user.logout", f"u{n}-{i}")
-                    if i % 2:
-                        spine.record(tx, scope, "label.create", f"l{n}-{i}", {"name": "x"})
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
+        for i in range(20):
+            with db.write() as tx:
+                spine.record_user(tx, caller, "user.logout", f"u{n}-{i}")
+                if i % 2:
+                    spine.record(tx, scope, "label.create", f"l{n}-{i}", {"name": "x"})
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert _in_threads(writer, 4) == []
     with db.read() as tx:
         rows = events.after(tx, 0, api_key=events.NO_STACK, limit=1000)
     assert [r["seq"] for r in rows] == list(range(1, 81))

@@ -96,7 +96,9 @@ def _flush(tx: Tx) -> None:
     # after the newest of their scope. Read once the clock is held: every appender takes the
     # clock, so no other transaction can be taking the same positions meanwhile.
     for api_key in rowless:
-        next_seq[api_key] = int(tx.scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE api_key = ?", api_key)) + 1
+        next_seq[api_key] = (
+            int(tx.scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE api_key = ?", api_key)) + 1
+        )
     g = last_g - len(pending) + 1
     t = now()
     rows = []

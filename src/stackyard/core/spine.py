@@ -97,8 +97,10 @@ def record(
         branch=scope.branch,
         metadata=_metadata(uid, payload, content_type, locale, environment, version),
     )
-    where = {"locale": locale, "content_type_uid": content_type, "environment": environment, "version": version}
-    events.buffer(tx, _pending(kind, scope.api_key, scope.branch, uid, scope.org_uid, actor, payload, **where))
+    dimensions = (content_type, locale, environment, version)
+    events.buffer(
+        tx, _pending(kind, scope.api_key, scope.branch, uid, scope.org_uid, actor, payload, dimensions)
+    )
 
 
 def _pending(
@@ -109,8 +111,10 @@ def _pending(
     org_uid: str | None,
     actor: Actor,
     data: dict[str, Any],
-    **dimensions: Any,
+    dimensions: tuple[str | None, str | None, str | None, int | None] = (None, None, None, None),
 ) -> events.Pending:
+    """The event of a change; `dimensions`: its content type, locale, environment and version."""
+    content_type, locale, environment, version = dimensions
     return events.Pending(
         api_key=api_key,
         branch=branch,
@@ -122,7 +126,10 @@ def _pending(
         actor_kind=actor.kind,
         request_id=actor.request_id,
         data=data,
-        **dimensions,
+        content_type_uid=content_type,
+        locale=locale,
+        environment=environment,
+        version=version,
     )
 
 
@@ -131,7 +138,9 @@ def record_org(tx: Tx, caller: Caller, type: str, org_uid: str, data: Mapping[st
     _stackless(tx, caller, type, org_uid, org_uid, data)
 
 
-def record_user(tx: Tx, caller: Caller, type: str, user_uid: str, data: Mapping[str, Any] | None = None) -> None:
+def record_user(
+    tx: Tx, caller: Caller, type: str, user_uid: str, data: Mapping[str, Any] | None = None
+) -> None:
     """Record a change of a user's account (their sessions): audited, and an event without a stack."""
     _stackless(tx, caller, type, user_uid, None, data)
 
