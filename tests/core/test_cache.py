@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from stackyard.store.engine import Database, Tx
 from tests.access.helpers import management_token, member, role_uid
 from tests.conftest import Live, User, free_port
 from tests.content.model.test_content_types import ct, text
+from tests.core.conftest import through
 
 ENTRY_READ = [
     {"module": "content_type", "acl": {"read": True}},
@@ -41,6 +42,7 @@ def _event(type: str, **data: Any) -> dict[str, Any]:
         "gseq": 7,
         "seq": 3,
         "api_key": "blt_stack",
+        "org_uid": "blt_org",
         "branch": "main",
         "type": type,
         "module": type.split(".")[0],
@@ -79,6 +81,13 @@ def test_every_event_type_has_exactly_one_rule() -> None:
         ("locale.delete", {("locales", "blt_stack", "main")}),
         ("entry.update", set()),
         ("environment.delete", set()),
+        # the stack row (its name) and, without a stack, sessions and organization roles
+        ("stack.update", {("access", "blt_stack")}),
+        ("user.logout", {("user", "blt_object")}),
+        ("user.reset_password", {("user", "blt_object")}),
+        ("organization.share", {("org", "blt_org")}),
+        ("organization.transfer_ownership", {("org", "blt_org")}),
+        ("edge_site.create", set()),
     ],
 )
 def test_each_change_drops_what_it_affects(type: str, tags: set[tuple[str, ...]]) -> None:
@@ -93,8 +102,11 @@ def test_what_a_rule_drops_is_what_values_are_tagged_with() -> None:
         cache.token_tags("blt_stack", "blt_object")
     )
     assert cache.affected(_event("locale.update")) <= set(cache.locale_tags("blt_stack", "main"))
+    assert cache.affected(_event("user.logout")) <= set(cache.session_tags("blt_object"))
+    for name in ("stack.update", "stack.unshare", "role.update", "organization.accept_invitation"):
+        assert cache.affected(_event(name)) <= set(cache.stack_row_tags("blt_stack", "blt_org")), name
     every = (cache.schema_tags("k", "main"), cache.access_tags("k"), cache.token_tags("k", "t"))
-    for tags in (*every, cache.locale_tags("k", "main")):
+    for tags in (*every, cache.locale_tags("k", "main"), cache.stack_row_tags("k", "o")):
         assert cache.affected({**_event("stack.delete"), "api_key": "k"}) <= set(tags)
 
 
@@ -326,27 +338,14 @@ def test_readers_never_see_a_value_older_than_the_last_acknowledged_write(db: Da
         other.close()
 
 
-# -- two handles on one database: what another process sees ---------------------------------------------
-@pytest.fixture
-def other(db: Database) -> Iterator[Database]:
-    """A second handle on the test database, with its own cache: another process's view of it."""
-    handle = Database(db.url, pool_size=2)
-    yield handle
-    handle.close()
-
-
-def _through(handle: Database, fn: Callable[[Tx], Any]) -> Any:
-    with handle.read() as tx:
-        return fn(tx)
-
-
+# -- two handles on one database (the `other` fixture): what another process sees ---------------------------
 def _schema_of(handle: Database, owner: User, api_key: str, ct_uid: str) -> dict[str, Any]:
     def load(tx: Tx) -> dict[str, Any]:
         caller = authenticate(tx, {"authtoken": owner.authtoken})
         stack_access(tx, caller, api_key)
         return content_types.load(tx, api_key, "main", ct_uid)
 
-    return dict(_through(handle, load))
+    return dict(through(handle, load))
 
 
 def _fields(schema: list[dict[str, Any]]) -> list[Any]:
@@ -391,7 +390,7 @@ def test_role_and_membership_changes_reach_another_handle_at_once(
         def read(tx: Tx) -> str:
             return stack_access(tx, authenticate(tx, {"authtoken": dev.authtoken}), api_key).level
 
-        return str(_through(other, read))
+        return str(through(other, read))
 
     assert level() == level() == "developer"
     # when the member's roles change, then the second handle sees the new ones at once
@@ -410,7 +409,7 @@ def test_role_and_membership_changes_reach_another_handle_at_once(
             access = stack_access(tx, authenticate(tx, {"authtoken": dev.authtoken}), api_key)
             return sorted(str(rule["module"]) for rule in access.rules)
 
-        return list(_through(other, read))
+        return list(through(other, read))
 
     assert modules() == modules() == ["environment"]
     rules.append({"module": "locale", "locales": ["$all"], "acl": {"read": True}})
@@ -434,7 +433,7 @@ def test_token_changes_reach_another_handle_at_once(
                 str(rule["module"]) for rule in authenticate(tx, {"authorization": secret}).token_scope
             )
 
-        return list(_through(other, read))
+        return list(through(other, read))
 
     assert scope() == scope() == ["branch", "content_type", "entry"]
     # when its scope changes, then the second handle sees the new one at once
@@ -457,7 +456,7 @@ def test_locale_changes_reach_another_handle_at_once(
             stack_access(tx, authenticate(tx, {"authtoken": owner.authtoken}), api_key)
             return locales.exists(tx, api_key, code)
 
-        return bool(_through(other, read))
+        return bool(through(other, read))
 
     hits = cache.of(other).hits
     assert has("en-us") and has("en-us") and not has("fr-fr")
@@ -470,7 +469,7 @@ def test_locale_changes_reach_another_handle_at_once(
     assert not has("fr-fr") and has("en-us")
 
 
-def test_organization_roles_are_never_cached(
+def test_organization_role_changes_reach_another_handle_at_once(
     live: Live, cma: httpx.Client, owner: User, api_key: str, other: Database
 ) -> None:
     # given a developer of the stack, as the second handle sees them
@@ -480,10 +479,10 @@ def test_organization_roles_are_never_cached(
         def read(tx: Tx) -> str:
             return stack_access(tx, authenticate(tx, {"authtoken": dev.authtoken}), api_key).level
 
-        return str(_through(other, read))
+        return str(through(other, read))
 
     assert level() == level() == "developer"
-    # when the organization makes them an admin (an organization change, without a stack event)
+    # when the organization makes them an admin (an organization change: an event without a stack)
     with live.client(authtoken=owner.authtoken) as c:
         r = c.post(
             f"/v3/organizations/{owner.org_uid}/share",
@@ -531,19 +530,17 @@ def test_fetching_an_entry_runs_fewer_statements(
         assert len(uncached) == 6
         assert any("FROM content_types" in s for s in uncached)
         assert any("FROM member_roles" in s for s in uncached)
-        # when it is on, after a first fetch: session, stack (with the event clock), entry
+        # when it is on, after a first fetch: the event clock and the entry
         cache.configure(live.db, max_entries=cache.DEFAULT_ENTRIES)
         run(c)
         cached = run(c)
-        assert len(cached) == 3, cached
-        assert not any(
-            "content_types" in s or "member_roles" in s or "FROM locales" in s or "FROM events" in s
-            for s in cached
-        )
+        assert len(cached) == 2, cached
+        assert "event_clock" in cached[0] and "FROM entries" in cached[1]
         assert run(c) == cached
-    # the owner's fetch went from five statements to three
+    # the owner's fetch went from five statements to two
     with live.client(authtoken=cma.headers["authtoken"], api_key=api_key) as c:
-        assert len(run(c)) == 3
+        run(c)
+        assert run(c) == cached
 
 
 LISTS = [
@@ -595,37 +592,47 @@ def _second_server(url: str, tmp_path: Path) -> tuple[subprocess.Popen[bytes], s
 
 
 def test_a_second_server_process_never_serves_a_stale_value(
-    live: Live, cma: httpx.Client, api_key: str, tmp_path: Path
+    live: Live, cma: httpx.Client, owner: User, api_key: str, tmp_path: Path
 ) -> None:
-    # given an entry, a developer and a management token, and a second server on the same database
+    # given an entry, a developer, a management token and a second session of the owner, and a
+    # second server on the same database
     assert cma.post("/v3/content_types", json=ct("post")).status_code == 201
     r = cma.post("/v3/content_types/post/entries", params={"locale": "en-us"}, json={"entry": {"title": "A"}})
     assert r.status_code == 201, r.text
     entry = f"/v3/content_types/post/entries/{r.json()['entry']['uid']}"
     dev = member(live, cma, "dev@example.com", "Developer")
     secret = management_token(cma, "CI", ENTRY_READ)
+    with live.client() as c:
+        login = {"user": {"email": owner.email, "password": owner.password}}
+        leaving = c.post("/v3/user-session", json=login).json()["user"]["authtoken"]
     process, second = _second_server(live.db.url, tmp_path)
     query = {"query": json.dumps({"subtitle": "x"})}
     try:
         owner_c = httpx.Client(base_url=second, headers=dict(cma.headers), timeout=30)
         dev_c = httpx.Client(base_url=second, headers={"authtoken": dev.authtoken, "api_key": api_key})
         token_c = httpx.Client(base_url=second, headers={"authorization": secret, "api_key": api_key})
-        with owner_c, dev_c, token_c:
+        leaving_c = httpx.Client(base_url=second, headers={"authtoken": leaving, "api_key": api_key})
+        with owner_c, dev_c, token_c, leaving_c:
             # when each has been read (and so cached) by the second process
             for _ in range(2):
                 assert owner_c.get("/v3/content_types/post/entries", params=query).status_code == 400
                 assert dev_c.get(entry).status_code == 200
                 assert token_c.get(entry).status_code == 200
+                assert leaving_c.get(entry).status_code == 200
             # and each is changed through the first
             r = cma.put("/v3/content_types/post", json=ct("post", text("subtitle")))
             assert r.status_code == 200, r.text
             assert cma.post("/v3/stacks/unshare", json={"email": dev.email}).status_code == 200
             token_uid = cma.get("/v3/stacks/management_tokens").json()["tokens"][0]["uid"]
             assert cma.delete(f"/v3/stacks/management_tokens/{token_uid}").status_code == 200
+            with live.client(authtoken=leaving) as c:
+                assert c.delete("/v3/user-session").status_code == 200
             # then the second process answers with the changes at once
             assert owner_c.get("/v3/content_types/post/entries", params=query).status_code == 200
             assert dev_c.get(entry).status_code == 412
             assert token_c.get(entry).status_code == 401
+            assert leaving_c.get(entry).status_code == 401
+            assert owner_c.get(entry).status_code == 200
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,24 @@ def _stack(db: Database, email: str = "spine@example.com") -> tuple[Caller, str]
         caller = Caller(kind="user", user_uid=user_uid, request_id="req-1", remote_addr="127.0.0.1")
         api_key = stacks.create(tx, caller, {"name": "Spine"}, org_uid)
     return caller, api_key
+
+
+def _in_threads(fn: Callable[[int], None], n: int) -> list[BaseException]:
+    """`fn(0)` ... `fn(n - 1)` at once, each on its own thread; answers what they raised."""
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            fn(i)
+        except BaseException as e:  # pragma: no cover - reported by the caller
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
 
 
 def _scope(db: Database, caller: Caller, api_key: str) -> spine.StackScope:
@@ -110,23 +129,14 @@ def test_positions_are_dense_per_stack_and_globally_under_concurrent_writers(db:
     caller_a, key_a = _stack(db, "a@example.com")
     caller_b, key_b = _stack(db, "b@example.com")
     scopes = [_scope(db, caller_a, key_a), _scope(db, caller_b, key_b)]
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for i in range(25):
-                with db.write() as tx:
-                    for scope in scopes[n % 2 :] + scopes[: n % 2]:  # both stacks, in either order
-                        spine.record(tx, scope, "label.create", f"w{n}-{i}", {"name": "x"})
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
+        for i in range(25):
+            with db.write() as tx:
+                for scope in scopes[n % 2 :] + scopes[: n % 2]:  # both stacks, in either order
+                    spine.record(tx, scope, "label.create", f"w{n}-{i}", {"name": "x"})
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert _in_threads(writer, 4) == []
     with db.read() as tx:
         rows = events.after(tx, 0, limit=10_000)
     gseqs = [r["gseq"] for r in rows]
@@ -195,3 +205,49 @@ def test_a_deleted_stack_keeps_its_events_and_records_its_end(db: Database) -> N
     with db.read() as tx:
         rows = events.after(tx, 0, api_key=api_key)
     assert [(r["seq"], r["type"]) for r in rows] == [(1, "stack.create"), (2, "stack.delete")]
+
+
+def test_changes_without_a_stack_are_events_of_their_own_scope(db: Database) -> None:
+    # given a user and their organization, and changes of each (no stack involved)
+    caller, _ = _stack(db)
+    org_uid = _scope(db, caller, _).org_uid
+    with db.read() as tx:
+        before = events.last_position(tx)
+    with db.write() as tx:
+        spine.record_user(tx, caller, "user.logout", str(caller.user_uid))
+        spine.record_org(tx, caller, "organization.transfer_ownership", org_uid, {"to": "blt_new"})
+        # edge and automation configuration is audited only
+        spine.record_org(tx, caller, "edge_stack.create", org_uid, {"id": "s1", "name": "Edge"})
+    with db.write() as tx:
+        spine.record_user(tx, caller, "user.reset_password", str(caller.user_uid))
+    with db.read() as tx:
+        rows = events.after(tx, before)
+        audited = [r["event_type"] for r in tx.all("SELECT event_type FROM audit_logs ORDER BY seq")]
+    # then the logged ones are in the log, with dense positions in the stackless scope
+    assert [(r["api_key"], r["seq"], r["type"], r["object_uid"]) for r in rows] == [
+        (events.NO_STACK, 1, "user.logout", caller.user_uid),
+        (events.NO_STACK, 2, "organization.transfer_ownership", org_uid),
+        (events.NO_STACK, 3, "user.reset_password", caller.user_uid),
+    ]
+    assert rows[1]["org_uid"] == org_uid and rows[0]["org_uid"] is None
+    assert [r["gseq"] for r in rows] == [before + 1, before + 2, before + 3]
+    # and every one of them is audited
+    assert audited[-4:] == ["logout", "transfer_ownership", "create", "reset_password"]
+    assert not EVENT_TYPES["edge_stack.create"].logged and EVENT_TYPES["user.logout"].logged
+
+
+def test_stackless_positions_stay_dense_under_concurrent_writers(db: Database) -> None:
+    caller, api_key = _stack(db)
+    scope = _scope(db, caller, api_key)
+
+    def writer(n: int) -> None:
+        for i in range(20):
+            with db.write() as tx:
+                spine.record_user(tx, caller, "user.logout", f"u{n}-{i}")
+                if i % 2:
+                    spine.record(tx, scope, "label.create", f"l{n}-{i}", {"name": "x"})
+
+    assert _in_threads(writer, 4) == []
+    with db.read() as tx:
+        rows = events.after(tx, 0, api_key=events.NO_STACK, limit=1000)
+    assert [r["seq"] for r in rows] == list(range(1, 81))

@@ -1,8 +1,7 @@
 """Turning credential headers into a Caller, and a Caller plus an api_key into a StackAccess.
 
-Token scopes and a user's roles in a stack come from the per-process cache (`core.cache`), which
-their events keep current. Sessions, the stack row and organization roles are read every time:
-their changes (logout, password changes, organization roles) write no stack events.
+Sessions, token scopes, the stack row with the caller's organization role, and a user's roles in
+a stack come from the per-process cache (`core.cache`), which their events keep current.
 """
 
 from __future__ import annotations
@@ -26,12 +25,8 @@ def authenticate(tx: Tx, headers: Mapping[str, str], request_id: str = "", remot
     authtoken = headers.get("authtoken")
     if authtoken:
         h = digest(authtoken)
-        row = tx.one(
-            "SELECT s.user_uid, s.expires_at, u.email, u.active FROM sessions s JOIN users u ON u.uid = s.user_uid "
-            "WHERE s.token_hash = ?",
-            h,
-        )
-        if row is None or row["expires_at"] <= now() or not row["active"]:
+        row = _session(tx, h)
+        if row is None or row["expires_at"] <= now():
             raise Unauthorized(error_code=105)
         return Caller(kind="user", user_uid=row["user_uid"], email=row["email"], session_hash=h, **base)
     authorization = headers.get("authorization")
@@ -70,6 +65,22 @@ _TOKEN_SQL = {
 }
 
 
+def _session(tx: Tx, token_hash: str) -> Row | None:
+    """The user uid, email and expiry of a session of an active account, by its token's hash."""
+
+    def load() -> Row | None:
+        return tx.one(
+            "SELECT s.user_uid, s.expires_at, u.email FROM sessions s JOIN users u ON u.uid = s.user_uid "
+            "WHERE s.token_hash = ? AND u.active = 1",
+            token_hash,
+        )
+
+    def tags(row: Row | None) -> tuple[cache.Tag, ...]:
+        return cache.session_tags(row["user_uid"]) if row is not None else ()
+
+    return cache.cached(tx, ("session", token_hash), load, tags)
+
+
 def _token(tx: Tx, kind: str, token_hash: str) -> Row | None:
     """A token's uid, api_key, scope (a tuple of rules) and expiry, by the hash of its secret."""
 
@@ -104,20 +115,10 @@ def stack_access(tx: Tx, caller: Caller, api_key: str | None, branch: str | None
         raise Unauthorized(error_code=107)
     if not api_key:
         raise PreconditionFailed(error_code=110, errors={"api_key": ["is required."]})
-    # The caller's organization role and the event clock come with the stack row: one query
-    # instead of three (the clock is what the cache checks itself against, `core.cache`).
-    stack = tx.one(
-        "SELECT s.api_key, s.uid, s.org_uid, s.name, s.owner_uid, s.master_locale, "
-        "(SELECT m.role FROM org_members m WHERE m.org_uid = s.org_uid AND m.user_uid = ?) AS org_role, "
-        "(SELECT c.gseq FROM event_clock c WHERE c.id = 1) AS clock "
-        "FROM stacks s WHERE s.api_key = ?",
-        caller.user_uid or "",
-        api_key,
-    )
-    if stack is None:
+    found = _stack_row(tx, api_key, caller.user_uid or "")
+    if found is None:
         raise PreconditionFailed(error_code=109, errors={"api_key": ["is not valid."]})
-    org_role = stack.pop("org_role")
-    cache.synced(tx, int(stack.pop("clock") or 0))
+    stack, org_role = found
     level: Level
     rules: tuple[dict, ...] = ()
     role_uids: tuple[str, ...] = ()
@@ -136,6 +137,25 @@ def stack_access(tx: Tx, caller: Caller, api_key: str | None, branch: str | None
     if not branch_allowed(access, access.branch):
         raise Forbidden(f"You don't have access to the branch '{access.branch}'.")
     return access
+
+
+def _stack_row(tx: Tx, api_key: str, user_uid: str) -> tuple[Row, str | None] | None:
+    """The stack row and the user's role in its organization (one query; shared: read-only)."""
+
+    def load() -> tuple[Row, str | None] | None:
+        row = tx.one(
+            "SELECT s.api_key, s.uid, s.org_uid, s.name, s.owner_uid, s.master_locale, "
+            "(SELECT m.role FROM org_members m WHERE m.org_uid = s.org_uid AND m.user_uid = ?) AS org_role "
+            "FROM stacks s WHERE s.api_key = ?",
+            user_uid,
+            api_key,
+        )
+        return None if row is None else (row, row.pop("org_role"))
+
+    def tags(found: tuple[Row, str | None] | None) -> tuple[cache.Tag, ...]:
+        return cache.stack_row_tags(api_key, str(found[0]["org_uid"])) if found is not None else ()
+
+    return cache.cached(tx, ("stack_row", api_key, user_uid), load, tags)
 
 
 def _user_level(

@@ -1,18 +1,28 @@
 """Per-process caches of what requests keep rebuilding, invalidated from the event spine (DESIGN §8).
 
-| key | value | dropped by events of the stack |
+| key | value | dropped by events |
 |---|---|---|
+| `("session", sha256)` | a live session's user, email and expiry (`resolve.authenticate`) | user.* of its user |
+| `("stack_row", api_key, user_uid)` | the stack row and the user's organization role (`resolve.stack_access`) | stack.update, role, membership and ownership events of the stack; organization.* of its organization |
 | `("schema", api_key, branch, uid)` | a content type, global fields inlined (`content_types.load`) | content_type.*, global_field.* (same branch) |
 | `("member_roles", api_key, user_uid)` | the roles a user holds in a stack (`resolve.stack_access`) | role.*, membership and ownership events |
 | `("delivery_token" or "management_token", sha256)` | a token's uid, stack, scope, expiry (`resolve.authenticate`) | that token's events |
 | `("locales", api_key, branch)` | the codes of a stack's locales (`locales.exists`) | locale.* (same branch) |
-| any of the above | | stack.create, stack.delete |
+| any of the stack's above | | stack.create, stack.delete |
+
+Changes of sessions and organization members belong to no stack: they are events of the log's
+stackless scope (`events.NO_STACK`), `user.logout` and `user.reset_password` (every change that
+ends a session must record one: a deactivation or password change, when they come, too) and
+`organization.share`, `organization.accept_invitation`, `organization.transfer_ownership`.
+An expired session is refused from the cache as from the table (its expiry is part of the value);
+an account's email never changes, and only active accounts' sessions are cached (no account is
+ever deactivated today; one that is must record a `user.*` event).
 
 **Never stale.** Every change to a cached value is written together with its event, and events
 get dense global positions in commit order (`core.events`), so a reader that sees the event clock
 at N sees every change up to N. The cache remembers the position it is current to. The first
 lookup of each read transaction syncs it: it reads the clock (one primary-key read, or the clock
-`stack_access` reads along with the stack row) and, if the clock moved, reads the events in
+a delivery request reads along with its token, `synced`) and, if the clock moved, reads the events in
 between and drops the entries they affect (`affected`, a pure function of one event) before
 answering. A change acknowledged to anyone, by any process on the same database, is therefore
 seen by the next request of every process, with `--workers` or with servers sharing PostgreSQL.
@@ -27,10 +37,6 @@ What keeps it so:
 - the cache remembers which event is at its position; if that event is gone or another when the
   clock next moves (the log was reset, restored or pruned), the cache starts empty, as it does
   when more than `catch_up` events are to be read or an event type has no rule.
-
-**Not cached, read on every request:** sessions (logging out, changing or resetting a password and
-deactivating an account write no events), the stack row and the caller's organization role
-(organization changes are audited, but have no place in the event log).
 
 Values are shared between requests: callers treat them as read-only. SQL run by hand against
 cached tables (or a migration rewriting them) bypasses the spine: restart the servers after it.
@@ -57,6 +63,7 @@ Rule = Callable[[Mapping[str, Any]], set[Tag]]
 DEFAULT_ENTRIES = 5000  # settings.cache_entries
 DEFAULT_CATCH_UP = 1000  # settings.cache_catch_up_events
 _VIEW = "cache.view"
+_OF = "cache.of"
 
 
 # -- invalidation rules: which cached values an event affects ----------------------------------
@@ -83,6 +90,15 @@ def _stack(e: Mapping[str, Any]) -> set[Tag]:
     return {("stack", e["api_key"])}
 
 
+def _user(e: Mapping[str, Any]) -> set[Tag]:
+    return {("user", e["object_uid"])}
+
+
+def _organization(e: Mapping[str, Any]) -> set[Tag]:
+    # A member's organization role decides their standing in every stack of the organization.
+    return {("org", e["org_uid"])}
+
+
 def _nothing(e: Mapping[str, Any]) -> set[Tag]:
     return set()
 
@@ -96,7 +112,7 @@ _CRUD = ("create", "update", "delete")
 RULES: dict[str, Rule] = {
     "stack.create": _stack,
     "stack.delete": _stack,
-    "stack.update": _nothing,  # name and description: the stack row is read on every request
+    "stack.update": _access,  # the name: in the cached stack rows
     "stack.settings": _nothing,
     "stack.reset_settings": _nothing,
     **_each("stack", ("share", "unshare", "update_user_roles"), _access),
@@ -139,11 +155,11 @@ RULES: dict[str, Rule] = {
         _nothing,
     ),
     **_each("folder", _CRUD, _nothing),
-    # Audited only, never in the event log: organization roles are read on every request.
-    # Accepting an invitation records a stack.share for each stack it joins, which drops access.
-    **_each("organization", ("share", "accept_invitation", "transfer_ownership"), _nothing),
+    # Events without a stack (`events.NO_STACK`): sessions and organization roles.
+    **_each("user", ("logout", "reset_password"), _user),
+    **_each("organization", ("share", "accept_invitation", "transfer_ownership"), _organization),
     # Automation and edge configuration is organization-level: audited only, never in the event log.
-    **{name: _nothing for name in EVENT_TYPES if name.split(".", 1)[0].startswith(("automation_", "edge_"))},
+    **{name: _nothing for name, kind in EVENT_TYPES.items() if not kind.logged},
 }
 
 
@@ -168,6 +184,14 @@ def locale_tags(api_key: str, branch: str) -> tuple[Tag, ...]:
 
 def token_tags(api_key: str, token_uid: str) -> tuple[Tag, ...]:
     return (("token", api_key, token_uid), ("stack", api_key))
+
+
+def session_tags(user_uid: str) -> tuple[Tag, ...]:
+    return (("user", user_uid),)
+
+
+def stack_row_tags(api_key: str, org_uid: str) -> tuple[Tag, ...]:
+    return (("access", api_key), ("org", org_uid), ("stack", api_key))
 
 
 # -- the cache ---------------------------------------------------------------------------------
@@ -368,4 +392,7 @@ def cached(tx: Tx, key: Key, load: Callable[[], V], tags: Callable[[V], Iterable
     """`load()`'s value for `key`, from the cache of `tx`'s database when `tx` may use it."""
     if tx.db is None or not tx.reading:
         return load()
-    return of(tx.db).get(tx, key, load, tags)
+    spine: SpineCache | None = tx.state.get(_OF)  # a request looks up several values: find it once
+    if spine is None:
+        spine = tx.state[_OF] = of(tx.db)
+    return spine.get(tx, key, load, tags)

@@ -6,6 +6,12 @@ is also an automation trigger type `stackyard.<type>` (DESIGN §7), so this tabl
 is added here, never invented at a write site, and its payload keys are fixed.
 
     EVENT_TYPES["environment.create"].payload == {"name": "str"}
+
+Most events belong to a stack. Changes of a user's account (`user.*`) and of an organization's
+members (`organization.*`) have none; they are in the log all the same, under `events.NO_STACK`,
+because the per-process caches hold sessions and organization roles (`core.cache`) and must see
+them end. Edge and automation configuration (`edge_*`, `automation_*`) is audited only: nothing
+of it is cached, and its types are not `logged`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # JSON type names a payload value may take (`"str|null"` allows either).
+# Modules of organization-level configuration that is audited but not in the event log.
+_AUDIT_ONLY = ("edge_", "automation_")
 _PY = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict, "null": type(None)}
 
 
@@ -31,6 +39,11 @@ class EventType:
     @property
     def action(self) -> str:
         return self.name.split(".", 1)[1]
+
+    @property
+    def logged(self) -> bool:
+        """Whether the change goes into the event log (every type but the audit-only ones)."""
+        return not self.module.startswith(_AUDIT_ONLY)
 
     def check(self, data: Mapping[str, Any]) -> None:
         """Raise ValueError unless `data` has exactly this type's keys, each of its declared type."""
@@ -144,6 +157,11 @@ _TYPES: list[EventType] = [
         {"user_uid": "str", "org_role": "str", "stacks": "list"},
     ),
     EventType("organization.transfer_ownership", "An organization got a new owner.", {"to": "str"}),
+    # A user's account (the event's uid is the user's): what ends sessions.
+    EventType("user.logout", "A user logged out: that session ended.", {}),
+    EventType(
+        "user.reset_password", "A user's password was reset with a mailed token: every session ended.", {}
+    ),
     # The edge (StackPath-compatible CDN): organization-level changes, audited (`spine.record_org`).
     EventType(
         "edge_credential.create", "An edge API credential was created.", {"client_id": "str", "name": "str"}

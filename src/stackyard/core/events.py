@@ -22,6 +22,8 @@ from stackyard.store.engine import Row, Tx, jdump, jload
 
 # PostgreSQL channel the commit of new events is announced on (payload: the last gseq).
 CHANNEL = "stackyard_events"
+# The `api_key` of events that belong to no stack (`user.*`, `organization.*`): their own scope.
+NO_STACK = ""
 _PENDING = "events.pending"
 _COLUMNS = (
     "api_key, seq, gseq, branch, type, module, object_uid, locale, content_type_uid, environment, "
@@ -42,15 +44,15 @@ class Pending:
     type: str
     module: str
     object_uid: str
-    locale: str | None
-    content_type_uid: str | None
-    environment: str | None
-    version: int | None
     org_uid: str | None
     actor_uid: str | None
     actor_kind: str | None
     request_id: str | None
     data: dict[str, Any]
+    locale: str | None = None
+    content_type_uid: str | None = None
+    environment: str | None = None
+    version: int | None = None
 
 
 def buffer(tx: Tx, event: Pending) -> None:
@@ -70,16 +72,19 @@ def _flush(tx: Tx) -> None:
     for e in pending:
         counts[e.api_key] = counts.get(e.api_key, 0) + 1
     next_seq: dict[str, int] = {}
+    rowless: list[str] = []
     for api_key in sorted(counts):
-        last = tx.scalar(
-            "UPDATE stacks SET event_seq = event_seq + ? WHERE api_key = ? RETURNING event_seq",
-            counts[api_key],
-            api_key,
-        )
-        if last is None:  # the stack was deleted in this transaction: its last events still count
-            last = int(tx.scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE api_key = ?", api_key))
-            last += counts[api_key]
-        next_seq[api_key] = int(last) - counts[api_key] + 1
+        last = None
+        if api_key != NO_STACK:
+            last = tx.scalar(
+                "UPDATE stacks SET event_seq = event_seq + ? WHERE api_key = ? RETURNING event_seq",
+                counts[api_key],
+                api_key,
+            )
+        if last is None:
+            rowless.append(api_key)
+        else:
+            next_seq[api_key] = int(last) - counts[api_key] + 1
     last_g = int(
         tx.scalar(
             "INSERT INTO event_clock (id, gseq) VALUES (1, ?) "
@@ -87,6 +92,13 @@ def _flush(tx: Tx) -> None:
             len(pending),
         )
     )
+    # Events without a stack row (`NO_STACK`, or a stack deleted in this transaction) continue
+    # after the newest of their scope. Read once the clock is held: every appender takes the
+    # clock, so no other transaction can be taking the same positions meanwhile.
+    for api_key in rowless:
+        next_seq[api_key] = (
+            int(tx.scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE api_key = ?", api_key)) + 1
+        )
     g = last_g - len(pending) + 1
     t = now()
     rows = []

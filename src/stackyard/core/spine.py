@@ -7,7 +7,9 @@ Every write site calls `record` in the write's transaction; nothing else appends
 entries (a test checks). The event type must be in `event_types.EVENT_TYPES` and `data` must have
 exactly its payload keys, so events of one type never drift apart. The audit entry carries the same
 module, action, uid and payload, plus the dimensions (content type, locale, environment, version).
-Organization-level changes have no stack: they are audited, and have no event position.
+Changes of an organization (`record_org`) or of a user's account (`record_user`) have no stack:
+they are audited, and those whose type is `logged` (organization members, sessions: what the
+per-process caches hold) are also events of the log's stackless scope, `events.NO_STACK`.
 """
 
 from __future__ import annotations
@@ -95,40 +97,72 @@ def record(
         branch=scope.branch,
         metadata=_metadata(uid, payload, content_type, locale, environment, version),
     )
+    dimensions = (content_type, locale, environment, version)
     events.buffer(
-        tx,
-        events.Pending(
-            api_key=scope.api_key,
-            branch=scope.branch,
-            type=type,
-            module=kind.module,
-            object_uid=uid,
-            locale=locale,
-            content_type_uid=content_type,
-            environment=environment,
-            version=version,
-            org_uid=scope.org_uid,
-            actor_uid=actor.uid,
-            actor_kind=actor.kind,
-            request_id=actor.request_id,
-            data=payload,
-        ),
+        tx, _pending(kind, scope.api_key, scope.branch, uid, scope.org_uid, actor, payload, dimensions)
+    )
+
+
+def _pending(
+    kind: EventType,
+    api_key: str,
+    branch: str,
+    uid: str,
+    org_uid: str | None,
+    actor: Actor,
+    data: dict[str, Any],
+    dimensions: tuple[str | None, str | None, str | None, int | None] = (None, None, None, None),
+) -> events.Pending:
+    """The event of a change; `dimensions`: its content type, locale, environment and version."""
+    content_type, locale, environment, version = dimensions
+    return events.Pending(
+        api_key=api_key,
+        branch=branch,
+        type=kind.name,
+        module=kind.module,
+        object_uid=uid,
+        org_uid=org_uid,
+        actor_uid=actor.uid,
+        actor_kind=actor.kind,
+        request_id=actor.request_id,
+        data=data,
+        content_type_uid=content_type,
+        locale=locale,
+        environment=environment,
+        version=version,
     )
 
 
 def record_org(tx: Tx, caller: Caller, type: str, org_uid: str, data: Mapping[str, Any]) -> None:
-    """Record a change of an organization (audited; organizations have no event log of their own)."""
+    """Record a change of an organization: audited, and an event without a stack if `logged`."""
+    _stackless(tx, caller, type, org_uid, org_uid, data)
+
+
+def record_user(
+    tx: Tx, caller: Caller, type: str, user_uid: str, data: Mapping[str, Any] | None = None
+) -> None:
+    """Record a change of a user's account (their sessions): audited, and an event without a stack."""
+    _stackless(tx, caller, type, user_uid, None, data)
+
+
+def _stackless(
+    tx: Tx, caller: Caller, type: str, uid: str, org_uid: str | None, data: Mapping[str, Any] | None
+) -> None:
     kind = _checked(type, data)
+    payload = dict(data or {})
+    actor = actor_of(caller)
     audit.write(
         tx,
-        actor_of(caller),
+        actor,
         kind.module,
         kind.action,
         api_key=None,
         org_uid=org_uid,
         branch=None,
-        metadata=_metadata(org_uid, dict(data), None, None, None, None),
+        metadata=_metadata(uid, payload, None, None, None, None),
     )
+    if kind.logged:
+        events.buffer(tx, _pending(kind, events.NO_STACK, "", uid, org_uid, actor, payload))
 
 
 def _checked(type: str, data: Mapping[str, Any] | None) -> EventType:

@@ -1,4 +1,7 @@
-"""Login (with lockout and TOTP two-factor), logout, and two-factor enrolment."""
+"""Login (with lockout and TOTP two-factor), logout, and two-factor enrolment.
+
+Every change that ends or narrows a session (logout here, a password reset in `users`) records a
+`user.*` event: sessions are cached per process (`access.resolve`) until such an event."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from typing import Any
 
 import pyotp
 
+from stackyard.access.caller import Caller
+from stackyard.core import spine
 from stackyard.errors import APIError, UnprocessableEntity, invalid
 from stackyard.identity.passwords import verify
 from stackyard.identity.users import normalize_email
@@ -145,8 +150,10 @@ def _code_ok(tfa_secret: str | None, code: object) -> bool:
     return bool(pyotp.TOTP(tfa_secret).verify(code, valid_window=1))
 
 
-def logout(tx: Tx, session_hash: str) -> None:
-    tx.run("DELETE FROM sessions WHERE token_hash = ?", session_hash)
+def logout(tx: Tx, caller: Caller) -> None:
+    """End the caller's session; the event tells every process's session cache (`core.cache`)."""
+    tx.run("DELETE FROM sessions WHERE token_hash = ?", caller.session_hash)
+    spine.record_user(tx, caller, "user.logout", str(caller.user_uid))
 
 
 def tfa_setup(tx: Tx, user_uid: str, email: str) -> dict[str, str]:

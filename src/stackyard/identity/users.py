@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from stackyard.access.caller import Caller
+from stackyard.core import spine
 from stackyard.errors import UnprocessableEntity, invalid, not_found
 from stackyard.identity import mail
 from stackyard.identity.passwords import check_new, hash_password
@@ -265,9 +268,10 @@ def _resetting(tx: Tx, data: dict[str, Any]) -> Row:
     return row
 
 
-def reset_password(db: Database, data: dict[str, Any], settings: Settings) -> None:
+def reset_password(db: Database, data: dict[str, Any], settings: Settings, caller: Caller) -> None:
     """Set a new password with a mailed reset token: checked in a read, hashed outside any
-    transaction, checked again in the short write that stores it."""
+    transaction, checked again in the short write that stores it. `caller` is the request's (the
+    token is the credential: the change is recorded as the user's own)."""
     with db.read() as tx:
         _resetting(tx, data)
     password = check_new(data.get("password"), data.get("password_confirmation"))
@@ -284,6 +288,8 @@ def reset_password(db: Database, data: dict[str, Any], settings: Settings) -> No
             digest(str(data["reset_password_token"])),
         ):
             raise UnprocessableEntity(error_code=111, errors={"reset_password_token": ["is not valid."]})
-        # A new password ends every existing session.
+        # A new password ends every existing session (in every process's cache too).
         tx.run("DELETE FROM sessions WHERE user_uid = ?", row["uid"])
+        user = replace(caller, kind="user", user_uid=str(row["uid"]), email=str(row["email"]))
+        spine.record_user(tx, user, "user.reset_password", str(row["uid"]))
         mail.spent(tx, str(row["email"]), str(data["reset_password_token"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stackyard.access.caller import Caller
 from stackyard.api.routing import Req, Router
 from stackyard.core.readonly import writable
 from stackyard.errors import invalid
@@ -32,8 +33,7 @@ def login(r: Req) -> Any:
 def logout(r: Req) -> Any:
     with r.db.write() as tx:
         r.user(tx)
-        caller = r.caller(tx)
-        sessions.logout(tx, str(caller.session_hash))
+        sessions.logout(tx, r.caller(tx))
     return {"notice": "You've logged out successfully!"}
 
 
@@ -93,7 +93,7 @@ def forgot_password(r: Req) -> Any:
 def reset_password(r: Req) -> Any:
     r.throttle_account_call()
     data = r.envelope("user")
-    users.reset_password(r.db, data, r.settings)
+    users.reset_password(r.db, data, r.settings, Caller("anonymous", r.request_id, r.remote_addr))
     return {"notice": "Your password has been reset successfully."}
 
 

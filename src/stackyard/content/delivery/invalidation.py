@@ -23,6 +23,7 @@ _NOTHING = {
     "extension",
     "label",
     "organization",
+    "user",
 }
 _NOTHING_TYPES = {
     "entry.create",
