@@ -119,8 +119,7 @@ class _Walk:
         if not isinstance(value, list):
             add(self.errors, at, "must be a list.")
             return None
-        low, high = f.get("min_instance"), f.get("max_instance")
-        high = min(high, self.max_items) if isinstance(high, int) else self.max_items
+        low, high = f.get("min_instance"), _cap(f, self.max_items)
         if isinstance(low, int) and len(value) < low:
             add(self.errors, at, f"must have at least {low} items.")
         if len(value) > high:
@@ -227,6 +226,23 @@ def _storable(value: Any, depth: int = 0) -> bool:
     return not isinstance(value, float) or math.isfinite(value)
 
 
+def _cap(f: dict[str, Any], max_items: int) -> int:
+    """How many values the multiple field `f` takes at most."""
+    high = f.get("max_instance")
+    return min(high, max_items) if isinstance(high, int) else max_items
+
+
+def _over_cap(schema: list[dict[str, Any]], data: dict[str, Any], max_items: int) -> dict[str, list[str]]:
+    """The top-level multiple fields of `data` holding more values than they take."""
+    over = {}
+    for f in schema:
+        if isinstance(f, dict) and is_multiple(f) and isinstance(value := data.get(f.get("uid", "")), list):
+            cap = _cap(f, max_items)
+            if len(value) > cap:
+                over[f["uid"]] = [f"must have at most {cap} items."]
+    return over
+
+
 def _whole_numbers(value: Any) -> Any:
     """Whole floats as ints: PostgreSQL's JSONB prints 2.5e16 back as 25000000000000000 while SQLite
     keeps the float, so both engines store (and answer) the integer."""
@@ -263,6 +279,9 @@ def check(
     walk = _Walk(lookup, create, max_items, asset_exists)
     if not isinstance(data, dict):
         return Checked({}, errors={"entry": ["must be an object of field values."]})
+    over = _over_cap(schema, data, max_items)
+    if over:  # refused before the walks below, which would look at each of (maybe millions of) items
+        return Checked({}, errors=over)
     if not _storable(data):
         return Checked(
             {},
