@@ -1,6 +1,13 @@
-"""How a handler's answer becomes a response, and where: JSON answers (`JSONResponse`, rendered
-where the handler ran), answers whose work finishes on another thread (`Later`), and the handlers'
-thread pool (`in_thread`). `api.routing` runs handlers through these."""
+"""How a handler's answer becomes a response, and where: JSON answers (`JSONResponse`), answers
+whose work finishes on another thread (`Later`), and the handlers' thread pool (`in_thread`).
+`api.routing` runs handlers through these.
+
+Answers are rendered where their handler ran, a heavy page on the event loop too: the encoder
+(orjson) holds the GIL for the whole of a call, so rendering on a worker thread would keep the
+loop waiting just as long (measured: a 20 ms encode on a thread froze another thread for 32 ms),
+and deciding which answers are heavy by walking them cost more than encoding them (8-16 us
+against 0.3-1.3 us for one entry). `max_response_bytes` bounds the time an encode can take.
+"""
 
 from __future__ import annotations
 
@@ -110,12 +117,6 @@ def render(result: Any, req: Req) -> Response:
 
 # An `inline=True` route's body up to this size is parsed on the event loop; a larger one on a thread.
 INLINE_BODY_BYTES = 64 * 1024
-# Answers are rendered where their handler ran, a heavy page on the event loop too: the encoder
-# (orjson) holds the GIL for the whole of a call, so rendering on a worker thread would keep the
-# loop waiting just as long (measured: a 20 ms encode on a thread froze another thread for 32 ms),
-# and deciding which answers are heavy by walking them cost more than encoding them (8-16 us
-# against 0.3-1.3 us for one entry). `max_response_bytes` bounds the time an encode can take.
-
 
 _EXECUTOR: ThreadPoolExecutor | None = None
 _EXECUTOR_LOCK = threading.Lock()

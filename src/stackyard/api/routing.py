@@ -164,17 +164,13 @@ class Endpoint:
             except NeedsThread:
                 pass
             else:
-                if isinstance(result, Later):
-                    result = await result.answer()
-                return render(result, req)
+                return await _render_when_done(result, req)
         return await self._on_thread(req)
 
     async def _on_thread(self, req: Req) -> Any:
         """The handler run and its answer rendered on a worker thread (a `Later` waited for here)."""
         result = await in_thread(lambda r: rendered(self.handler(r), r), req)
-        if isinstance(result, Later):
-            return render(await result.answer(), req)
-        return result
+        return await _render_when_done(result, req) if isinstance(result, Later) else result
 
     def _holds(self, err: APIError) -> bool:
         """Is `err` a refusal to answer only after the rate-limit hold?"""
@@ -258,10 +254,7 @@ class Endpoint:
                 raise prepared.error
             if prepared.thread:
                 return await self._on_thread(req)
-            result = prepared.result
-            if isinstance(result, Later):
-                result = await result.answer()
-            return render(result, req)
+            return await _render_when_done(prepared.result, req)
         except APIError as err:
             return await self._refused(err, req)
         except Exception as exc:
@@ -317,6 +310,13 @@ _PREPARED = "stackyard.prepared"
 def prepared(scope: Scope) -> bool:
     """Has `answer_now` already run this request's handler (its result waits for `answer`)?"""
     return _PREPARED in scope.get("state", ())
+
+
+async def _render_when_done(result: Any, req: Req) -> Response:
+    """`render` of a handler's answer, a `Later` waited for first."""
+    if isinstance(result, Later):
+        result = await result.answer()
+    return render(result, req)
 
 
 def _whole(result: Any) -> bool:

@@ -219,9 +219,11 @@ def dispatch(
     payload: Any,
     *,
     trace_tag: str | None = None,
+    listening: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Record a trigger instance and enforce the rules listening to it, in one write transaction."""
-    return commit(tx, settings, prepare(tx, settings, org_uid, trigger, payload, trace_tag))
+    """Record a trigger instance and enforce the rules listening to it (`listening`, when the
+    caller read them already), in one write transaction."""
+    return commit(tx, settings, prepare(tx, settings, org_uid, trigger, payload, trace_tag, listening))
 
 
 def _quick(rule: Mapping[str, Any]) -> bool:
@@ -289,7 +291,9 @@ def generic_plan(
 def generic(
     tx: Tx, settings: Settings, org_uid: str, trigger_ref: str, payload: Any, trace_tag: str | None = None
 ) -> dict[str, Any]:
-    """`POST /webhooks/st2` and core.inject_trigger: a trigger named by ref (a trigger or its type)."""
+    """A trigger named by ref (a trigger or its type) recorded in `tx`: core.inject_trigger's job
+    and a trigger instance's re-emit (`POST /webhooks/st2` prepares with `generic_plan` and records
+    through `automation.intake`)."""
     return commit(tx, settings, generic_plan(tx, settings, org_uid, trigger_ref, payload, trace_tag))
 
 
@@ -324,8 +328,7 @@ def fire_timer(db: Database, job: Job) -> None:
             "schedule": trigger["parameters"],
             "due_at": iso(p["due"]),
         }
-        settings = _settings(db)
-        commit(tx, settings, prepare(tx, settings, p["org_uid"], trigger, payload, listening=listening))
+        dispatch(tx, _settings(db), p["org_uid"], trigger, payload, listening=listening)
         timers.schedule_next(tx, p["org_uid"], trigger, previous=float(p["due"]))
 
 
