@@ -39,26 +39,20 @@ class Ask:
     @property
     def plain(self) -> bool:
         """Nothing asks for the documents to be changed: they can be sent as stored."""
-        return not (
-            self.only
-            or self.excepts
-            or self.include
-            or self.include_metadata
-            or self.include_branch
-            or self.include_embedded_items
-        )
+        return not (self.include or self._reshaped)
 
     @property
     def only_includes(self) -> bool:
         """`include[]` is all that changes the documents (`splice` may answer the read)."""
-        return (
-            bool(self.include)
-            and self.include_depth > 0
-            and not (
-                self.only
-                or self.excepts
-                or self.include_metadata
-                or self.include_branch
-                or self.include_embedded_items
-            )
+        return bool(self.include) and self.include_depth > 0 and not self._reshaped
+
+    @property
+    def _reshaped(self) -> bool:
+        """Does anything but `include[]` change the documents?"""
+        return bool(
+            self.only
+            or self.excepts
+            or self.include_metadata
+            or self.include_branch
+            or self.include_embedded_items
         )
